@@ -1,0 +1,696 @@
+"""A live AMI connection: sockets, TLS, login, and one I/O thread.
+
+UI-free: imports nothing from prompt_toolkit or rich, so scripts, the batch
+mode and the shell all share it.
+
+One background thread owns the socket. It reads, frames (with the sans-IO
+`protocol.Parser`), correlates responses with their actions, and hands
+everything over without ever waiting on a consumer: waiters are woken with a
+`threading.Event`, subscribers get bounded deques whose overflow is counted.
+Sends from any thread are queued and written by the same I/O thread, so a
+caller never blocks on the network and TLS is never read and written from
+two threads at once.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import itertools
+import os
+import selectors
+import socket
+import ssl
+import threading
+import time
+from typing import Callable
+
+from .errors import (
+    ActionTimeout,
+    AmishError,
+    AuthenticationError,
+    ConnectError,
+    ConnectionLost,
+    NotAMIError,
+    TLSError,
+)
+from .protocol import (
+    Banner,
+    HeadersLike,
+    Message,
+    Parser,
+    ProtocolError,
+    encode_action,
+    header_pairs,
+    is_ami_banner,
+)
+
+__all__ = [
+    "Connection",
+    "Pending",
+    "Subscription",
+    "Closed",
+    "DEFAULT_PORT",
+    "DEFAULT_TLS_PORT",
+]
+
+DEFAULT_PORT = 5038
+DEFAULT_TLS_PORT = 5039
+DEFAULT_TIMEOUT = 10.0
+
+WireHook = Callable[[str, bytes], None]
+
+
+class Closed:
+    """Put in every subscription when the connection ends."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Closed({self.reason!r})"
+
+
+class Subscription:
+    """A bounded buffer of what the server sent that no action claimed.
+
+    Holds events, responses nobody waits for any more, ProtocolErrors and, at
+    the end, a `Closed`. When full, the oldest item is dropped and counted in
+    `dropped`; nothing is lost silently. `callback` (optional) is called in the
+    I/O thread after each batch of items and must not block: a UI passes
+    something like ``lambda: loop.call_soon_threadsafe(drain)``.
+    """
+
+    def __init__(self, maxlen: int = 100_000, callback: Callable[[], None] | None = None):
+        self._queue: collections.deque = collections.deque(maxlen=maxlen)
+        self._ready = threading.Event()
+        self.callback = callback
+        self.received = 0
+        self.dropped = 0
+
+    def _put_many(self, items: list) -> None:
+        queue = self._queue
+        room = queue.maxlen - len(queue)
+        if len(items) > room:
+            self.dropped += len(items) - room
+        queue.extend(items)
+        self.received += len(items)
+        self._ready.set()
+        if self.callback is not None:
+            self.callback()
+
+    def get(self, timeout: float | None = None):
+        """The next item, waiting up to `timeout` seconds; None if nothing came."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return self._queue.popleft()
+            except IndexError:
+                pass
+            self._ready.clear()
+            if self._queue:
+                continue
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return None
+            self._ready.wait(remaining)
+
+    def drain(self) -> list:
+        """Everything buffered now, without waiting."""
+        out = []
+        queue = self._queue
+        while True:
+            try:
+                out.append(queue.popleft())
+            except IndexError:
+                return out
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+
+class Pending:
+    """An action in flight and, once done, its complete result.
+
+    `response` is the Response message; for list actions (``EventList: start``)
+    `events` holds the items and `complete` the closing ``...Complete`` event;
+    with `wait_event` (e.g. ``OriginateResponse`` for an async Originate),
+    `event` holds that event.
+    """
+
+    def __init__(self, action: Message, action_id: str, wait_event: str | None):
+        self.action = action
+        self.action_id = action_id
+        self.wait_event = wait_event.lower() if wait_event else None
+        self.response: Message | None = None
+        self.events: list[Message] = []
+        self.complete: Message | None = None
+        self.event: Message | None = None
+        self.error: AmishError | None = None
+        self.listing = False
+        self.sent_at = time.monotonic()
+        self.done_at: float | None = None
+        self._done = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def ok(self) -> bool:
+        """The server answered Success (or Follows, or Goodbye to a Logoff)."""
+        if self.response is None:
+            return False
+        status = (self.response.get("Response") or "").lower()
+        if status not in ("success", "follows", "goodbye"):
+            return False
+        if self.event is not None:
+            return (self.event.get("Response") or "success").lower() == "success"
+        return True
+
+    @property
+    def rtt(self) -> float | None:
+        """Seconds from sending to the complete result."""
+        return None if self.done_at is None else self.done_at - self.sent_at
+
+    @property
+    def messages(self) -> list[Message]:
+        """Everything that makes up the result, in the order it arrived."""
+        out = [self.response] if self.response is not None else []
+        out.extend(self.events)
+        if self.complete is not None:
+            out.append(self.complete)
+        if self.event is not None:
+            out.append(self.event)
+        return out
+
+    def wait(self, timeout: float | None = DEFAULT_TIMEOUT) -> "Pending":
+        """Wait for the complete result; raises ActionTimeout or ConnectionLost."""
+        if not self._done.wait(timeout):
+            name = self.action.get("Action") or "action"
+            got = "no response" if self.response is None else "an incomplete response"
+            raise ActionTimeout(f"{name}: {got} within {timeout:g} s")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def _finish(self, error: AmishError | None = None) -> None:
+        if error is not None and self.error is None and not self._done.is_set():
+            self.error = error
+        self.done_at = time.monotonic()
+        self._done.set()
+
+
+class Connection:
+    """One AMI session. Thread-safe; all methods may be called from any thread.
+
+    >>> conn = Connection("127.0.0.1", 5038)
+    >>> conn.connect(); conn.login("admin", "secret")
+    >>> conn.send([("Action", "Ping")]).response["Ping"]
+    'Pong'
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        tls: bool = False,
+        cafile: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        insecure: bool = False,
+        server_hostname: str | None = None,
+        connect_timeout: float = 5.0,
+        banner_timeout: float = 5.0,
+        fallback_encoding: str = "latin-1",
+        on_wire: WireHook | None = None,
+    ):
+        self.host = host
+        self.port = port if port is not None else (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)
+        self.tls = tls
+        self.cafile = cafile
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.insecure = insecure
+        self.server_hostname = server_hostname
+        self.connect_timeout = connect_timeout
+        self.banner_timeout = banner_timeout
+        self.on_wire = on_wire
+        self.banner: Banner | None = None
+        self.username: str | None = None
+        self.closed_reason: str | None = None
+        self._parser = Parser(fallback_encoding=fallback_encoding)
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # guards _pending, _fifo, _out, _subs
+        self._pending: dict[str, Pending] = {}
+        self._fifo: collections.deque[Pending] = collections.deque()
+        self._out = bytearray()
+        self._subs: list[Subscription] = []
+        self._ids = itertools.count(1)
+        self._id_prefix = f"amish-{os.getpid()}-"
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._stop = False
+        self._early: list = []
+        self.messages_received = 0
+
+    # -- state --------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None and self.closed_reason is None
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    # -- connecting ---------------------------------------------------------
+    def _ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        if self.insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if self.certfile:
+            try:
+                ctx.load_cert_chain(self.certfile, self.keyfile)
+            except (OSError, ssl.SSLError) as e:
+                raise TLSError(f"cannot load client certificate {self.certfile}: {_reason(e)}") from None
+        return ctx
+
+    def connect(self) -> Banner:
+        """Open the socket (and TLS), read the banner, start the I/O thread."""
+        if self._sock is not None:
+            raise ConnectError("already connected")
+        try:
+            ctx = self._ssl_context() if self.tls else None
+        except (OSError, ssl.SSLError) as e:
+            raise TLSError(f"cannot use CA file {self.cafile}: {_reason(e)}") from None
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+        except socket.timeout:
+            raise ConnectError(f"cannot connect to {self.address}: timed out after {self.connect_timeout:g} s") from None
+        except OSError as e:
+            raise ConnectError(f"cannot connect to {self.address}: {_reason(e)}") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ctx is not None:
+            try:
+                sock = ctx.wrap_socket(sock, server_hostname=self.server_hostname or self.host)
+            except ssl.SSLCertVerificationError as e:
+                sock.close()
+                raise TLSError(
+                    f"TLS to {self.address}: certificate not trusted ({e.verify_message}); "
+                    "give its CA with --cafile, or --insecure to skip verification"
+                ) from None
+            except ssl.SSLError as e:
+                sock.close()
+                hint = "; is this a TLS port?" if "WRONG_VERSION" in str(e).upper() else ""
+                raise TLSError(f"TLS handshake with {self.address} failed: {_reason(e)}{hint}") from None
+            except (socket.timeout, OSError) as e:
+                sock.close()
+                raise TLSError(f"TLS handshake with {self.address} failed: {_reason(e)}; is this a TLS port?") from None
+        try:
+            banner = self._read_banner(sock)
+        except BaseException:
+            sock.close()
+            raise
+        self.banner = banner
+        self._sock = sock
+        sock.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name=f"amish-io {self.address}", daemon=True)
+        self._thread.start()
+        return banner
+
+    def _read_banner(self, sock: socket.socket) -> Banner:
+        deadline = time.monotonic() + self.banner_timeout
+        items: list = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotAMIError(
+                    f"{self.address} sent no AMI banner within {self.banner_timeout:g} s; "
+                    "is this the AMI port" + ("" if self.tls else " (or a TLS-only port)") + "?"
+                )
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError as e:
+                raise ConnectError(f"{self.address} failed before the banner: {_reason(e)}") from None
+            if not data:
+                raise NotAMIError(f"{self.address} closed the connection before sending a banner")
+            self._wire("in", data)
+            items.extend(self._parser.receive_data(data))
+            if items and isinstance(items[0], Banner):
+                banner = items[0]
+                if not is_ami_banner(banner.text):
+                    shown = banner.text[:80]
+                    raise NotAMIError(f"{self.address} is not AMI: it answered {shown!r}")
+                self._early = items[1:]
+                return banner
+
+    def login(
+        self,
+        username: str,
+        secret: str,
+        *,
+        auth: str = "md5",
+        events: str | bool = "on",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Message:
+        """Log in by MD5 challenge (default) or plain secret; returns the response.
+
+        `events`: the Events header of the Login (on, off, or a mask such as
+        ``system,call``). Raises AuthenticationError when refused.
+        """
+        if isinstance(events, bool):
+            events = "on" if events else "off"
+        headers: list[tuple[str, str]] = [("Action", "Login"), ("Username", username)]
+        if auth == "md5":
+            challenge = self.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
+            token = challenge.response.get("Challenge") if challenge.ok else None
+            if not token:
+                why = challenge.response.get("Message") if challenge.response else None
+                raise AuthenticationError(
+                    f"{self.address} refused the MD5 challenge ({why or 'no challenge given'}); try --auth plain"
+                )
+            key = hashlib.md5((token + secret).encode("utf-8")).hexdigest()
+            headers += [("AuthType", "MD5"), ("Key", key)]
+        elif auth == "plain":
+            headers.append(("Secret", secret))
+        else:
+            raise ValueError(f"unknown auth method {auth!r} (md5 or plain)")
+        headers.append(("Events", events))
+        try:
+            result = self.send(headers, timeout=timeout)
+        except ConnectionLost:
+            raise AuthenticationError(
+                f"{self.address} closed the connection during login (wrong user or secret, or not permitted from here)"
+            ) from None
+        if not result.ok:
+            why = result.response.get("Message") or "login refused"
+            raise AuthenticationError(f"login to {self.address} as {username} failed: {why}")
+        self.username = username
+        return result.response
+
+    # -- sending ------------------------------------------------------------
+    def submit(self, headers: HeadersLike, *, wait_event: str | None = None) -> Pending:
+        """Queue an action for sending and return at once; `Pending.wait()` for the result.
+
+        An ActionID is added when the action has none; the user's own is kept.
+        `wait_event`: also wait for this event with the same ActionID
+        (``OriginateResponse`` for an async Originate).
+        Raises HeaderError for headers that cannot be sent, ConnectionLost when closed.
+        """
+        message = headers if isinstance(headers, Message) else Message(list(header_pairs(headers)))
+        action_id = message.get("ActionID")
+        if action_id is None:
+            action_id = f"{self._id_prefix}{next(self._ids)}"
+            message = Message(message.headers + [("ActionID", action_id)])
+        data = encode_action(message)
+        pending = Pending(message, action_id, wait_event)
+        with self._lock:
+            if self.closed_reason is not None or self._sock is None:
+                raise ConnectionLost(f"not connected to {self.address}" + (f": {self.closed_reason}" if self.closed_reason else ""))
+            if action_id in self._pending:
+                raise AmishError(f"ActionID {action_id} is already in flight")
+            self._pending[action_id] = pending
+            self._fifo.append(pending)
+            pending.sent_at = time.monotonic()
+            self._out += data
+        self._wire("out", data)
+        self._wake()
+        return pending
+
+    def send(
+        self, headers: HeadersLike, *, timeout: float | None = DEFAULT_TIMEOUT, wait_event: str | None = None
+    ) -> Pending:
+        """Send an action and wait for its complete result (list items included)."""
+        pending = self.submit(headers, wait_event=wait_event)
+        try:
+            return pending.wait(timeout)
+        except ActionTimeout:
+            self._forget(pending)
+            raise
+
+    def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are (the telnet-like raw mode); nothing is correlated."""
+        with self._lock:
+            if self.closed_reason is not None or self._sock is None:
+                raise ConnectionLost(f"not connected to {self.address}")
+            self._out += data
+        self._wire("out", data)
+        self._wake()
+
+    def _forget(self, pending: Pending) -> None:
+        with self._lock:
+            if self._pending.get(pending.action_id) is pending:
+                del self._pending[pending.action_id]
+            try:
+                self._fifo.remove(pending)
+            except ValueError:
+                pass
+
+    def subscribe(self, maxlen: int = 100_000, callback: Callable[[], None] | None = None) -> Subscription:
+        """Receive everything no action claims: events, late responses, errors."""
+        sub = Subscription(maxlen, callback)
+        with self._lock:
+            self._subs.append(sub)
+            if self.closed_reason is not None:
+                sub._put_many([Closed(self.closed_reason)])
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    # -- closing ------------------------------------------------------------
+    def close(self, logoff: bool = True, timeout: float = 2.0) -> None:
+        """Log off (when logged in), stop the I/O thread and close the socket."""
+        if self._sock is None:
+            self._wake_r.close()
+            self._wake_w.close()
+            return
+        if logoff and self.username is not None and self.closed_reason is None:
+            try:
+                self.send([("Action", "Logoff")], timeout=timeout)
+            except AmishError:
+                pass
+        self._stop = True
+        self._wake()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._lost("closed by amish")
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the I/O thread -----------------------------------------------------
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # already awake (buffer full) or closing
+
+    def _wire(self, direction: str, data: bytes) -> None:
+        hook = self.on_wire
+        if hook is not None:
+            try:
+                hook(direction, data)
+            except Exception:  # a trace hook must never take the connection down
+                pass
+
+    def _run(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        is_tls = isinstance(sock, ssl.SSLSocket)
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        sel.register(sock, selectors.EVENT_READ)
+        writing = False
+        try:
+            if self._early:
+                early, self._early = self._early, []
+                self._dispatch(early)
+            while not self._stop and self.closed_reason is None:
+                for key, mask in sel.select():
+                    if key.fileobj is self._wake_r:
+                        try:
+                            while self._wake_r.recv(4096):
+                                pass
+                        except (BlockingIOError, OSError):
+                            pass
+                    elif mask & selectors.EVENT_READ:
+                        if not self._read(sock, is_tls):
+                            return
+                if self._stop:
+                    return
+                with self._lock:
+                    has_out = bool(self._out)
+                if has_out:
+                    if not self._write(sock):
+                        return
+                    with self._lock:
+                        has_out = bool(self._out)
+                if has_out != writing:
+                    writing = has_out
+                    events = selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0)
+                    sel.modify(sock, events)
+        except Exception as e:  # never die silently: fail everything waiting
+            self._lost(f"internal error in the I/O thread: {_reason(e)}")
+        finally:
+            sel.close()
+
+    def _read(self, sock: socket.socket, is_tls: bool) -> bool:
+        while True:
+            try:
+                data = sock.recv(262144)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
+                return True
+            except (OSError, ssl.SSLError) as e:
+                self._dispatch(self._parser.eof())
+                self._lost(f"connection to {self.address} failed: {_reason(e)}")
+                return False
+            if not data:
+                self._dispatch(self._parser.eof())
+                self._lost(f"{self.address} closed the connection")
+                return False
+            self._wire("in", data)
+            self._dispatch(self._parser.receive_data(data))
+            if not is_tls and len(data) < 262144:
+                return True
+
+    def _write(self, sock: socket.socket) -> bool:
+        with self._lock:
+            data = bytes(self._out)
+        try:
+            sent = sock.send(data)
+        except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError, InterruptedError):
+            return True
+        except (OSError, ssl.SSLError) as e:
+            self._lost(f"sending to {self.address} failed: {_reason(e)}")
+            return False
+        with self._lock:
+            del self._out[:sent]
+        return True
+
+    def _dispatch(self, items: list) -> None:
+        """Correlate what arrived with the actions in flight; hand the rest to subscribers."""
+        if not items:
+            return
+        loose = []
+        pending_map = self._pending
+        lock = self._lock
+        for item in items:
+            if type(item) is not Message:
+                loose.append(item)
+                continue
+            self.messages_received += 1
+            headers = item.headers
+            first = headers[0][0].lower() if headers and headers[0][0] else ""
+            if first == "event":
+                if not pending_map:
+                    loose.append(item)
+                    continue
+                action_id = item.get("ActionID")
+                pending = pending_map.get(action_id) if action_id is not None else None
+                if pending is None:
+                    loose.append(item)
+                    continue
+                with lock:
+                    claimed = self._on_event(pending, item)
+                if claimed != "list":
+                    loose.append(item)
+            elif first == "response":
+                action_id = item.get("ActionID")
+                with lock:
+                    pending = pending_map.get(action_id) if action_id is not None else None
+                    if pending is None or pending.response is not None:
+                        # no (known) ActionID: the oldest action still waiting for its response
+                        pending = next((p for p in self._fifo if p.response is None), None)
+                    if pending is None:
+                        loose.append(item)
+                        continue
+                    self._on_response(pending, item)
+            else:
+                loose.append(item)
+        if loose:
+            with lock:
+                subs = list(self._subs)
+            for sub in subs:
+                sub._put_many(loose)
+
+    def _on_response(self, pending: Pending, msg: Message) -> None:
+        pending.response = msg
+        if (msg.get("EventList") or "").lower() == "start":
+            pending.listing = True
+            return
+        if pending.wait_event and pending.event is None and (msg.get("Response") or "").lower() == "success":
+            return
+        self._done(pending)
+
+    def _on_event(self, pending: Pending, msg: Message) -> str:
+        """An event carrying a pending action's ActionID: 'list' item, 'waited' or ''."""
+        if pending.wait_event and pending.event is None and (msg.get("Event") or "").lower() == pending.wait_event:
+            pending.event = msg
+            if pending.response is not None and not pending.listing:
+                self._done(pending)
+            return "waited"
+        if pending.listing:
+            if (msg.get("EventList") or "").lower() == "complete":
+                pending.complete = msg
+                if not (pending.wait_event and pending.event is None):
+                    self._done(pending)
+            else:
+                pending.events.append(msg)
+            return "list"
+        return ""
+
+    def _done(self, pending: Pending) -> None:
+        # called with self._lock held
+        if self._pending.get(pending.action_id) is pending:
+            del self._pending[pending.action_id]
+        try:
+            self._fifo.remove(pending)
+        except ValueError:
+            pass
+        pending._finish()
+
+    def _lost(self, reason: str) -> None:
+        with self._lock:
+            if self.closed_reason is not None:
+                return
+            self.closed_reason = reason
+            waiting = list(self._pending.values())
+            self._pending.clear()
+            self._fifo.clear()
+            subs = list(self._subs)
+        for pending in waiting:
+            name = pending.action.get("Action") or "action"
+            pending._finish(ConnectionLost(f"{name}: {reason} before the response was complete"))
+        for sub in subs:
+            sub._put_many([Closed(reason)])
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, ssl.SSLError) and getattr(e, "reason", None):
+        return str(e.reason).lower().replace("_", " ")
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror[0].lower() + e.strerror[1:]
+    text = str(e) or type(e).__name__
+    return text

@@ -1,0 +1,594 @@
+"""The AMI wire format, sans-IO: bytes in, messages out; messages in, bytes out.
+
+Nothing here touches a socket, a thread or a screen. `Parser` is fed whatever
+chunks the transport happened to read and hands back complete items: the
+banner, messages and protocol errors. `encode_action` turns headers into the
+bytes of an action, refusing header injection. Everything else in amish
+(connection, batch mode, the shell) is built on these two.
+
+Framing is done on bytes and each complete message is decoded once (UTF-8,
+with a lossless per-line fallback), never per chunk, so a multi-byte
+character split across two reads is never damaged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Union
+
+__all__ = [
+    "Banner",
+    "Message",
+    "ProtocolError",
+    "Parser",
+    "HeaderError",
+    "encode_action",
+    "encode_message",
+    "limit_warnings",
+    "is_ami_banner",
+    "mask_secrets",
+    "SECRET_HEADERS",
+    "secret_header",
+    "ASTERISK_MAX_LINE",
+    "ASTERISK_MAX_HEADERS",
+]
+
+#: Asterisk reads a line into a 1025-byte buffer: a line with its CRLF may be 1024 bytes.
+ASTERISK_MAX_LINE = 1024
+#: AST_MAX_MANHEADERS: the most lines Asterisk accepts in one action.
+ASTERISK_MAX_HEADERS = 128
+
+#: Headers whose values are secrets and are masked wherever amish shows or stores them.
+SECRET_HEADERS = frozenset({"secret", "key"})
+MASK = "********"
+
+DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
+DEFAULT_MAX_LINE = 1024 * 1024
+MAX_BANNER = 1024
+
+# A message ends with an empty line: the end of its last line (LF, CR LF) then an
+# empty line (LF or CR LF). "\n\r?\n" matches all four combinations.
+_TERMINATOR = re.compile(rb"\n\r?\n")
+_FOLLOWS = b"response: follows"
+_END_COMMAND = b"--END COMMAND--"
+
+
+class Message:
+    """One AMI message: an ordered multimap of headers.
+
+    Keys are looked up case-insensitively; their original case, their order
+    and repeated keys (``Variable``, ``ChanVariable``, ``Output``) are kept.
+    A line with no colon is kept as a header whose key is None.
+    ``raw`` holds the bytes exactly as received (empty for messages built here).
+    """
+
+    __slots__ = ("headers", "raw", "_index")
+
+    def __init__(self, headers: Iterable[tuple[str | None, str]] = (), raw: bytes = b""):
+        self.headers: list[tuple[str | None, str]] = (
+            headers if type(headers) is list else list(headers)
+        )
+        self.raw = raw
+        self._index: dict[str, str] | None = None
+
+    # -- lookup -------------------------------------------------------------
+    def _build_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for key, value in reversed(self.headers):
+            if key is not None:
+                index[key.lower()] = value
+        self._index = index
+        return index
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The first value of `key` (any case), or `default`."""
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return index.get(key.lower(), default)
+
+    def getall(self, key: str) -> list[str]:
+        """Every value of `key` (any case), in order."""
+        key = key.lower()
+        return [v for k, v in self.headers if k is not None and k.lower() == key]
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[tuple[str | None, str]]:
+        return iter(self.headers)
+
+    def __len__(self) -> int:
+        return len(self.headers)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Message):
+            return self.headers == other.headers
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Message({self.headers!r})"
+
+    # -- what kind of message ----------------------------------------------
+    @property
+    def kind(self) -> str:
+        """'response', 'event', 'action' or '' by the first header's key."""
+        if not self.headers:
+            return ""
+        key = self.headers[0][0]
+        key = key.lower() if key else ""
+        return key if key in ("response", "event", "action") else ""
+
+    @property
+    def name(self) -> str:
+        """The value of the first header: the event name, the response status or the action."""
+        return self.headers[0][1] if self.headers else ""
+
+    def is_event(self, name: str | None = None) -> bool:
+        ev = self.get("Event")
+        if ev is None:
+            return False
+        return name is None or ev.lower() == name.lower()
+
+    @property
+    def is_response(self) -> bool:
+        return self.kind == "response"
+
+    def to_dict(self) -> dict[str, object]:
+        """Headers as a dict for JSON: a repeated key becomes a list, order kept.
+
+        Lines with no colon go under the key "" as a list.
+        """
+        out: dict[str, object] = {}
+        for key, value in self.headers:
+            k = "" if key is None else key
+            if k in out:
+                prev = out[k]
+                if isinstance(prev, list):
+                    prev.append(value)
+                else:
+                    out[k] = [prev, value]
+            elif key is None:
+                out[k] = [value]
+            else:
+                out[k] = value
+        return out
+
+    def masked(self) -> "Message":
+        """This message with every secret masked (itself when it holds none).
+
+        Secret headers, a Login's Key, and secret variables in GetConfig output.
+        """
+        is_login = (self.get("Action") or "").lower() == "login"
+        headers = None
+        for i, (key, value) in enumerate(self.headers):
+            masked = secret_header(key, value, is_login)
+            if masked is not False:
+                if headers is None:
+                    headers = list(self.headers)
+                headers[i] = (key, masked)
+        if headers is None:
+            return self
+        return Message(headers, mask_secrets(self.raw) if self.raw else b"")
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The first line a server sends, e.g. ``Asterisk Call Manager/11.0.0``."""
+
+    text: str
+
+    @property
+    def version(self) -> str:
+        """The protocol version after the last '/', or '' (``11.0.0``)."""
+        head, sep, tail = self.text.rpartition("/")
+        return tail.strip() if sep else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolError:
+    """Something in the stream that is not a valid message; parsing goes on after it."""
+
+    reason: str
+    #: How many bytes were skipped because of it.
+    skipped: int = 0
+    #: The first bytes of what was skipped, for the user to see.
+    sample: bytes = b""
+
+
+Item = Union[Message, Banner, ProtocolError]
+
+
+def is_ami_banner(text: str) -> bool:
+    """True for the banners of Asterisk and of the proxies and forks that speak AMI."""
+    low = text.lower()
+    return "call manager" in low or low.startswith("asterisk")
+
+
+class Parser:
+    """Incremental AMI parser: feed it chunks, get back complete items.
+
+    `expect_banner`: the stream starts with a banner line (a live connection);
+    False for dumps and captures that start with messages.
+    `fallback_encoding`: how a line that is not valid UTF-8 is decoded; the
+    bytes are never lost (undecodable ones become surrogate escapes, and
+    `Message.raw` keeps the original bytes).
+    Bounded: a message longer than `max_message` bytes or with a line longer
+    than `max_line` is reported as a ProtocolError, skipped, and parsing goes on.
+    """
+
+    def __init__(
+        self,
+        *,
+        expect_banner: bool = True,
+        fallback_encoding: str = "latin-1",
+        max_message: int = DEFAULT_MAX_MESSAGE,
+        max_line: int = DEFAULT_MAX_LINE,
+    ):
+        self._buf = bytearray()
+        self._scan = 0  # where the next terminator search may start (relative to _buf)
+        self._need_banner = expect_banner
+        self._fallback = fallback_encoding
+        self._max_message = max_message
+        self._max_line = max_line
+        self._skipping = 0  # bytes dropped so far of an over-long message
+        self._skip_sample = b""
+        self._follows = False  # the message at the head of _buf is a legacy "Response: Follows"
+        self.bytes_received = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an incomplete message."""
+        return len(self._buf)
+
+    def receive_data(self, data: bytes) -> list[Item]:
+        """Feed bytes; returns the items completed by them, in stream order."""
+        self.bytes_received += len(data)
+        buf = self._buf
+        buf += data
+        out: list[Item] = []
+        if self._need_banner:
+            if not self._take_banner(out):
+                return out
+        if self._skipping:
+            if not self._skip_rest(out):
+                return out
+        self._frame(out)
+        return out
+
+    def eof(self) -> list[Item]:
+        """The stream ended: whatever is left is reported, never silently dropped."""
+        out: list[Item] = []
+        buf = self._buf
+        if self._need_banner and buf:
+            self._need_banner = False
+            out.append(Banner(_decode_text(bytes(buf).rstrip(b"\r\n"), self._fallback)))
+            buf.clear()
+        if self._skipping:
+            out.append(self._skip_error(len(buf)))
+            buf.clear()
+        rest = bytes(buf)
+        if rest.strip(b"\r\n"):
+            out.append(
+                ProtocolError(
+                    "connection closed in the middle of a message", len(rest), rest[:200]
+                )
+            )
+        buf.clear()
+        self._scan = 0
+        self._follows = False
+        return out
+
+    # -- internals ----------------------------------------------------------
+    def _take_banner(self, out: list[Item]) -> bool:
+        buf = self._buf
+        nl = buf.find(b"\n")
+        if nl < 0:
+            if len(buf) > MAX_BANNER:
+                self._need_banner = False
+                out.append(Banner(_decode_text(bytes(buf[:MAX_BANNER]), self._fallback)))
+                out.append(ProtocolError("no end of line in the first 1024 bytes", len(buf), bytes(buf[:200])))
+                buf.clear()
+                self._scan = 0
+            return False
+        line = bytes(buf[:nl]).rstrip(b"\r")
+        del buf[: nl + 1]
+        self._need_banner = False
+        out.append(Banner(_decode_text(line, self._fallback)))
+        return True
+
+    def _skip_error(self, extra: int) -> ProtocolError:
+        skipped = self._skipping + extra
+        self._skipping = 0
+        sample, self._skip_sample = self._skip_sample, b""
+        return ProtocolError(
+            f"message longer than {self._max_message} bytes skipped", skipped, sample
+        )
+
+    def _skip_rest(self, out: list[Item]) -> bool:
+        """Drop bytes of an over-long message up to its terminator. True when done."""
+        buf = self._buf
+        m = _TERMINATOR.search(buf)
+        if m is None:
+            keep = 2  # a terminator may start in the last two bytes
+            if len(buf) > keep:
+                self._skipping += len(buf) - keep
+                del buf[: len(buf) - keep]
+            self._scan = 0
+            return False
+        end = m.end()
+        del buf[:end]
+        out.append(self._skip_error(end))
+        self._scan = 0
+        self._follows = False
+        return True
+
+    def _frame(self, out: list[Item]) -> None:
+        buf = self._buf
+        start = 0
+        scan = self._scan
+        n = len(buf)
+        search = _TERMINATOR.search
+        fallback = self._fallback
+        max_line = self._max_line
+        while True:
+            # blank lines between messages are not messages
+            while start < n:
+                c = buf[start]
+                if c == 10:
+                    start += 1
+                elif c == 13 and start + 1 < n and buf[start + 1] == 10:
+                    start += 2
+                else:
+                    break
+            if start >= n:
+                break
+            if scan < start:
+                scan = start
+            if not self._follows and (c == 82 or c == 114) and n - start >= len(_FOLLOWS):
+                if buf[start : start + len(_FOLLOWS)].lower() == _FOLLOWS:
+                    self._follows = True
+            if self._follows:
+                # Asterisk <= 13 Command output: a raw body (which may hold blank
+                # lines) up to "--END COMMAND--", then the empty line.
+                e = buf.find(_END_COMMAND, scan)
+                if e < 0:
+                    scan = max(start, n - len(_END_COMMAND))
+                    m = None
+                else:
+                    m = search(buf, e)
+                    if m is None:
+                        scan = e  # found the marker; wait for the line ends
+            else:
+                m = search(buf, scan)
+                if m is None:
+                    scan = max(start, n - 2)
+            if m is None:
+                if n - start > self._max_message:
+                    self._skip_sample = bytes(buf[start : start + 200])
+                    self._skipping = n - start - 2
+                    del buf[: n - 2]
+                    self._scan = 0
+                    self._follows = False
+                    return
+                break
+            end = m.end()
+            raw = bytes(buf[start:end])
+            start = scan = end
+            if self._follows:
+                self._follows = False
+                out.append(_parse_follows(raw, fallback))
+                continue
+            if len(raw) > max_line and _longest_line(raw) > max_line:
+                out.append(
+                    ProtocolError(f"line longer than {max_line} bytes; message skipped", len(raw), raw[:200])
+                )
+                continue
+            out.append(_parse_block(raw, fallback))
+        if start:
+            del buf[:start]
+            scan -= start
+        self._scan = max(scan, 0)
+
+
+def _longest_line(raw: bytes) -> int:
+    return max(map(len, raw.split(b"\n")))
+
+
+def _decode_text(data: bytes, fallback: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(fallback, "surrogateescape")
+
+
+def _split_lines(raw: bytes, fallback: str) -> list[str]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Decode line by line, so one cp1251 CallerIDName does not garble the rest.
+        return [_decode_text(line.rstrip(b"\r"), fallback) for line in raw.split(b"\n")]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return text.split("\n")
+
+
+def _parse_block(raw: bytes, fallback: str) -> Message:
+    headers: list[tuple[str | None, str]] = []
+    append = headers.append
+    for line in _split_lines(raw, fallback):
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            if value[:1] == " ":
+                value = value[1:]
+            append((key, value))
+        else:
+            append((None, line))
+    return Message(headers, raw)
+
+
+_FOLLOWS_HEADERS = ("response", "privilege", "actionid")
+
+
+def _parse_follows(raw: bytes, fallback: str) -> Message:
+    """A legacy Command response: leading headers, then body lines as ``Output``.
+
+    Presenting the body as Output headers lets everything downstream treat old
+    and new Asterisk alike; `raw` still holds the bytes as they came.
+    """
+    lines = _split_lines(raw, fallback)
+    # drop the line ends after the marker
+    while lines and not lines[-1]:
+        lines.pop()
+    headers: list[tuple[str | None, str]] = []
+    i = 0
+    while i < len(lines):
+        key, sep, value = lines[i].partition(":")
+        if not sep or key.strip().lower() not in _FOLLOWS_HEADERS:
+            break
+        headers.append((key, value[1:] if value[:1] == " " else value))
+        i += 1
+    body = lines[i:]
+    if body:
+        last = body[-1]
+        marker = _END_COMMAND.decode()
+        if last.endswith(marker):
+            last = last[: -len(marker)]
+            if last:
+                body[-1] = last
+            else:
+                body.pop()
+    headers.extend(("Output", line) for line in body)
+    return Message(headers, raw)
+
+
+# -- encoding ---------------------------------------------------------------
+
+
+class HeaderError(ValueError):
+    """A header that cannot be sent as is (CR or LF inside, an empty or bad key)."""
+
+
+def _check_header(key: object, value: object) -> tuple[str, str]:
+    if not isinstance(key, str) or not key:
+        raise HeaderError(f"header name must be a non-empty string, not {key!r}")
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif not isinstance(value, str):
+        value = str(value)
+    if "\r" in key or "\n" in key:
+        raise HeaderError(f"header name {key!r} contains a line break")
+    if ":" in key:
+        raise HeaderError(f"header name {key!r} contains a colon")
+    if key != key.strip():
+        raise HeaderError(f"header name {key!r} has surrounding spaces")
+    if "\r" in value or "\n" in value:
+        shown = MASK if key.lower() in SECRET_HEADERS else repr(value)
+        raise HeaderError(f"value of {key} contains a line break ({shown}); that would inject headers")
+    return key, value
+
+
+HeadersLike = Union[Message, Iterable[tuple[str, object]]]
+
+
+def header_pairs(headers: HeadersLike) -> Iterable[tuple[str | None, object]]:
+    if isinstance(headers, Message):
+        return headers.headers
+    if isinstance(headers, dict):
+        return headers.items()
+    return headers
+
+
+def encode_action(headers: HeadersLike) -> bytes:
+    """The bytes of an action: ``Key: value`` lines with CRLF, then an empty line.
+
+    Repeated headers are sent in order. Raises HeaderError for a CR or LF in a
+    key or value (header injection), a colon in a key, or an empty key.
+    """
+    parts = []
+    for key, value in header_pairs(headers):
+        k, v = _check_header(key, value)
+        parts.append(f"{k}: {v}\r\n")
+    if not parts:
+        raise HeaderError("an action needs at least one header")
+    parts.append("\r\n")
+    return "".join(parts).encode("utf-8", "surrogateescape")
+
+
+def encode_message(message: Message) -> bytes:
+    """Any message back to bytes (CRLF), lines with no colon written as they were."""
+    parts = []
+    for key, value in message.headers:
+        parts.append(f"{value}\r\n" if key is None else f"{key}: {value}\r\n")
+    parts.append("\r\n")
+    return "".join(parts).encode("utf-8", "surrogateescape")
+
+
+def limit_warnings(headers: HeadersLike) -> list[str]:
+    """Where an action goes past what Asterisk accepts (it would answer Error)."""
+    warnings = []
+    count = 0
+    for key, value in header_pairs(headers):
+        count += 1
+        line = len(f"{key}: {value}\r\n".encode("utf-8", "surrogateescape"))
+        if line > ASTERISK_MAX_LINE:
+            warnings.append(
+                f"header {key} is {line} bytes long; Asterisk rejects lines over {ASTERISK_MAX_LINE} bytes"
+            )
+    if count > ASTERISK_MAX_HEADERS:
+        warnings.append(
+            f"{count} headers; Asterisk rejects actions with more than {ASTERISK_MAX_HEADERS}"
+        )
+    return warnings
+
+
+_SECRET_LINE = re.compile(rb"(?im)^([ \t]*secret[ \t]*:[ \t]?)[^\r\n]*")
+_KEY_LINE = re.compile(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
+_LOGIN = re.compile(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
+# GetConfig of manager.conf, pjsip.conf...: "Line-000003-000001: secret=xyz"
+_CONFIG_SECRET = re.compile(
+    rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*(?:secret|md5secret|remotesecret|password|passwd)[ \t]*=[ \t]*)[^\r\n]*"
+)
+_CONFIG_SECRET_TEXT = re.compile(r"(?i)^([ \t]*(?:secret|md5secret|remotesecret|password|passwd)[ \t]*=[ \t]*).*")
+_MASK_BYTES = MASK.encode()
+
+
+def mask_secrets(data: bytes) -> bytes:
+    """`data` with every secret replaced by a mask, for traces, recordings and screens.
+
+    Masks ``Secret:`` lines, ``Key:`` lines of a Login action (the MD5 digest;
+    a DBPut's Key is not a secret), and secret variables in GetConfig output
+    (``Line-000003-000001: secret=...``). Works on any run of AMI bytes that
+    starts at a line boundary: a whole message or a wire chunk.
+    """
+    out = _SECRET_LINE.sub(rb"\1" + _MASK_BYTES, data)
+    if _LOGIN.search(out):
+        out = _KEY_LINE.sub(rb"\1" + _MASK_BYTES, out)
+    if b"ine-" in out:
+        out = _CONFIG_SECRET.sub(rb"\1" + _MASK_BYTES, out)
+    return out
+
+
+def secret_header(key: str | None, value: str, is_login: bool) -> bool | str:
+    """False when the header may be shown; otherwise its masked value."""
+    if key is None:
+        return False
+    low = key.lower()
+    if low == "secret" or (low == "key" and is_login):
+        return MASK
+    if low.startswith("line-") and "=" in value:
+        m = _CONFIG_SECRET_TEXT.match(value)
+        if m:
+            return m.group(1) + MASK
+    return False

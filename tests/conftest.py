@@ -1,0 +1,85 @@
+"""Shared fixtures. The sandbox Asterisk is a real Asterisk 22 in a chroot.
+
+scripts/test starts it and exports AMISH_TEST_*; when pytest is run by hand the
+`asterisk` fixture starts it itself. A missing Asterisk fails the tests that
+need it: it is never a reason to skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX = ROOT / "scripts" / "asterisk-sandbox"
+
+ADMIN = ("admin", "amish-admin-secret")
+READER = ("reader", "amish-reader-secret")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    host: str
+    port: int
+    tls_port: int
+    http_port: int
+    cafile: str
+    other_cafile: str
+    root: str
+
+    def cli(self, command: str) -> str:
+        """Run an Asterisk CLI command (asterisk -rx) in the sandbox."""
+        return subprocess.run(
+            [str(SANDBOX), "cli", command], check=True, capture_output=True, text=True, timeout=30
+        ).stdout
+
+
+def _env_from(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+@pytest.fixture(scope="session")
+def asterisk() -> Sandbox:
+    env = {k: v for k, v in os.environ.items() if k.startswith("AMISH_TEST_")}
+    if "AMISH_TEST_PORT" not in env:
+        proc = subprocess.run([str(SANDBOX), "up"], capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            pytest.fail(f"the sandbox Asterisk did not start:\n{proc.stderr}", pytrace=False)
+        env = _env_from(proc.stdout)
+    return Sandbox(
+        host=env["AMISH_TEST_HOST"],
+        port=int(env["AMISH_TEST_PORT"]),
+        tls_port=int(env["AMISH_TEST_TLS_PORT"]),
+        http_port=int(env["AMISH_TEST_HTTP_PORT"]),
+        cafile=env["AMISH_TEST_CAFILE"],
+        other_cafile=env["AMISH_TEST_OTHER_CAFILE"],
+        root=env["AMISH_TEST_ROOT"],
+    )
+
+
+@pytest.fixture
+def admin(asterisk):
+    """A logged-in admin Connection to the sandbox (events on)."""
+    from amish.connection import Connection
+
+    conn = Connection(asterisk.host, asterisk.port)
+    conn.connect()
+    conn.login(*ADMIN)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def amish_cmd():
+    """How to run the amish command line in a subprocess."""
+    return [sys.executable, "-m", "amish"]

@@ -1,0 +1,245 @@
+"""The connection layer against the real sandbox Asterisk 22."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from amish.connection import Closed, Connection
+from amish.errors import AuthenticationError, NotAMIError, TLSError
+from amish.protocol import Message
+
+from conftest import ADMIN, READER
+
+pytestmark = pytest.mark.asterisk
+
+
+def connect(sandbox, *, tls=False, **kw) -> Connection:
+    port = sandbox.tls_port if tls else sandbox.port
+    conn = Connection(sandbox.host, port, tls=tls, **kw)
+    conn.connect()
+    return conn
+
+
+@pytest.mark.parametrize(
+    "tls, auth",
+    [(False, "md5"), (False, "plain"), (True, "md5"), (True, "plain")],
+    ids=["tcp-md5", "tcp-plain", "tls-md5", "tls-plain"],
+)
+def test_login_and_ping(asterisk, tls, auth):
+    conn = connect(asterisk, tls=tls, cafile=asterisk.cafile if tls else None)
+    try:
+        assert conn.banner.text.startswith("Asterisk Call Manager/")
+        assert conn.banner.version == "11.0.0"  # Asterisk 22's AMI version
+        response = conn.login(*ADMIN, auth=auth)
+        assert response["Message"] == "Authentication accepted"
+        result = conn.send([("Action", "Ping")])
+        assert result.ok and result.response["Ping"] == "Pong"
+    finally:
+        conn.close()
+    assert not conn.connected
+
+
+@pytest.mark.parametrize("auth", ["md5", "plain"])
+def test_wrong_secret_is_an_authentication_error(asterisk, auth):
+    conn = connect(asterisk)
+    try:
+        with pytest.raises(AuthenticationError) as info:
+            conn.login("admin", "not-the-secret", auth=auth)
+        assert "Authentication failed" in str(info.value)
+        assert "not-the-secret" not in str(info.value)
+    finally:
+        conn.close()
+
+
+def test_tls_with_a_ca_that_did_not_sign_the_server(asterisk):
+    with pytest.raises(TLSError) as info:
+        connect(asterisk, tls=True, cafile=asterisk.other_cafile)
+    assert "certificate" in str(info.value) and "--cafile" in str(info.value)
+
+
+def test_tls_insecure_skips_verification(asterisk):
+    conn = connect(asterisk, tls=True, insecure=True)
+    try:
+        conn.login(*ADMIN)
+        assert conn.send([("Action", "Ping")]).ok
+    finally:
+        conn.close()
+
+
+def test_tls_client_on_the_plain_port_is_a_clear_error(asterisk):
+    conn = Connection(asterisk.host, asterisk.port, tls=True, cafile=asterisk.cafile, connect_timeout=3)
+    with pytest.raises(TLSError) as info:
+        conn.connect()
+    assert "TLS" in str(info.value)
+
+
+def test_plain_client_on_the_tls_port_gets_no_banner(asterisk):
+    conn = Connection(asterisk.host, asterisk.tls_port, banner_timeout=0.5)
+    with pytest.raises(NotAMIError) as info:
+        conn.connect()
+    assert "no AMI banner" in str(info.value)
+
+
+def test_http_port_is_not_ami(asterisk):
+    conn = Connection(asterisk.host, asterisk.http_port, banner_timeout=0.5)
+    with pytest.raises(NotAMIError):
+        conn.connect()
+
+
+def test_command_output(admin):
+    result = admin.send([("Action", "Command"), ("Command", "core show version")])
+    assert result.ok
+    assert result.response["Message"] == "Command output follows"
+    assert result.response.getall("Output")[0].startswith("Asterisk 22.")
+
+
+def test_command_with_many_output_lines_keeps_every_line(admin):
+    result = admin.send([("Action", "Command"), ("Command", "core show applications")])
+    lines = result.response.getall("Output")
+    assert len(lines) > 50
+    assert any("Originate" in line or "Dial" in line for line in lines)
+
+
+def test_users_action_id_is_kept(admin):
+    result = admin.send([("Action", "Ping"), ("ActionID", "mine-42")])
+    assert result.response["ActionID"] == "mine-42"
+
+
+def test_error_response(admin):
+    result = admin.send([("Action", "NoSuchAction")])
+    assert not result.ok
+    assert "Invalid/unknown command" in result.response["Message"]
+
+
+def test_db_put_get_round_trip(admin):
+    family, key, value = "amish-test", f"k-{uuid.uuid4().hex[:8]}", "héllo wörld: 1 2 3"
+    put = admin.send([("Action", "DBPut"), ("Family", family), ("Key", key), ("Val", value)])
+    assert put.ok
+    got = admin.send([("Action", "DBGet"), ("Family", family), ("Key", key)])
+    assert got.ok
+    assert [e["Event"] for e in got.events] == ["DBGetResponse"]
+    assert got.events[0]["Val"] == value
+    assert got.complete["EventList"] == "Complete"
+    admin.send([("Action", "DBDel"), ("Family", family), ("Key", key)])
+    missing = admin.send([("Action", "DBGet"), ("Family", family), ("Key", key)])
+    assert not missing.ok
+
+
+def test_get_config(admin):
+    result = admin.send([("Action", "GetConfig"), ("Filename", "extensions.conf"), ("Category", "amish-test")])
+    assert result.ok
+    assert result.response["Category-000000"] == "amish-test"
+    lines = [v for k, v in result.response.headers if k and k.startswith("Line-000000-")]
+    assert lines[:3] == ["exten=echo,1,Answer()", "same=n,Wait(0.5)", "same=n,Hangup()"]
+
+
+def test_get_config_of_manager_conf_masks_secrets_for_display(admin):
+    result = admin.send([("Action", "GetConfig"), ("Filename", "manager.conf")])
+    assert result.ok
+    assert "secret=amish-admin-secret" in result.response.getall("Line-000001-000000") + [
+        v for k, v in result.response.headers if k and k.startswith("Line-")
+    ]
+    shown = result.response.masked()
+    assert b"amish-admin-secret" not in shown.raw
+    assert not any("amish-admin-secret" in v for _, v in shown.headers)
+
+
+def test_core_show_channels_is_collected_as_one_result(admin):
+    result = admin.send([("Action", "CoreShowChannels")])
+    assert result.ok and result.response["EventList"] == "start"
+    assert result.complete["Event"] == "CoreShowChannelsComplete"
+    assert int(result.complete["ListItems"]) == len(result.events)
+
+
+def wait_for(sub, predicate, timeout=10.0) -> list[Message]:
+    """Collect subscription items until predicate(collected) is true."""
+    seen: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while not predicate(seen):
+        item = sub.get(timeout=max(0.0, deadline - time.monotonic()))
+        if item is None:
+            raise AssertionError(f"timed out; saw {[getattr(m, 'name', m) for m in seen]}")
+        assert not isinstance(item, Closed), item
+        if isinstance(item, Message):
+            seen.append(item)
+    return seen
+
+
+def test_originate_local_call_and_its_events(admin):
+    sub = admin.subscribe()
+    result = admin.send(
+        [
+            ("Action", "Originate"),
+            ("Channel", "Local/echo@amish-test"),
+            ("Application", "Wait"),
+            ("Data", "0.2"),
+            ("Async", "true"),
+            ("Variable", "AMISH_A=1"),
+            ("Variable", "AMISH_B=2"),
+        ],
+        wait_event="OriginateResponse",
+        timeout=15,
+    )
+    assert result.ok, result.messages
+    assert result.response["Message"] == "Originate successfully queued"
+    assert result.event["Event"] == "OriginateResponse"
+    assert result.event["Response"] == "Success"
+    channel = result.event["Channel"]
+    assert channel.startswith("Local/echo@amish-test-")
+
+    def both_hung_up(seen):
+        return len([m for m in seen if m.is_event("Hangup") and m["Channel"].startswith("Local/echo@amish-test-")]) >= 2
+
+    seen = wait_for(sub, both_hung_up, timeout=15)
+    names = [m.name for m in seen]
+    assert "Newchannel" in names
+    assert names.index("Newchannel") < names.index("Hangup")
+    # the two variables were set on the channel, in order
+    varsets = [(m["Variable"], m["Value"]) for m in seen if m.is_event("VarSet") and m["Variable"].startswith("AMISH_")]
+    assert ("AMISH_A", "1") in varsets and ("AMISH_B", "2") in varsets
+    # the OriginateResponse reached the subscribers too
+    assert "OriginateResponse" in names
+
+
+def test_restricted_user_may_not_originate(asterisk):
+    conn = connect(asterisk)
+    try:
+        conn.login(*READER)
+        result = conn.send([("Action", "Originate"), ("Channel", "Local/echo@amish-test"), ("Application", "Wait")])
+        assert not result.ok
+        assert "Permission denied" in result.response["Message"]
+        assert conn.send([("Action", "Ping")]).ok
+    finally:
+        conn.close()
+
+
+def test_events_off_at_login_sends_no_events(asterisk):
+    conn = connect(asterisk)
+    try:
+        conn.login(*ADMIN, events="off")
+        sub = conn.subscribe()
+        conn.send([("Action", "UserEvent"), ("UserEvent", "AmishProbe")])
+        time.sleep(0.3)
+        assert [m for m in sub.drain() if isinstance(m, Message)] == []
+    finally:
+        conn.close()
+
+
+def test_user_event_reaches_a_subscriber_with_its_headers(admin):
+    sub = admin.subscribe()
+    admin.send([("Action", "UserEvent"), ("UserEvent", "AmishProbe"), ("Greeting", "Привет: мир")])
+    seen = wait_for(sub, lambda s: any(m.is_event("UserEvent") for m in s))
+    event = next(m for m in seen if m.is_event("UserEvent"))
+    assert event["UserEvent"] == "AmishProbe"
+    assert event["Greeting"] == "Привет: мир"
+
+
+def test_logoff_on_close(asterisk):
+    conn = connect(asterisk)
+    conn.login(*ADMIN)
+    assert conn.send([("Action", "Ping")]).ok
+    conn.close()
+    assert conn.closed_reason is not None
