@@ -168,7 +168,7 @@ class Message:
 
         Secret headers, a Login's Key, and secret variables in GetConfig output.
         """
-        is_login = (self.get("Action") or "").lower() == "login"
+        is_login = (self.get("Action") or "").strip().lower() == "login"
         headers = None
         for i, (key, value) in enumerate(self.headers):
             masked = secret_header(key, value, is_login)
@@ -317,6 +317,20 @@ class Parser:
     def _skip_rest(self, out: list[Item]) -> bool:
         """Drop bytes of an over-long message up to its terminator. True when done."""
         buf = self._buf
+        if self._follows:
+            # a legacy Command body may hold blank lines: its end is the marker
+            e = buf.find(_END_COMMAND)
+            if e < 0:
+                keep = len(_END_COMMAND) - 1
+                if len(buf) > keep:
+                    self._skipping += len(buf) - keep
+                    del buf[: len(buf) - keep]
+                self._scan = 0
+                return False
+            cut = e + len(_END_COMMAND)
+            self._skipping += cut
+            del buf[:cut]
+            self._follows = False
         m = _TERMINATOR.search(buf)
         if m is None:
             keep = 2  # a terminator may start in the last two bytes
@@ -378,10 +392,21 @@ class Parser:
                     self._skipping = n - start - 2
                     del buf[: n - 2]
                     self._scan = 0
-                    self._follows = False
-                    return
+                    return  # _follows stays: the skip must find the body's end marker
                 break
             end = m.end()
+            if end - start > self._max_message:
+                # arrived complete, but over the bound all the same (as if read in pieces)
+                out.append(
+                    ProtocolError(
+                        f"message longer than {self._max_message} bytes skipped",
+                        end - start,
+                        bytes(buf[start : start + 200]),
+                    )
+                )
+                start = scan = end
+                self._follows = False
+                continue
             raw = bytes(buf[start:end])
             start = scan = end
             if self._follows:
