@@ -99,7 +99,10 @@ class Subscription:
         self.received += len(items)
         self._ready.set()
         if self.callback is not None:
-            self.callback()
+            try:
+                self.callback()
+            except Exception:  # a consumer's bug must not take the I/O thread down
+                pass
 
     def get(self, timeout: float | None = None):
         """The next item, waiting up to `timeout` seconds; None if nothing came."""
@@ -153,6 +156,8 @@ class Pending:
         self.sent_at = time.monotonic()
         self.done_at: float | None = None
         self._done = threading.Event()
+        self._callbacks: list[Callable[["Pending"], None]] = []
+        self._callbacks_lock = threading.Lock()
 
     @property
     def done(self) -> bool:
@@ -196,11 +201,30 @@ class Pending:
             raise self.error
         return self
 
+    def add_done_callback(self, callback: Callable[["Pending"], None]) -> None:
+        """Call `callback(self)` once the result is complete (at once if it already is).
+
+        It runs in the I/O thread and must not block: a UI hands over with
+        ``loop.call_soon_threadsafe``.
+        """
+        with self._callbacks_lock:
+            if not self._done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
     def _finish(self, error: AmishError | None = None) -> None:
         if error is not None and self.error is None and not self._done.is_set():
             self.error = error
         self.done_at = time.monotonic()
-        self._done.set()
+        with self._callbacks_lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:  # a consumer's bug must not stop the I/O thread
+                pass
 
 
 class Connection:
@@ -257,6 +281,9 @@ class Connection:
         self._wake_w.setblocking(False)
         self._stop = False
         self._early: list = []
+        #: What arrived before anyone subscribed, for the first subscriber (bounded).
+        self._backlog: collections.deque = collections.deque(maxlen=10_000)
+        self.backlog_dropped = 0
         self.messages_received = 0
 
     # -- state --------------------------------------------------------------
@@ -372,7 +399,10 @@ class Connection:
             events = "on" if events else "off"
         headers: list[tuple[str, str]] = [("Action", "Login"), ("Username", username)]
         if auth == "md5":
-            challenge = self.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
+            try:
+                challenge = self.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
+            except ConnectionLost:
+                raise AuthenticationError(f"{self.address} closed the connection before login (at the MD5 challenge)") from None
             token = challenge.response.get("Challenge") if challenge.ok else None
             if not token:
                 why = challenge.response.get("Message") if challenge.response else None
@@ -447,6 +477,12 @@ class Connection:
         self._wire("out", data)
         self._wake()
 
+    def abandon(self, pending: Pending, reason: str = "no longer waited for") -> None:
+        """Stop waiting for `pending`: it fails with ActionTimeout; a late response goes to subscribers."""
+        self._forget(pending)
+        name = pending.action.get("Action") or "action"
+        pending._finish(ActionTimeout(f"{name}: {reason}"))
+
     def _forget(self, pending: Pending) -> None:
         with self._lock:
             if self._pending.get(pending.action_id) is pending:
@@ -460,9 +496,17 @@ class Connection:
         """Receive everything no action claims: events, late responses, errors."""
         sub = Subscription(maxlen, callback)
         with self._lock:
+            first = not self._subs
             self._subs.append(sub)
-            if self.closed_reason is not None:
-                sub._put_many([Closed(self.closed_reason)])
+            backlog = list(self._backlog) if first else []
+            self._backlog.clear()
+            if first and self.backlog_dropped:
+                sub.dropped += self.backlog_dropped
+                self.backlog_dropped = 0
+            if self.closed_reason is not None and not any(isinstance(i, Closed) for i in backlog):
+                backlog.append(Closed(self.closed_reason))
+        if backlog:
+            sub._put_many(backlog)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -574,6 +618,8 @@ class Connection:
             self._dispatch(self._parser.receive_data(data))
             if not is_tls and len(data) < 262144:
                 return True
+            if (self._out or self._stop) and not (is_tls and sock.pending()):
+                return True  # under a flood, let queued actions (and close) through between reads
 
     def _write(self, sock: socket.socket) -> bool:
         with self._lock:
@@ -619,10 +665,14 @@ class Connection:
             elif first == "response":
                 action_id = item.get("ActionID")
                 with lock:
-                    pending = pending_map.get(action_id) if action_id is not None else None
-                    if pending is None or pending.response is not None:
-                        # no (known) ActionID: the oldest action still waiting for its response
+                    if action_id is None:
+                        # no ActionID echoed: the oldest action still waiting for its response
                         pending = next((p for p in self._fifo if p.response is None), None)
+                    else:
+                        # an ActionID nobody waits for (abandoned, timed out) is nobody's
+                        pending = pending_map.get(action_id)
+                        if pending is not None and pending.response is not None:
+                            pending = None
                     if pending is None:
                         loose.append(item)
                         continue
@@ -632,6 +682,13 @@ class Connection:
         if loose:
             with lock:
                 subs = list(self._subs)
+                if not subs:
+                    # nobody subscribed yet (FullyBooted arrives during login): keep for the first
+                    backlog = self._backlog
+                    if len(backlog) + len(loose) > backlog.maxlen:
+                        self.backlog_dropped += len(backlog) + len(loose) - backlog.maxlen
+                    backlog.extend(loose)
+                    return
             for sub in subs:
                 sub._put_many(loose)
 

@@ -168,6 +168,8 @@ class Message:
 
         Secret headers, a Login's Key, and secret variables in GetConfig output.
         """
+        if self.raw and not _MAYBE_SECRET.search(self.raw):
+            return self  # the common case, fast: nothing that could be a secret
         is_login = (self.get("Action") or "").strip().lower() == "login"
         headers = None
         for i, (key, value) in enumerate(self.headers):
@@ -587,6 +589,10 @@ _CONFIG_SECRET = re.compile(
 )
 _CONFIG_SECRET_TEXT = re.compile(r"(?i)^([ \t]*(?:secret|md5secret|remotesecret|password|passwd)[ \t]*=[ \t]*).*")
 _MASK_BYTES = MASK.encode()
+# GetConfigJSON: {"admin": {"secret": "xyz", ...}}
+_JSON_SECRET = re.compile(rb'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
+_JSON_SECRET_TEXT = re.compile(r'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
+_MAYBE_SECRET = re.compile(rb"(?i)secret|key|line-|passw")
 
 
 def mask_secrets(data: bytes) -> bytes:
@@ -602,6 +608,7 @@ def mask_secrets(data: bytes) -> bytes:
         out = _KEY_LINE.sub(rb"\1" + _MASK_BYTES, out)
     if b"ine-" in out:
         out = _CONFIG_SECRET.sub(rb"\1" + _MASK_BYTES, out)
+    out = _JSON_SECRET.sub(rb"\1" + _MASK_BYTES + rb"\3", out)
     return out
 
 
@@ -616,4 +623,8 @@ def secret_header(key: str | None, value: str, is_login: bool) -> bool | str:
         m = _CONFIG_SECRET_TEXT.match(value)
         if m:
             return m.group(1) + MASK
+    if low == "json" and '"' in value:
+        masked = _JSON_SECRET_TEXT.sub(lambda m: m.group(1) + MASK + m.group(3), value)
+        if masked != value:
+            return masked
     return False

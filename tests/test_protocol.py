@@ -1007,3 +1007,27 @@ def test_property_bounds_do_not_depend_on_chunking(tokens, max_message, size):
     for it in whole:
         if isinstance(it, Message):
             assert len(it.raw) <= max_message
+
+
+@pytest.mark.parametrize(
+    "data, leaked",
+    [
+        pytest.param(
+            b'Response: Success\r\nJSON: {"admin": {"secret": "amish-admin-secret", "read": "all"}}\r\n\r\n',
+            b"amish-admin-secret",
+            id="getconfigjson-secret",
+        ),
+        pytest.param(
+            b'Response: Success\r\nJSON: {"7001": {"password":"p\\\\"w"}}\r\n\r\n',
+            b'p\\\\"w',
+            id="getconfigjson-password-with-escaped-quote",
+        ),
+    ],
+)
+def test_getconfigjson_secrets_are_masked(data, leaked):
+    [m] = parse(data)
+    masked = m.masked()
+    assert leaked not in masked.raw
+    assert leaked.decode() not in masked.get("JSON")
+    assert '"********"' in masked.get("JSON")
+    assert leaked not in mask_secrets(data)
