@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("-f", "--file", help="read actions from FILE ('-' for stdin)")
     batch.add_argument("--format", choices=("raw", "json"), default="raw", help="raw: the AMI text as received (default); json: one object per response")
     batch.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each response (default 10)")
+    shell = p.add_argument_group("the interactive shell")
+    shell.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen split view")
+    shell.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
+    shell.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
     p.add_argument("--connect-timeout", type=float, default=5.0, help="seconds to connect and get the banner (default 5)")
     p.add_argument("--version", action="version", version=f"amish {__version__}")
     return p

@@ -1,0 +1,112 @@
+"""What the user typed in the shell, turned into actions or a local command.
+
+Four forms, one line each unless pasted:
+
+    Originate Channel=PJSIP/7001 Context=phones Exten=7002 Priority=1 Variable=A=1 Variable=B=2
+    CallerID="Bob <7001>"                  quotes hold spaces; a header may repeat
+    Action: Originate                      the telnet form, typed or pasted as is;
+    Channel: PJSIP/7001                    several blocks pasted send several actions
+    !core show channels                    an Asterisk CLI command (Action: Command)
+    /filter Newchannel|Hangup              a local command (/help lists them)
+
+Pure: no I/O, no UI. Errors are InputError with a one-line message.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from .actionfile import parse_actions
+from .errors import InputError
+from .protocol import Message
+
+__all__ = ["Actions", "LocalCommand", "parse_input", "split_words", "LOCAL_PREFIX", "BARE_LOCAL"]
+
+LOCAL_PREFIX = "/"
+#: Words that are local commands even without the prefix (no AMI action has these names).
+BARE_LOCAL = frozenset({"help", "quit", "exit", "?"})
+
+_TELNET = re.compile(r"^\s*[A-Za-z][\w-]*\s*:")
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """One or more actions to send, in order."""
+
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCommand:
+    """A command amish itself runs: /help, /filter, /quit ..."""
+
+    name: str
+    args: str
+
+
+def split_words(text: str) -> list[str]:
+    """Split the one-line form like a shell: quotes group, backslashes are literal."""
+    lex = shlex.shlex(text, posix=True)
+    lex.whitespace_split = True
+    lex.escape = ""
+    lex.commenters = ""
+    try:
+        return list(lex)
+    except ValueError:
+        raise InputError("unbalanced quote: close it, or put the value in the other kind of quotes") from None
+
+
+def parse_input(text: str) -> Actions | LocalCommand | None:
+    """The actions or local command in `text`; None for nothing (blank, or only comments)."""
+    stripped = text.strip()
+    if not stripped or all(not l.strip() or l.strip().startswith("#") for l in stripped.splitlines()):
+        return None
+    if stripped.startswith(LOCAL_PREFIX):
+        name, _, args = stripped[len(LOCAL_PREFIX):].partition(" ")
+        if not name:
+            raise InputError("a local command needs a name: /help lists them")
+        return LocalCommand(name.lower(), args.strip())
+    first_word = stripped.split(None, 1)[0].lower()
+    if first_word in BARE_LOCAL:
+        name = "help" if first_word == "?" else first_word
+        return LocalCommand(name, stripped[len(first_word):].strip())
+    if stripped.startswith("!"):
+        command = stripped[1:].strip()
+        if not command:
+            raise InputError("'!' needs a CLI command after it, e.g. !core show channels")
+        if "\n" in command:
+            raise InputError("a CLI command is one line")
+        return Actions((Message([("Action", "Command"), ("Command", command)]),))
+    if _TELNET.match(stripped):
+        blocks = parse_actions(stripped, "input")
+        return Actions(tuple(b.message for b in blocks))
+    if "\n" in stripped:
+        # several one-line actions pasted at once
+        messages: list[Message] = []
+        for line in stripped.splitlines():
+            if line.strip() and not line.strip().startswith("#"):
+                messages.extend(_one_line(line.strip()).messages)
+        return Actions(tuple(messages))
+    return _one_line(stripped)
+
+
+def _one_line(text: str) -> Actions:
+    words = split_words(text)
+    action, params = words[0], words[1:]
+    if "=" in action or ":" in action:
+        raise InputError(f"start with the action's name, e.g. 'Ping' or 'Originate Channel=...', not {action!r}")
+    headers: list[tuple[str, str]] = [("Action", action)]
+    for word in params:
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise InputError(f"expected Header=value, got {word!r}")
+        if not key:
+            raise InputError(f"{word!r} has no header name before '='")
+        if key.endswith(":"):
+            key = key[:-1]
+        if any(c.isspace() or c == ":" for c in key):
+            raise InputError(f"header name {key!r} cannot contain spaces or ':'")
+        headers.append((key, value))
+    return Actions((Message(headers),))

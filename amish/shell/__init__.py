@@ -1,0 +1,1 @@
+"""The interactive shell: the full-screen split screen and the line mode."""

@@ -1,0 +1,456 @@
+"""The full-screen shell: events pane, transcript, input line, toolbar.
+
+Threads: the connection's I/O thread only calls `_wake` (which schedules a
+drain on the UI loop with call_soon_threadsafe) and Pending callbacks (which
+hand the result over the same way). Everything that touches a store, a
+buffer or the screen runs on the UI loop, at a bounded rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from typing import Callable
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.layout import (
+    ConditionalContainer,
+    Float,
+    FloatContainer,
+    HSplit,
+    Layout,
+    Window,
+)
+from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+from prompt_toolkit.layout.dimension import Dimension as D
+from prompt_toolkit.layout.menus import CompletionsMenu
+from prompt_toolkit.layout.processors import BeforeInput
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.styles import Style, merge_styles
+from prompt_toolkit.widgets import SearchToolbar
+
+from .. import render
+from ..connection import Closed, Connection, Pending
+from ..errors import AmishError, InputError
+from ..history import ensure_private_file, has_secret, history_path
+from ..protocol import Message, ProtocolError
+from .keys import describe_bindings, shell_key_bindings
+from .panes import Pane, ansi_lines
+from .session import ShellSession
+from .stores import EventLog, Transcript
+from .toolbar import ToolbarState, toolbar_fragments
+
+__all__ = ["Shell", "SHELL_STYLE"]
+
+DRAIN_INTERVAL = 0.05  # at most 20 drains (and redraws) a second under a flood
+
+SHELL_STYLE = Style.from_dict(
+    {
+        "toolbar": "reverse",
+        "toolbar.ok": "reverse fg:ansigreen",
+        "toolbar.warn": "reverse fg:ansiyellow",
+        "toolbar.bad": "reverse fg:ansired",
+        "toolbar.dim": "reverse fg:ansibrightblack",
+        "toolbar.filter": "reverse fg:ansicyan",
+        "title": "bold",
+        "title.dim": "fg:ansibrightblack",
+        "prompt": "bold fg:ansigreen",
+        "prompt.disconnected": "bold fg:ansired",
+    }
+)
+
+
+class _PrivateHistory(FileHistory):
+    """File history that never stores an input holding a secret."""
+
+    def store_string(self, string: str) -> None:
+        if not has_secret(string):
+            super().store_string(string)
+
+
+def make_history():
+    try:
+        return _PrivateHistory(str(ensure_private_file(history_path())))
+    except OSError:
+        return InMemoryHistory()
+
+
+class Shell(ShellSession):
+    """The full-screen application around a logged-in Connection."""
+
+    def __init__(self, conn: Connection, *, input=None, output=None, **kw):
+        super().__init__(conn, **kw)
+        self.events = EventLog(self._summarize, capacity=self.capacity, scrollback=self.scrollback)
+        self.transcript = Transcript()
+        self.events_visible = True
+        self.paused = False
+        self.events_rows: int | None = None
+        self._fragment_cache: dict[int, list] = {}
+        self._rate_samples: collections.deque = collections.deque(maxlen=20)
+        self._drain_scheduled = False
+        self._last_drain = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+        self.search = SearchToolbar(ignore_case=True)
+        self.events_pane = Pane("events", lambda: self.events.view, self._event_fragments, self.search.control)
+        self.transcript_pane = Pane(
+            "transcript", lambda: self.transcript.lines, lambda line: line.fragments, self.search.control
+        )
+        self.input_buffer = Buffer(
+            name="input",
+            multiline=True,
+            completer=self.completer,
+            complete_while_typing=True,
+            history=make_history(),
+            enable_history_search=False,
+        )
+        self.key_bindings = shell_key_bindings(self)
+        self.app = Application(
+            layout=self._layout(),
+            key_bindings=self.key_bindings,
+            style=merge_styles([self.lexer_style, SHELL_STYLE]),
+            full_screen=True,
+            mouse_support=False,
+            min_redraw_interval=DRAIN_INTERVAL,
+            refresh_interval=1.0,
+            input=input,
+            output=output,
+        )
+
+    # -- layout ---------------------------------------------------------------
+    def _layout(self) -> Layout:
+        from ..lexer import InputLexer
+
+        events_title = Window(FormattedTextControl(self._events_title), height=1, style="class:title")
+        events_window = Window(self.events_pane.control, wrap_lines=False, height=self._events_height)
+        transcript_title = Window(FormattedTextControl(self._transcript_title), height=1, style="class:title")
+        transcript_window = Window(self.transcript_pane.control, wrap_lines=False)
+        input_window = Window(
+            BufferControl(
+                self.input_buffer,
+                lexer=PygmentsLexer(InputLexer),
+                input_processors=[BeforeInput(self._prompt)],
+            ),
+            height=D(min=1, max=8),
+            wrap_lines=True,
+            dont_extend_height=True,
+        )
+        self.input_window = input_window
+        self.events_window = events_window
+        self.transcript_window = transcript_window
+        body = HSplit(
+            [
+                ConditionalContainer(
+                    HSplit([events_title, events_window]), filter=Condition(lambda: self.events_visible)
+                ),
+                transcript_title,
+                transcript_window,
+                input_window,
+                self.search,
+                Window(FormattedTextControl(self._toolbar), height=1, style="class:toolbar"),
+            ]
+        )
+        root = FloatContainer(
+            content=body,
+            floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=12, scroll_offset=1))],
+        )
+        return Layout(root, focused_element=input_window)
+
+    def _events_height(self) -> D:
+        rows = self.app.output.get_size().rows if hasattr(self, "app") else 24
+        if self.events_rows is None:
+            self.events_rows = max(3, int(rows * 0.4))
+        return D.exact(max(1, min(self.events_rows, rows - 6)))
+
+    def _prompt(self):
+        style = "class:prompt" if self.conn.connected else "class:prompt.disconnected"
+        return [(style, "ami> ")]
+
+    def _events_title(self):
+        log = self.events
+        parts = [("class:title", " Events "), ("class:title.dim", f"{log.shown} shown of {log.received} received")]
+        if log.evicted:
+            parts.append(("class:title.dim", f", {log.evicted} evicted"))
+        if self.sub.dropped:
+            parts.append(("fg:ansired", f", {self.sub.dropped} dropped"))
+        if self.filter_text:
+            parts.append(("fg:ansicyan", f"  filter: {self.filter_text}"))
+        if self.paused:
+            parts.append(("fg:ansiyellow", "  PAUSED (F4)"))
+        elif not self.events_pane.follow:
+            parts.append(("fg:ansiyellow", "  scrolled (End or F5 to follow)"))
+        return parts
+
+    def _transcript_title(self):
+        return [("class:title", " Transcript "), ("class:title.dim", "(F3 to focus, PageUp/PageDown to scroll)")]
+
+    def toolbar_state(self) -> ToolbarState:
+        now = time.monotonic()
+        samples = self._rate_samples
+        rate = 0.0
+        if samples:
+            t0, n0 = samples[0]
+            if now - t0 > 0.5:
+                rate = (self.events.received - n0) / (now - t0)
+        return ToolbarState(
+            address=self.conn.address,
+            tls=self.conn.tls,
+            user=self.conn.username or "",
+            ami_version=self.conn.banner.version if self.conn.banner else "",
+            asterisk_version=self.asterisk_version,
+            state=self.state,
+            filter_text=self.filter_text,
+            follow=self.events_pane.follow,
+            paused=self.paused,
+            events_visible=self.events_visible,
+            rate=rate,
+            received=self.events.received,
+            shown=self.events.shown,
+            evicted=self.events.evicted,
+            dropped=self.sub.dropped,
+            in_flight=len(self.in_flight),
+            focus=self._focus_name(),
+        )
+
+    def _toolbar(self):
+        now = time.monotonic()
+        if not self._rate_samples or now - self._rate_samples[-1][0] >= 0.5:
+            self._rate_samples.append((now, self.events.received))
+        return toolbar_fragments(self.toolbar_state())
+
+    # -- running --------------------------------------------------------------
+    def run(self) -> int:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        self.start()
+        self.app.after_render += lambda _app: None
+        try:
+            await self.app.run_async()
+        finally:
+            self.stop()
+        return 0
+
+    def call_in_ui(self, fn: Callable, *args) -> None:
+        """From any thread: run fn(*args) on the UI loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # loop closing
+            pass
+
+    def on_items_ready(self) -> None:
+        """Called by the I/O thread after each batch: schedule one drain, never block."""
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.call_in_ui(self._drain_soon)
+
+    def _drain_soon(self) -> None:
+        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._loop.call_later(wait, self._drain)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        self._last_drain = time.monotonic()
+        items = self.sub.drain()
+        if not items:
+            return
+        events: list[Message] = []
+        observe = self.live.observe
+        for item in items:
+            if type(item) is Message:
+                if item.is_response:
+                    self.show_lines(self.render_lines(render.render_message(item), "late response (nobody waited for it)"))
+                else:
+                    observe(item)
+                    events.append(item)
+            elif isinstance(item, ProtocolError):
+                self.events.add(events)
+                events = []
+                self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
+                self.show_lines(self.render_lines(render.render_protocol_error(item)))
+            elif isinstance(item, Closed):
+                self.on_closed(item.reason)
+        if events:
+            self.events.add(events)
+        if not self.paused:
+            self.events_pane.refresh(self.events.take_view_evicted())
+        self.app.invalidate()
+
+    # -- the panes -------------------------------------------------------------
+    def _summarize(self, message: Message, when: float) -> str:
+        return render.render_event_line(message, when).plain
+
+    def _event_fragments(self, entry) -> list:
+        cached = self._fragment_cache.get(entry.seq)
+        if cached is None:
+            if len(self._fragment_cache) > 4000:
+                self._fragment_cache.clear()
+            if entry.message.get("Event") == "amish":
+                cached = [("fg:ansiyellow", entry.plain)]
+            else:
+                text = render.render_event_line(entry.message, entry.when)
+                lines = ansi_lines(render.to_ansi(text, width=max(len(entry.plain) + 1, 20), color=self.color))
+                cached = lines[0] if lines else [("", entry.plain)]
+                if "".join(t for _, t in cached) != entry.plain:
+                    cached = [("", entry.plain)]  # never let colours shift the searchable text
+            self._fragment_cache[entry.seq] = cached
+        return cached
+
+    def width(self) -> int:
+        try:
+            return max(20, self.app.output.get_size().columns - 1)
+        except Exception:
+            return 100
+
+    def render_lines(self, renderable, note: str | None = None) -> list[list]:
+        lines = ansi_lines(render.to_ansi(renderable, width=self.width(), color=self.color))
+        if note:
+            lines.insert(0, [("fg:ansiyellow", note)])
+        return lines
+
+    def show_lines(self, lines: list[list]) -> None:
+        self.transcript.add_lines(lines)
+        self.transcript_pane.refresh(self.transcript.take_evicted())
+        self.app.invalidate()
+
+    def focused_pane(self) -> Pane | None:
+        layout = self.app.layout
+        if layout.has_focus(self.events_window):
+            return self.events_pane
+        if layout.has_focus(self.transcript_window):
+            return self.transcript_pane
+        return None
+
+    def _focus_name(self) -> str:
+        pane = self.focused_pane()
+        return pane.name if pane else "input"
+
+    # -- key actions -----------------------------------------------------------
+    def on_enter(self) -> None:
+        buf = self.input_buffer
+        text = buf.text
+        if self.wants_more_lines(text, buf.document):
+            buf.insert_text("\n")
+            return
+        if text.strip():
+            buf.append_to_history()
+        buf.reset()
+        self.submit_text(text)
+
+    def cancel(self) -> None:
+        if self.input_buffer.text:
+            self.input_buffer.reset()
+            return
+        n = self.abandon_all()
+        if n:
+            self.note(f"stopped waiting for {n} action(s); a late response will still be shown")
+
+    def quit(self) -> None:
+        if self.app.is_running:
+            self.app.exit(result=0)
+
+    def help_for_input(self) -> None:
+        word = self.input_buffer.text.strip().split(None, 1)
+        name = word[0] if word else ""
+        if name.lower().startswith("action:"):
+            name = name.split(":", 1)[1].strip() or (word[1].split()[0] if len(word) > 1 else "")
+        self.run_local("help", name)
+
+    def toggle_events(self) -> None:
+        self.events_visible = not self.events_visible
+        if not self.events_visible and self.app.layout.has_focus(self.events_window):
+            self.focus_input()
+
+    def cycle_focus(self) -> None:
+        order = [self.input_window, self.events_window, self.transcript_window]
+        if not self.events_visible:
+            order.remove(self.events_window)
+        current = next((i for i, w in enumerate(order) if self.app.layout.has_focus(w)), 0)
+        self.app.layout.focus(order[(current + 1) % len(order)])
+
+    def focus_input(self) -> None:
+        self.app.layout.focus(self.input_window)
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self.events_pane.refresh(self.events.take_view_evicted())
+
+    def follow_events(self) -> None:
+        self.paused = False
+        self.events_pane.follow = True
+        self.events_pane.refresh(self.events.take_view_evicted())
+
+    def clear_transcript(self) -> None:
+        self.transcript.clear()
+        self.transcript_pane.refresh()
+
+    def resize_events(self, delta: int) -> None:
+        rows = self.app.output.get_size().rows
+        self.events_rows = max(1, min((self.events_rows or 10) + delta, rows - 6))
+
+    def page_size(self, pane: str) -> int:
+        window = self.transcript_window if pane == "transcript" else self.events_window
+        info = window.render_info
+        return max(1, (info.window_height - 1) if info else 10)
+
+    def scroll(self, pane: str, lines: int) -> None:
+        (self.transcript_pane if pane == "transcript" else self.events_pane).scroll(lines)
+
+    def expand_current_event(self) -> None:
+        pane = self.focused_pane()
+        if pane is not self.events_pane:
+            return
+        row = pane.buffer.document.cursor_position_row
+        try:
+            entry = pane.snapshot[row]
+        except IndexError:
+            return
+        self.show_lines(self.render_lines(render.render_event_full(entry.message)))
+
+    # -- what ShellSession needs from a front end -------------------------------
+    def note(self, text: str, style: str = "fg:ansiyellow") -> None:
+        self.show_lines([[(style, line)] for line in text.splitlines() or [""]])
+
+    def error(self, text: str) -> None:
+        self.note(text, "fg:ansired")
+
+    def show_renderable(self, renderable) -> None:
+        self.show_lines(self.render_lines(renderable))
+
+    def apply_filter_to_view(self) -> None:
+        self.events.set_filter(self.event_filter if self.filter_text else None)
+        self._fragment_cache.clear()
+        self.events_pane.follow = True
+        self.events_pane.refresh()
+
+    def clear_events(self) -> None:
+        self.events.clear()
+        self.events_pane.refresh()
+
+    def events_shown(self) -> int:
+        return self.events.shown
+
+    def saved_events(self) -> list[Message]:
+        return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
+
+    def key_help(self) -> list[tuple[str, str]]:
+        return describe_bindings(self.key_bindings)
+
+    def invalidate(self) -> None:
+        self.app.invalidate()
+
+    def exit(self) -> None:
+        self.quit()

@@ -1,0 +1,160 @@
+"""The shell's key bindings, from one factory; one docstring per binding (shown by /keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.filters import Condition, has_completions, completion_is_selected, has_focus, is_searching
+from prompt_toolkit.key_binding import KeyBindings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Shell
+
+__all__ = ["shell_key_bindings", "describe_bindings"]
+
+
+def shell_key_bindings(shell: "Shell") -> KeyBindings:
+    kb = KeyBindings()
+    input_focused = has_focus(shell.input_buffer)
+    pane_focused = Condition(lambda: shell.focused_pane() is not None)
+
+    @kb.add("enter", filter=input_focused & completion_is_selected)
+    def _(event):
+        "Enter with a completion selected: take the completion, do not send."
+        event.current_buffer.complete_state = None
+
+    @kb.add("enter", filter=input_focused & ~completion_is_selected)
+    def _(event):
+        "Enter: send the action (the telnet form: a blank line sends)."
+        shell.on_enter()
+
+    @kb.add("tab", filter=input_focused)
+    def _(event):
+        "Tab: complete; a single match is taken at once, several open the menu."
+        buf = event.current_buffer
+        state = buf.complete_state
+        if state is not None:
+            if len(state.completions) == 1:
+                buf.apply_completion(state.completions[0])
+            else:
+                buf.complete_next()
+            return
+        completions = list(buf.completer.get_completions(buf.document, CompleteEvent(completion_requested=True)))
+        if len(completions) == 1:
+            buf.apply_completion(completions[0])
+        elif completions:
+            buf.start_completion(insert_common_part=True)
+
+    @kb.add("s-tab", filter=input_focused)
+    def _(event):
+        "Shift-Tab: the previous completion."
+        event.current_buffer.complete_previous()
+
+    @kb.add("escape", "enter", filter=input_focused)
+    def _(event):
+        "Alt-Enter: a new line in the input (to type the telnet form)."
+        event.current_buffer.insert_text("\n")
+
+    @kb.add("c-c", filter=input_focused)
+    def _(event):
+        "Ctrl-C: clear the input; stop waiting for the actions in flight."
+        shell.cancel()
+
+    @kb.add("c-d", filter=input_focused)
+    def _(event):
+        "Ctrl-D on an empty input: quit."
+        if not event.current_buffer.text:
+            shell.quit()
+        else:
+            event.current_buffer.delete()
+
+    @kb.add("f1")
+    def _(event):
+        "F1: help for the action being typed (or the shell's help)."
+        shell.help_for_input()
+
+    @kb.add("f2")
+    def _(event):
+        "F2: show or hide the events pane."
+        shell.toggle_events()
+
+    @kb.add("f3")
+    def _(event):
+        "F3: move the focus: input, events, transcript."
+        shell.cycle_focus()
+
+    @kb.add("escape", filter=pane_focused & ~is_searching, eager=True)
+    def _(event):
+        "Esc in a pane: back to the input line."
+        shell.focus_input()
+
+    @kb.add("f4")
+    def _(event):
+        "F4: pause or resume the events pane (events are still received and kept)."
+        shell.toggle_pause()
+
+    @kb.add("f5")
+    def _(event):
+        "F5: follow the newest event again."
+        shell.follow_events()
+
+    @kb.add("c-l")
+    def _(event):
+        "Ctrl-L: clear the transcript."
+        shell.clear_transcript()
+
+    @kb.add("c-up")
+    def _(event):
+        "Ctrl-Up: make the events pane smaller."
+        shell.resize_events(-2)
+
+    @kb.add("c-down")
+    def _(event):
+        "Ctrl-Down: make the events pane bigger."
+        shell.resize_events(+2)
+
+    @kb.add("pageup", filter=input_focused & ~has_completions)
+    def _(event):
+        "PageUp in the input: scroll the transcript up."
+        shell.scroll("transcript", -shell.page_size("transcript"))
+
+    @kb.add("pagedown", filter=input_focused & ~has_completions)
+    def _(event):
+        "PageDown in the input: scroll the transcript down."
+        shell.scroll("transcript", shell.page_size("transcript"))
+
+    @kb.add("s-up", filter=input_focused)
+    def _(event):
+        "Shift-Up: scroll the events pane up (follow turns off)."
+        shell.scroll("events", -3)
+
+    @kb.add("s-down", filter=input_focused)
+    def _(event):
+        "Shift-Down: scroll the events pane down (follow turns on at the bottom)."
+        shell.scroll("events", 3)
+
+    @kb.add("enter", filter=pane_focused & ~is_searching)
+    def _(event):
+        "Enter on an event: show all its headers in the transcript."
+        shell.expand_current_event()
+
+    @kb.add("end", filter=pane_focused & ~is_searching)
+    def _(event):
+        "End in a pane: jump to the newest line and follow."
+        pane = shell.focused_pane()
+        if pane is not None:
+            pane.to_end()
+
+    return kb
+
+
+def describe_bindings(kb: KeyBindings) -> list[tuple[str, str]]:
+    """(keys, what it does) for every binding with a docstring, for /keys."""
+    out = []
+    for binding in kb.bindings:
+        doc = (binding.handler.__doc__ or "").strip()
+        if doc:
+            keys, _, what = doc.partition(": ")
+            out.append((keys, what))
+    return out

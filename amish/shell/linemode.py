@@ -1,0 +1,202 @@
+"""Line mode: responses and filtered events printed above an ordinary prompt.
+
+For tmux logs, dumb terminals and people who want their terminal's own
+scrollback and selection. Same input, completion and local commands as the
+full-screen shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import ANSI
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.shortcuts import print_formatted_text
+from prompt_toolkit.styles import merge_styles
+
+from .. import render
+from ..connection import Closed, Connection
+from ..protocol import Message, ProtocolError
+from .app import SHELL_STYLE, make_history
+from .session import ShellSession
+
+__all__ = ["LineShell"]
+
+MAX_EVENT_LINES_PER_DRAIN = 200
+DRAIN_INTERVAL = 0.1
+
+
+class LineShell(ShellSession):
+    def __init__(self, conn: Connection, **kw):
+        super().__init__(conn, **kw)
+        self.paused = False
+        self._exit = False
+        self._drain_scheduled = False
+        self._last_drain = 0.0
+        self.received = 0
+        self.session: PromptSession | None = None
+
+    # -- front-end hooks -------------------------------------------------------
+    def call_in_ui(self, fn, *args) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass
+
+    def on_items_ready(self) -> None:
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.call_in_ui(self._drain_soon)
+
+    def _drain_soon(self) -> None:
+        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._loop.call_later(wait, self._drain)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        self._last_drain = time.monotonic()
+        printed = 0
+        skipped = 0
+        now = time.time()
+        for item in self.sub.drain():
+            if type(item) is Message:
+                if item.is_response:
+                    self.note("late response (nobody waited for it):")
+                    self.show_renderable(render.render_message(item))
+                    continue
+                self.received += 1
+                self.live.observe(item)
+                if self.paused or (self.event_filter is not None and not self.event_filter(item)):
+                    continue
+                if printed >= MAX_EVENT_LINES_PER_DRAIN:
+                    skipped += 1
+                    continue
+                printed += 1
+                self.show_renderable(render.render_event_line(item, now))
+            elif isinstance(item, ProtocolError):
+                self.show_renderable(render.render_protocol_error(item))
+            elif isinstance(item, Closed):
+                self.on_closed(item.reason)
+        if skipped:
+            self.note(f"... {skipped} more matching events not printed (too many at once; narrow them with /filter)")
+
+    def _print_ansi(self, ansi: str) -> None:
+        print_formatted_text(ANSI(ansi.rstrip("\n")), style=merge_styles([self.lexer_style, SHELL_STYLE]))
+
+    def note(self, text: str, style: str = "yellow") -> None:
+        from rich.text import Text
+
+        self.show_renderable(Text(text, style=style))
+
+    def error(self, text: str) -> None:
+        self.note(text, "red")
+
+    def show_renderable(self, renderable) -> None:
+        width = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
+        self._print_ansi(render.to_ansi(renderable, width=width, color=self.color))
+
+    def apply_filter_to_view(self) -> None:
+        pass  # line mode shows only what arrives from now on
+
+    def clear_events(self) -> None:
+        pass
+
+    def clear_transcript(self) -> None:
+        print("\x1b[H\x1b[2J", end="", flush=True)
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.note("events paused (still received)" if self.paused else "events resumed")
+
+    def key_help(self) -> list[tuple[str, str]]:
+        return [
+            ("Enter", "send (the telnet form: a blank line sends)"),
+            ("Alt-Enter", "a new line"),
+            ("Tab", "complete"),
+            ("Ctrl-C", "clear the input; stop waiting"),
+            ("Ctrl-D", "quit"),
+        ]
+
+    def invalidate(self) -> None:
+        if self.session is not None and self.session.app.is_running:
+            self.session.app.invalidate()
+
+    def exit(self) -> None:
+        self._exit = True
+        if self.session is not None and self.session.app.is_running:
+            self.session.app.exit(exception=EOFError())
+
+    # -- running ----------------------------------------------------------------
+    def _bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+
+        @kb.add("enter")
+        def _(event):
+            "Enter: send (the telnet form goes on until a blank line)."
+            buf = event.current_buffer
+            if buf.complete_state is not None and buf.complete_state.current_completion is not None:
+                buf.complete_state = None
+                return
+            if self.wants_more_lines(buf.text):
+                buf.insert_text("\n")
+            else:
+                buf.validate_and_handle()
+
+        @kb.add("escape", "enter")
+        def _(event):
+            "Alt-Enter: a new line."
+            event.current_buffer.insert_text("\n")
+
+        @kb.add("f4")
+        def _(event):
+            "F4: pause or resume events."
+            self.toggle_pause()
+
+        return kb
+
+    def run(self) -> int:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> int:
+        from ..lexer import InputLexer
+
+        self._loop = asyncio.get_running_loop()
+        self.session = PromptSession(
+            message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected", "ami> ")],
+            completer=self.completer,
+            complete_while_typing=True,
+            lexer=PygmentsLexer(InputLexer),
+            history=make_history(),
+            style=merge_styles([self.lexer_style, SHELL_STYLE]),
+            multiline=True,
+            key_bindings=self._bindings(),
+            prompt_continuation=lambda width, line, wrap: "...> ".rjust(width),
+        )
+        with patch_stdout(raw=True):
+            self.start()
+            while not self._exit:
+                try:
+                    text = await self.session.prompt_async()
+                except KeyboardInterrupt:
+                    n = self.abandon_all()
+                    if n:
+                        self.note(f"stopped waiting for {n} action(s)")
+                    continue
+                except EOFError:
+                    break
+                self.submit_text(text)
+                await asyncio.sleep(0)
+        self.stop()
+        return 0

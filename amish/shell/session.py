@@ -1,0 +1,389 @@
+"""What the shell does, whichever screen it is drawn on (full screen or line mode).
+
+A front end subclasses ShellSession and provides the drawing: note(),
+error(), show_renderable(), call_in_ui(), on_items_ready(),
+apply_filter_to_view(), clear_events(), clear_transcript(), key_help(),
+invalidate() and exit(). Everything here runs on the UI loop, except the
+background fetches, which hand their results back with call_in_ui().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Callable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .. import render
+from ..commandline import Actions, LocalCommand, parse_input
+from ..connection import Closed, Connection, Pending
+from ..errors import AmishError, InputError
+from ..protocol import Message, limit_warnings
+from . import views
+from .completion import AmiCompleter, LiveValues
+
+__all__ = ["ShellSession", "LOCAL_COMMANDS"]
+
+#: name -> (arguments, what it does)
+LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
+    "help": ("[ACTION|EVENT]", "this help, or an action's or event's headers and description"),
+    "filter": ("[EXPR]", "show only matching events (no EXPR: show all); e.g. /filter Newchannel|Hangup Channel=PJSIP/*"),
+    "events": ("on|off|MASK", "ask the server for events (the Events action), e.g. /events system,call"),
+    "clear": ("[events]", "clear the transcript (or the events pane)"),
+    "raw": ("", "toggle raw view: responses as the AMI text received instead of tables"),
+    "save": ("FILE", "save the events shown (AMI text, secrets masked) to FILE"),
+    "pause": ("", "pause or resume the events pane (F4)"),
+    "keys": ("", "list the key bindings"),
+    "quit": ("", "log off and leave (also: exit, Ctrl-D)"),
+    "exit": ("", "log off and leave"),
+}
+
+
+class ShellSession:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        catalogue=None,
+        timeout: float = 10.0,
+        filter_text: str = "",
+        capacity: int = 50_000,
+        scrollback: int = 10_000,
+        color: bool = True,
+        raw: bool = False,
+    ):
+        from ..catalogue import Catalogue
+        from ..lexer import ami_style
+
+        self.conn = conn
+        self.catalogue = catalogue if catalogue is not None else Catalogue.bundled()
+        self.timeout = timeout
+        self.capacity = capacity
+        self.scrollback = scrollback
+        self.color = color
+        self.raw_view = raw
+        self.live = LiveValues()
+        self.completer = AmiCompleter(self.catalogue, self.live)
+        self.lexer_style = ami_style()
+        self.in_flight: dict[str, Pending] = {}
+        self.state = "connected"
+        self.asterisk_version = ""
+        self.filter_text = ""
+        self.event_filter = None
+        self.sub = conn.subscribe(maxlen=max(capacity, 10_000), callback=self.on_items_ready)
+        self._force_text: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if filter_text:
+            self.set_filter(filter_text, quiet=True)
+
+    # -- life -----------------------------------------------------------------
+    def start(self) -> None:
+        """On the UI loop, once it runs: learn the server in the background."""
+        self.on_items_ready()
+        threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
+
+    def stop(self) -> None:
+        self.conn.unsubscribe(self.sub)
+
+    def _fetch_catalogue(self) -> None:
+        """ListCommands and CoreSettings: what this login may run, and the server's version."""
+        from ..catalogue import fetch_live
+
+        try:
+            fetch_live(self.conn, self.catalogue)
+        except Exception:  # the bundled catalogue still completes; say nothing
+            return
+        self.call_in_ui(self._learned_server)
+
+    def _learned_server(self) -> None:
+        version = self.catalogue.version or ""
+        if version and not version.startswith("AMI "):
+            self.asterisk_version = version.split("+")[0]
+        self.invalidate()
+
+    def on_closed(self, reason: str) -> None:
+        self.state = "disconnected"
+        self.error(f"connection closed: {reason}")
+        for pending in list(self.in_flight.values()):
+            self._forget(pending)
+
+    # -- input ----------------------------------------------------------------
+    @staticmethod
+    def wants_more_lines(text: str, document=None) -> bool:
+        """The telnet form goes on until a blank line, as in telnet."""
+        stripped = text.strip()
+        if not stripped or stripped.startswith(("/", "!")):
+            return False
+        first = stripped.splitlines()[0]
+        key, sep, _ = first.partition(":")
+        telnet = bool(sep) and key.strip().replace("-", "").replace("_", "").isalnum() and " " not in key.strip()
+        if not telnet:
+            return False
+        last_line = text.rsplit("\n", 1)[-1]
+        return last_line.strip() != ""
+
+    def submit_text(self, text: str) -> None:
+        try:
+            parsed = parse_input(text)
+        except InputError as e:
+            self.error(str(e))
+            return
+        if parsed is None:
+            return
+        if isinstance(parsed, LocalCommand):
+            self.run_local(parsed.name, parsed.args)
+            return
+        assert isinstance(parsed, Actions)
+        messages = [self._canonical(m) for m in parsed.messages]
+        if self._force_text != text:
+            problems = [p for m in messages for p in self.problems(m)]
+            if problems:
+                self._force_text = text
+                for p in problems:
+                    self.error(p)
+                self.note("press Enter on the same input again to send it anyway (Up recalls it)")
+                return
+        self._force_text = None
+        for message in messages:
+            self.send_message(message)
+
+    def _canonical(self, message: Message) -> Message:
+        """The action's name in the catalogue's spelling (ping -> Ping)."""
+        name = message.get("Action") or ""
+        spec = self.catalogue.action(name)
+        if spec is None or spec.name == name:
+            return message
+        headers = list(message.headers)
+        for i, (k, v) in enumerate(headers):
+            if k and k.lower() == "action":
+                headers[i] = (k, spec.name)
+                break
+        return Message(headers)
+
+    def problems(self, message: Message) -> list[str]:
+        """What is wrong before sending: unknown action, missing required headers, limits."""
+        name = message.get("Action") or ""
+        out = []
+        spec = self.catalogue.action(name)
+        if spec is None:
+            guesses = self.catalogue.suggest(name)
+            hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
+            out.append(f"unknown action {name!r}{hint}")
+        else:
+            given = [k for k, _ in message.headers if k]
+            missing = self.catalogue.required_missing(spec.name, given)
+            if missing:
+                names = ", ".join(getattr(p, "name", str(p)) for p in missing)
+                out.append(f"{spec.name} needs {names}")
+        out.extend(limit_warnings(message))
+        return out
+
+    def send_message(self, message: Message) -> None:
+        try:
+            pending = self.conn.submit(message)
+        except AmishError as e:
+            self.error(str(e))
+            return
+        self.in_flight[pending.action_id] = pending
+        self.show_renderable(views.render_sent(pending.action))
+        pending.add_done_callback(lambda p: self.call_in_ui(self._on_result, p))
+        if self._loop is not None:
+            self._loop.call_later(self.timeout, self._check_timeout, pending)
+        self.invalidate()
+
+    def _on_result(self, pending: Pending) -> None:
+        if self.in_flight.pop(pending.action_id, None) is None:
+            return  # abandoned: its late response was shown as such
+        if pending.error is not None:
+            self.error(str(pending.error))
+            return
+        self.live.observe_result(pending)
+        if self.raw_view:
+            self.show_renderable(views.render_raw(pending))
+        else:
+            self.show_renderable(render.render_result(pending))
+
+    def _check_timeout(self, pending: Pending) -> None:
+        if pending.action_id in self.in_flight and not pending.done:
+            self._forget(pending)
+            name = pending.action.get("Action")
+            self.error(f"{name}: no complete response within {self.timeout:g} s (a late one will still be shown)")
+
+    def _forget(self, pending: Pending) -> None:
+        self.in_flight.pop(pending.action_id, None)
+        self.conn.abandon(pending)
+
+    def abandon_all(self) -> int:
+        pendings = list(self.in_flight.values())
+        for p in pendings:
+            self._forget(p)
+        return len(pendings)
+
+    # -- events ---------------------------------------------------------------
+    def set_filter(self, text: str, quiet: bool = False) -> bool:
+        from ..eventfilter import FilterError, parse_filter
+
+        text = text.strip()
+        try:
+            flt = parse_filter(text)
+        except FilterError as e:
+            self.error(f"filter: {e}")
+            return False
+        self.filter_text = "" if flt.is_empty else text
+        self.event_filter = None if flt.is_empty else flt
+        if not quiet:
+            self.apply_filter_to_view()
+        return True
+
+    # -- local commands -------------------------------------------------------
+    def run_local(self, name: str, args: str) -> None:
+        handler = getattr(self, f"_cmd_{name}", None)
+        if handler is None:
+            from difflib import get_close_matches
+
+            guess = get_close_matches(name, list(LOCAL_COMMANDS), 1)
+            hint = f"; did you mean /{guess[0]}?" if guess else "; /help lists them"
+            self.error(f"unknown command /{name}{hint}")
+            return
+        try:
+            handler(args)
+        except AmishError as e:
+            self.error(str(e))
+
+    def _cmd_help(self, args: str) -> None:
+        name = args.strip()
+        if not name:
+            self.show_renderable(self._general_help())
+            return
+        spec = self.catalogue.action(name)
+        if spec is not None:
+            self.show_renderable(views.render_action_help(spec))
+            if not spec.description and "manager-show" not in getattr(spec, "source", ()):
+                threading.Thread(target=self._fetch_help, args=(spec.name,), daemon=True).start()
+            return
+        event = self.catalogue.event(name)
+        if event is not None:
+            self.show_renderable(views.render_event_help(event))
+            return
+        if name.lstrip("/") in LOCAL_COMMANDS:
+            args_, what = LOCAL_COMMANDS[name.lstrip("/")]
+            self.note(f"/{name.lstrip('/')} {args_}: {what}")
+            return
+        guesses = self.catalogue.suggest(name)
+        hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
+        self.error(f"no action or event named {name!r}{hint}")
+
+    def _fetch_help(self, name: str) -> None:
+        from ..catalogue import fetch_manager_show
+
+        try:
+            ok = fetch_manager_show(self.conn, self.catalogue, name)
+        except Exception:
+            return
+        if ok:
+            spec = self.catalogue.action(name)
+            if spec is not None and spec.description:
+                self.call_in_ui(self.show_renderable, views.render_action_help(spec))
+
+    def _general_help(self):
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        for name, (args, what) in LOCAL_COMMANDS.items():
+            table.add_row(f"/{name} {args}".rstrip(), what)
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold")
+        keys.add_column()
+        for k, what in self.key_help():
+            keys.add_row(k, what)
+        return Group(
+            Text("Type an action:", style="bold"),
+            Text("  Originate Channel=PJSIP/7001 Context=phones Exten=7002 Priority=1 Variable=A=1"),
+            Text("  Action: Ping            (the telnet form; a blank line sends; pastes work)"),
+            Text("  !core show channels     (an Asterisk CLI command)"),
+            Text("Tab completes actions, headers and values; F1 shows help for the action typed.", style="dim"),
+            Text(""),
+            Text("Local commands:", style="bold"),
+            table,
+            Text(""),
+            Text("Keys:", style="bold"),
+            keys,
+            Text(""),
+            Text("Filter language: /help filter", style="dim"),
+        )
+
+    def _cmd_filter(self, args: str) -> None:
+        if args.strip() in ("help", "?"):
+            from .. import eventfilter
+
+            self.note((eventfilter.__doc__ or "").strip())
+            return
+        if self.set_filter(args):
+            if self.filter_text:
+                self.note(f"filter: {self.filter_text} ({self.events_shown()} of the kept events match)")
+            else:
+                self.note("filter cleared: all events shown")
+
+    def events_shown(self) -> int:
+        return 0
+
+    def _cmd_events(self, args: str) -> None:
+        mask = args.strip() or "on"
+        try:
+            pending = self.conn.submit([("Action", "Events"), ("EventMask", mask)])
+        except AmishError as e:
+            self.error(str(e))
+            return
+        self.in_flight[pending.action_id] = pending
+        pending.add_done_callback(lambda p: self.call_in_ui(self._on_result, p))
+
+    def _cmd_clear(self, args: str) -> None:
+        if args.strip() == "events":
+            self.clear_events()
+        else:
+            self.clear_transcript()
+
+    def _cmd_raw(self, args: str) -> None:
+        self.raw_view = not self.raw_view
+        self.note("raw view on: responses shown as the AMI text received" if self.raw_view else "raw view off")
+
+    def _cmd_save(self, args: str) -> None:
+        path = args.strip()
+        if not path:
+            raise InputError("/save needs a file name")
+        entries = self.saved_events()
+        try:
+            with open(path, "wb") as f:
+                for message in entries:
+                    masked = message.masked()
+                    f.write(masked.raw if masked.raw else b"")
+        except OSError as e:
+            raise InputError(f"cannot write {path}: {e.strerror}") from None
+        self.note(f"saved {len(entries)} events to {path}")
+
+    def saved_events(self) -> list[Message]:
+        return []
+
+    def _cmd_pause(self, args: str) -> None:
+        self.toggle_pause()
+
+    def _cmd_keys(self, args: str) -> None:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        for k, what in self.key_help():
+            table.add_row(k, what)
+        self.show_renderable(table)
+
+    def _cmd_quit(self, args: str) -> None:
+        self.exit()
+
+    _cmd_exit = _cmd_quit
+
+    # -- front-end hooks (overridden) -------------------------------------------
+    def toggle_pause(self) -> None:  # pragma: no cover - overridden
+        pass
