@@ -120,15 +120,18 @@ class Subscription:
                 return None
             self._ready.wait(remaining)
 
-    def drain(self) -> list:
-        """Everything buffered now, without waiting."""
+    def drain(self, limit: int | None = None) -> list:
+        """What is buffered now (at most `limit` items, oldest first), without waiting."""
         out = []
         queue = self._queue
-        while True:
-            try:
-                out.append(queue.popleft())
-            except IndexError:
-                return out
+        n = len(queue) if limit is None else min(limit, len(queue))
+        popleft = queue.popleft
+        try:
+            for _ in range(n):
+                out.append(popleft())
+        except IndexError:
+            pass
+        return out
 
     def __len__(self) -> int:
         return len(self._queue)

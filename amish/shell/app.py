@@ -48,6 +48,8 @@ from .toolbar import ToolbarState, toolbar_fragments
 __all__ = ["Shell", "SHELL_STYLE"]
 
 DRAIN_INTERVAL = 0.05  # at most 20 drains (and redraws) a second under a flood
+MAX_ITEMS_PER_DRAIN = 3000  # then the loop takes keystrokes before the next slice
+PANE_REFRESH_BUSY = 0.25  # under a flood the events pane is rebuilt at most 4 times a second
 
 SHELL_STYLE = Style.from_dict(
     {
@@ -94,10 +96,12 @@ class Shell(ShellSession):
         self._rate_samples: collections.deque = collections.deque(maxlen=20)
         self._drain_scheduled = False
         self._last_drain = 0.0
+        self._last_pane_refresh = 0.0
+        self._pane_refresh_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
         self.search = SearchToolbar(ignore_case=True)
-        self.events_pane = Pane("events", lambda: self.events.view, self._event_fragments, self.search.control)
+        self.events_pane = Pane("events", self.events.view_lines, self._event_fragments, self.search.control)
         self.transcript_pane = Pane(
             "transcript", lambda: self.transcript.lines, lambda line: line.fragments, self.search.control
         )
@@ -261,9 +265,13 @@ class Shell(ShellSession):
             self._drain()
 
     def _drain(self) -> None:
-        self._drain_scheduled = False
+        """Take one bounded slice of what arrived; more slices follow after keystrokes get their turn."""
         self._last_drain = time.monotonic()
-        items = self.sub.drain()
+        items = self.sub.drain(MAX_ITEMS_PER_DRAIN)
+        if len(self.sub):
+            self._loop.call_later(DRAIN_INTERVAL, self._drain)  # still scheduled: no new call_soon needed
+        else:
+            self._drain_scheduled = False
         if not items:
             return
         events: list[Message] = []
@@ -284,8 +292,25 @@ class Shell(ShellSession):
                 self.on_closed(item.reason)
         if events:
             self.events.add(events)
-        if not self.paused:
-            self.events_pane.refresh(self.events.take_view_evicted())
+        busy = len(items) >= MAX_ITEMS_PER_DRAIN
+        self._refresh_events(busy)
+        self.app.invalidate()
+
+    def _refresh_events(self, busy: bool = False) -> None:
+        if self.paused:
+            return
+        wait = self._last_pane_refresh + (PANE_REFRESH_BUSY if busy else 0) - time.monotonic()
+        if wait > 0:
+            if not self._pane_refresh_scheduled:
+                self._pane_refresh_scheduled = True
+                self._loop.call_later(wait, self._scheduled_refresh)
+            return
+        self._last_pane_refresh = time.monotonic()
+        self.events_pane.refresh(self.events.take_view_evicted())
+
+    def _scheduled_refresh(self) -> None:
+        self._pane_refresh_scheduled = False
+        self._refresh_events()
         self.app.invalidate()
 
     # -- the panes -------------------------------------------------------------

@@ -51,7 +51,6 @@ class EventLog:
     def add(self, messages: Iterable[Message], now: float | None = None) -> int:
         """Store events; returns how many joined the view."""
         now = time.time() if now is None else now
-        summarize = self._summarize
         predicate = self.predicate
         all_, view = self.all, self.view
         added = 0
@@ -63,7 +62,8 @@ class EventLog:
             entry = EventEntry(self._seq, now, message, "")
             all_.append(entry)
             if predicate is None or predicate(message):
-                entry.plain = summarize(message, now)
+                # the summary is made when the pane shows it (view_lines): under a
+                # flood most events leave the view before they are ever drawn
                 if len(view) == view.maxlen:
                     self.view_evicted += 1
                 view.append(entry)
@@ -84,13 +84,18 @@ class EventLog:
         self.predicate = predicate
         self.view.clear()
         self.view_evicted = 0
-        summarize = self._summarize
         for entry in self.all:
             if predicate is None or predicate(entry.message):
-                if not entry.plain:
-                    entry.plain = summarize(entry.message, entry.when)
                 self.view.append(entry)
         return len(self.view)
+
+    def view_lines(self) -> collections.deque[EventEntry]:
+        """The view, every entry with its summary made."""
+        summarize = self._summarize
+        for entry in self.view:
+            if not entry.plain:
+                entry.plain = summarize(entry.message, entry.when)
+        return self.view
 
     def take_view_evicted(self) -> int:
         n, self.view_evicted = self.view_evicted, 0
