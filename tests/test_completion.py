@@ -54,7 +54,7 @@ CASES = [
     ("Action: Originate\nChannel: x\n", lambda got: "Channel: " not in got and "Context: " in got),
     ("Action: Hangup\nChannel: PJ", lambda got: got == ["PJSIP/7001-00000001"]),
     # local commands and their arguments
-    ("/fil", lambda got: got == ["filter"]),
+    ("/fil", lambda got: got == ["filter", "serverfilter"]),
     ("/help Orig", lambda got: got[0] == "Originate"),
     ("/help Newch", lambda got: "Newchannel" in got),
     ("/filter Newch", lambda got: "Newchannel" in got),

@@ -24,6 +24,7 @@ _BOOL_PARAMS = {"async", "earlymedia", "mixmonitor", "fullytooted"}
 _LOCAL = {
     "help": "help [ACTION|EVENT]",
     "filter": "filter events",
+    "serverfilter": "filter on the server",
     "events": "ask for events",
     "clear": "clear transcript",
     "raw": "toggle raw view",

@@ -34,6 +34,7 @@ LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
     "filter": ("[EXPR]", "show only matching events (no EXPR: show all); e.g. /filter Newchannel|Hangup Channel=PJSIP/*"),
     "events": ("on|off|MASK", "ask the server for events (the Events action), e.g. /events system,call"),
     "clear": ("[events]", "clear the transcript (or the events pane)"),
+    "serverfilter": ("", "send the current filter to the server (Filter action) so it sends less; lasts the session"),
     "raw": ("", "toggle raw view: responses as the AMI text received instead of tables"),
     "save": ("FILE", "save the events shown (AMI text, secrets masked) to FILE"),
     "pause": ("", "pause or resume the events pane (F4)"),
@@ -93,6 +94,15 @@ class ShellSession:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
         from ..catalogue import fetch_live
 
+        import os
+
+        from ..catalogue import DEFAULT_XML
+
+        if os.path.exists(DEFAULT_XML):  # amish runs on the PBX: its own docs, prose included
+            try:
+                self.catalogue.merge_xml(DEFAULT_XML)
+            except Exception:
+                pass
         try:
             fetch_live(self.conn, self.catalogue)
         except Exception:  # the bundled catalogue still completes; say nothing
@@ -327,6 +337,22 @@ class ShellSession:
                 self.note(f"filter: {self.filter_text} ({self.events_shown()} of the kept events match)")
             else:
                 self.note("filter cleared: all events shown")
+
+    def _cmd_serverfilter(self, args: str) -> None:
+        """Push the pane's filter to the server (Filter action), so it sends less."""
+        from ..eventfilter import parse_filter, server_filter
+
+        flt = parse_filter(self.filter_text)
+        if flt.is_empty:
+            raise InputError("set a filter first (/filter EXPR); /serverfilter sends it to the server")
+        values = server_filter(flt, set(self.catalogue.event_names()))
+        if values is None:
+            raise InputError(
+                "this filter tests headers, which Asterisk's Filter action cannot express; it stays local"
+            )
+        for value in values:
+            self.send_message(Message([("Action", "Filter"), ("Operation", "Add"), ("Filter", value)]))
+        self.note("sent to the server; a server-side filter lasts until you reconnect (Asterisk cannot remove one)")
 
     def events_shown(self) -> int:
         return 0

@@ -106,7 +106,7 @@ class EventLog:
         self.view_evicted = 0
 
     def text(self) -> str:
-        return "\n".join(e.plain for e in self.view)
+        return "\n".join(e.plain for e in self.view_lines())
 
 
 @dataclass(slots=True)

@@ -1,0 +1,187 @@
+"""The full-screen application driven through prompt_toolkit's pipe input (no terminal)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from amish.connection import Connection
+from amish.shell.app import Shell
+from fakeami import FakeAMI, default_handler
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+async def drive(shell: Shell, pipe, steps):
+    """Run the app; feed each (text, predicate) step, waiting for the predicate after it."""
+    task = asyncio.create_task(shell.run_async())
+    try:
+        await asyncio.sleep(0.2)
+        for text, predicate, what in steps:
+            if text:
+                pipe.send_text(text)
+            deadline = time.monotonic() + 8
+            while not predicate():
+                assert time.monotonic() < deadline, f"timed out: {what}\ntranscript:\n{shell.transcript.text()}"
+                await asyncio.sleep(0.02)
+    finally:
+        if shell.app.is_running:
+            shell.app.exit(result=0)
+        await asyncio.wait_for(task, 5)
+
+
+@pytest.fixture
+def fake():
+    def handler(action, client):
+        name = (action.get("Action") or "").lower()
+        if name == "userevent":
+            client.event(action.get("UserEvent") or "UserEvent", Channel=action.get("Channel") or "PJSIP/x-1")
+        default_handler(action, client)
+
+    with FakeAMI(handler) as server:
+        yield server
+
+
+@pytest.fixture
+def shell_and_pipe(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    conn = Connection(fake.host, fake.port, banner_timeout=2)
+    conn.connect()
+    conn.login("admin", "secret", timeout=5)
+    with create_pipe_input() as pipe:
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3)
+        yield shell, pipe
+    conn.close(timeout=1)
+
+
+def test_an_action_and_its_response(shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    asyncio.run(
+        drive(
+            shell,
+            pipe,
+            [("Ping\r", lambda: "Pong" in shell.transcript.text(), "the Pong")],
+        )
+    )
+    text = shell.transcript.text()
+    assert "» Ping" in text and "✔ Success" in text
+    assert not shell.in_flight
+
+
+def test_events_reach_the_pane_and_the_filter_refilters_them(shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("UserEvent UserEvent=Alpha Channel=PJSIP/a-1\r", lambda: shell.events.received >= 1, "Alpha"),
+        ("UserEvent UserEvent=Beta Channel=PJSIP/b-1\r", lambda: shell.events.received >= 2, "Beta"),
+        ("/filter Beta\r", lambda: shell.filter_text == "Beta", "the filter"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+    names = [e.message.get("Event") for e in shell.events.view]
+    assert names == ["Beta"]
+    assert shell.events.received >= 2
+    assert "Beta" in shell.events_pane.buffer.text and "Alpha" not in shell.events_pane.buffer.text
+
+
+def test_a_bad_filter_is_one_line_and_changes_nothing(shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("/filter Newchannel\r", lambda: shell.filter_text == "Newchannel", "first filter"),
+        ('/filter Channel="unterminated\r', lambda: "filter:" in shell.transcript.text() and "quote" in shell.transcript.text(), "error"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+    assert shell.filter_text == "Newchannel"
+
+
+def test_telnet_form_is_sent_at_the_blank_line(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("Action: Ping\rActionID: mine\r", lambda: True, "typing"),
+        ("", lambda: not fake.received("Ping") and shell.input_buffer.text.count("\n") == 2, "not yet sent"),
+        ("\r", lambda: "Pong" in shell.transcript.text(), "sent at the blank line"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+    (ping,) = fake.received("Ping")
+    assert ping.get("ActionID") == "mine"
+
+
+def test_a_pasted_block_of_actions_sends_each(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    paste = "\x1b[200~Action: Ping\nActionID: one\n\nAction: Ping\nActionID: two\n\x1b[201~"
+    steps = [(paste, lambda: True, "paste"), ("\r", lambda: len(fake.received("Ping")) == 2, "two pings")]
+    asyncio.run(drive(shell, pipe, steps))
+    assert [p.get("ActionID") for p in fake.received("Ping")] == ["one", "two"]
+
+
+def test_unknown_action_needs_a_second_enter(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("QueueStats\r", lambda: "did you mean QueueStatus" in shell.transcript.text(), "the suggestion"),
+        ("", lambda: not fake.received("QueueStats"), "nothing sent"),
+        ("\x1b[A\r", lambda: len(fake.received("QueueStats")) == 1, "sent when forced"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+
+
+def test_an_action_that_times_out_is_reported_and_its_late_response_shown(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    late = {}
+
+    def slow(action, client):
+        if (action.get("Action") or "") == "Slow":
+            late["reply"] = lambda: client.respond(action, Message="at last")
+            return
+        default_handler(action, client)
+
+    fake.handler = slow
+    shell.timeout = 0.3
+    steps = [
+        ("Slow\r", lambda: "unknown action 'Slow'" in shell.transcript.text(), "the warning"),
+        ("Slow\r", lambda: "no complete response within 0.3 s" in shell.transcript.text(), "the timeout"),
+        ("", lambda: late.get("reply") and (late["reply"]() or True), "the late reply"),
+        ("", lambda: "late response" in shell.transcript.text() and "at last" in shell.transcript.text(), "late shown"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+
+
+def test_connection_loss_is_shown(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+
+    def closer(action, client):
+        client.close()
+
+    fake.handler = closer
+    steps = [("Ping\r", lambda: shell.state == "disconnected", "disconnected")]
+    asyncio.run(drive(shell, pipe, steps))
+    assert "connection closed" in shell.transcript.text()
+    assert shell.toolbar_state().state == "disconnected"
+
+
+def test_secrets_never_reach_the_screen(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [("Login Username=x Secret=hunter2\r", lambda: "Login" in shell.transcript.text() and not shell.in_flight, "login")]
+    asyncio.run(drive(shell, pipe, steps))
+    assert "hunter2" not in shell.transcript.text()
+    assert "Secret=********" in shell.transcript.text()
+
+
+def test_help_for_an_action(shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    steps = [("/help Originate\r", lambda: "Channel" in shell.transcript.text() and "required" in shell.transcript.text(), "help")]
+    asyncio.run(drive(shell, pipe, steps))
+
+
+def test_unknown_local_command(shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    steps = [("/fitler x\r", lambda: "did you mean /filter" in shell.transcript.text(), "suggestion")]
+    asyncio.run(drive(shell, pipe, steps))
