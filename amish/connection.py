@@ -18,6 +18,7 @@ import collections
 import hashlib
 import itertools
 import os
+import re
 import selectors
 import socket
 import ssl
@@ -650,10 +651,9 @@ class Connection:
                 loose.append(item)
                 continue
             self.messages_received += 1
-            headers = item.headers
-            first = headers[0][0].lower() if headers and headers[0][0] else ""
+            first = item.kind  # read from the bytes: events are not parsed here
             if first == "event":
-                if not pending_map:
+                if not pending_map or not _may_have_action_id(item.raw):
                     loose.append(item)
                     continue
                 action_id = item.get("ActionID")
@@ -745,6 +745,16 @@ class Connection:
             pending._finish(ConnectionLost(f"{name}: {reason} before the response was complete"))
         for sub in subs:
             sub._put_many([Closed(reason)])
+
+
+_ACTION_ID = re.compile(rb"(?i)actionid[ \t]*:")
+
+
+def _may_have_action_id(raw: bytes) -> bool:
+    """Cheap test on the bytes before parsing an event to read its ActionID."""
+    if not raw:
+        return True  # built here, not received: look properly
+    return b"ActionID:" in raw or _ACTION_ID.search(raw) is not None
 
 
 def _reason(e: BaseException) -> str:

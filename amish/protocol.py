@@ -61,16 +61,39 @@ class Message:
     and repeated keys (``Variable``, ``ChanVariable``, ``Output``) are kept.
     A line with no colon is kept as a header whose key is None.
     ``raw`` holds the bytes exactly as received (empty for messages built here).
+
+    A received message is parsed lazily: the parser only frames it, and its
+    bytes are decoded and split into headers on first access. So the I/O
+    thread's cost per message is framing alone, and a consumer pays for the
+    headers it actually reads (a flood of events nobody looks at costs little).
     """
 
-    __slots__ = ("headers", "raw", "_index")
+    __slots__ = ("_headers", "raw", "_index", "_fallback")
 
     def __init__(self, headers: Iterable[tuple[str | None, str]] = (), raw: bytes = b""):
-        self.headers: list[tuple[str | None, str]] = (
+        self._headers: list[tuple[str | None, str]] | None = (
             headers if type(headers) is list else list(headers)
         )
         self.raw = raw
         self._index: dict[str, str] | None = None
+
+    @classmethod
+    def from_raw(cls, raw: bytes, fallback: str = "latin-1") -> "Message":
+        """A message whose headers are parsed from `raw` when first needed."""
+        msg = cls.__new__(cls)
+        msg._headers = None
+        msg.raw = raw
+        msg._index = None
+        msg._fallback = fallback
+        return msg
+
+    @property
+    def headers(self) -> list[tuple[str | None, str]]:
+        """The (key, value) pairs in order; key None for a line with no colon."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _parse_headers(self.raw, self._fallback)
+        return headers
 
     # -- lookup -------------------------------------------------------------
     def _build_index(self) -> dict[str, str]:
@@ -122,6 +145,13 @@ class Message:
     @property
     def kind(self) -> str:
         """'response', 'event', 'action' or '' by the first header's key."""
+        if self._headers is None:
+            # fast path for the I/O thread: the first key, read from the bytes
+            colon = self.raw.find(b":", 0, 40)
+            if colon > 0:
+                first = self.raw[:colon].lower()
+                if first in (b"event", b"response", b"action"):
+                    return first.decode()
         if not self.headers:
             return ""
         key = self.headers[0][0]
@@ -420,7 +450,7 @@ class Parser:
                     ProtocolError(f"line longer than {max_line} bytes; message skipped", len(raw), raw[:200])
                 )
                 continue
-            out.append(_parse_block(raw, fallback))
+            out.append(Message.from_raw(raw, fallback))
         if start:
             del buf[:start]
             scan -= start
@@ -449,7 +479,7 @@ def _split_lines(raw: bytes, fallback: str) -> list[str]:
     return text.split("\n")
 
 
-def _parse_block(raw: bytes, fallback: str) -> Message:
+def _parse_headers(raw: bytes, fallback: str) -> list[tuple[str | None, str]]:
     headers: list[tuple[str | None, str]] = []
     append = headers.append
     for line in _split_lines(raw, fallback):
@@ -462,7 +492,7 @@ def _parse_block(raw: bytes, fallback: str) -> Message:
             append((key, value))
         else:
             append((None, line))
-    return Message(headers, raw)
+    return headers
 
 
 _FOLLOWS_HEADERS = ("response", "privilege", "actionid")

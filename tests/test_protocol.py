@@ -1031,3 +1031,31 @@ def test_getconfigjson_secrets_are_masked(data, leaked):
     assert leaked.decode() not in masked.get("JSON")
     assert '"********"' in masked.get("JSON")
     assert leaked not in mask_secrets(data)
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b"Event: Newchannel\r\nChannel: x\r\n\r\n", "event"),
+        (b"Response: Success\r\nPing: Pong\r\n\r\n", "response"),
+        (b"event:Hangup\n\n", "event"),
+        (b"RESPONSE: Error\r\n\r\n", "response"),
+        (b"Action: Ping\r\n\r\n", "action"),
+        (b"Foo: bar\r\n\r\n", ""),
+        (b"no colon at all\r\n\r\n", ""),
+    ],
+)
+def test_kind_is_read_from_the_bytes_without_parsing(data, kind):
+    [m] = parse(data)
+    assert m.kind == kind
+    if kind:
+        assert m._headers is None  # framing only: the headers wait until someone reads them
+    assert m.kind == Message(m.headers).kind  # and the parsed answer agrees
+
+
+def test_headers_are_parsed_on_first_access_and_kept():
+    [m] = parse(b"Event: VarSet\r\nVariable: A\r\nValue: 1\r\n\r\n")
+    assert m._headers is None
+    first = m.headers
+    assert first == [("Event", "VarSet"), ("Variable", "A"), ("Value", "1")]
+    assert m.headers is first
