@@ -46,6 +46,9 @@ def run_actions(
     """
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
+    # on a screen, secrets in responses (GetConfig of manager.conf) are masked;
+    # to a pipe or a file the bytes go exactly as received
+    mask = _isatty(out)
     code = EXIT_OK
     for block in blocks:
         try:
@@ -57,14 +60,21 @@ def run_actions(
         except ConnectionLost as e:
             print(f"amish: {source}:{block.line}: {e}", file=err)
             return EXIT_CONNECTION
-        _emit(result, fmt, out)
+        _emit(result, fmt, out, mask)
         if not result.ok and code == EXIT_OK:
             code = EXIT_ACTION_ERROR
     return code
 
 
-def _emit(result: Pending, fmt: str, out: BinaryIO) -> None:
+def _isatty(out) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _emit(result: Pending, fmt: str, out: BinaryIO, mask: bool = False) -> None:
     if fmt == "json":
-        _write(out, result_json(result).encode("utf-8", "backslashreplace") + b"\n")
+        _write(out, result_json(result, mask=mask).encode("utf-8", "backslashreplace") + b"\n")
     else:
-        _write(out, result_raw(result))
+        _write(out, result_raw(result, mask=mask))

@@ -12,8 +12,12 @@ __all__ = ["FORMATS", "result_raw", "result_json", "message_json"]
 FORMATS = ("raw", "json")
 
 
-def result_raw(result: Pending) -> bytes:
-    """The result exactly as the server sent it: every message's bytes, in order."""
+def result_raw(result: Pending, mask: bool = False) -> bytes:
+    """The result exactly as the server sent it: every message's bytes, in order.
+
+    `mask`: secrets masked (for a screen)."""
+    if mask:
+        return b"".join(m.masked().raw for m in result.messages)
     return b"".join(m.raw for m in result.messages)
 
 
@@ -21,7 +25,7 @@ def message_json(message: Message) -> dict[str, object]:
     return message.to_dict()
 
 
-def result_json(result: Pending) -> str:
+def result_json(result: Pending, mask: bool = False) -> str:
     """One JSON object per result, on one line (jq-friendly).
 
     {"action": "CoreShowChannels", "actionid": "...", "ok": true, "rtt_ms": 1.2,
@@ -31,14 +35,17 @@ def result_json(result: Pending) -> str:
     ``events`` holds a list action's items; ``complete`` its closing event;
     ``event`` the awaited event (OriginateResponse). Absent parts are null.
     """
+    def d(m):
+        return None if m is None else (m.masked() if mask else m).to_dict()
+
     obj = {
         "action": result.action.get("Action"),
         "actionid": result.action_id,
         "ok": result.ok,
         "rtt_ms": None if result.rtt is None else round(result.rtt * 1000, 3),
-        "response": None if result.response is None else result.response.to_dict(),
-        "events": [m.to_dict() for m in result.events],
-        "complete": None if result.complete is None else result.complete.to_dict(),
-        "event": None if result.event is None else result.event.to_dict(),
+        "response": d(result.response),
+        "events": [d(m) for m in result.events],
+        "complete": d(result.complete),
+        "event": d(result.event),
     }
     return json.dumps(obj, ensure_ascii=False)

@@ -187,3 +187,21 @@ def test_console_script_is_installed():
     proc = subprocess.run([str(script), "--help"], capture_output=True, timeout=30)
     assert proc.returncode == 0
     assert b"exit codes" in proc.stdout
+
+
+def test_secrets_in_responses_are_masked_on_a_terminal_but_exact_in_a_pipe(asterisk, amish_cmd, tmp_path):
+    import pexpect
+
+    actions = tmp_path / "get.ami"
+    actions.write_text("Action: GetConfig\nFilename: manager.conf\nCategory: admin\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
+    env["AMISH_SECRET"] = ADMIN[1]
+    args = ["-u", "admin", "-f", str(actions), asterisk.host, str(asterisk.port)]
+    piped = subprocess.run(amish_cmd + args, capture_output=True, timeout=30, env=env)
+    assert b"secret=amish-admin-secret" in piped.stdout  # a backup must be exact
+    child = pexpect.spawn(amish_cmd[0], amish_cmd[1:] + args, env=env, timeout=15)
+    screen = child.read().decode()
+    child.close()
+    assert child.exitstatus == 0
+    assert "secret=********" in screen
+    assert "amish-admin-secret" not in screen
