@@ -243,3 +243,24 @@ def test_logoff_on_close(asterisk):
     assert conn.send([("Action", "Ping")]).ok
     conn.close()
     assert conn.closed_reason is not None
+
+
+def test_client_certificate_is_presented_and_a_bad_one_is_a_clear_error(asterisk, tmp_path):
+    import subprocess
+
+    key, cert = tmp_path / "client.key", tmp_path / "client.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=amish client",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    conn = connect(asterisk, tls=True, cafile=asterisk.cafile, certfile=str(cert), keyfile=str(key))
+    try:
+        conn.login(*ADMIN)
+        assert conn.send([("Action", "Ping")]).ok
+    finally:
+        conn.close()
+    bad = Connection(asterisk.host, asterisk.tls_port, tls=True, cafile=asterisk.cafile, certfile=str(tmp_path / "nope.pem"))
+    with pytest.raises(TLSError) as info:
+        bad.connect()
+    assert "cannot load client certificate" in str(info.value)
