@@ -139,26 +139,41 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("no AMI user: give -u USER (or set AMISH_USER)")
     secret = None if own_login else _secret(args, host)
 
-    conn = Connection(
-        host,
-        port,
-        tls=args.tls,
-        cafile=args.cafile,
-        certfile=args.cert,
-        keyfile=args.keyfile,
-        insecure=args.insecure,
-        connect_timeout=args.connect_timeout,
-        banner_timeout=args.connect_timeout,
-    )
+    def new_connection() -> Connection:
+        return Connection(
+            host,
+            port,
+            tls=args.tls,
+            cafile=args.cafile,
+            certfile=args.cert,
+            keyfile=args.keyfile,
+            insecure=args.insecure,
+            connect_timeout=args.connect_timeout,
+            banner_timeout=args.connect_timeout,
+        )
+
+    events = args.events or ("on" if interactive else "off")
+
+    def reconnect() -> Connection:
+        """A new, logged-in connection with the same settings (the shell's /reconnect)."""
+        fresh = new_connection()
+        fresh.connect()
+        try:
+            fresh.login(args.user, secret, auth=args.auth, events=events, timeout=args.timeout)
+        except BaseException:
+            fresh.close(logoff=False)
+            raise
+        return fresh
+
+    conn = new_connection()
     conn.connect()
     try:
         if not own_login:
-            events = args.events or ("on" if interactive else "off")
             conn.login(args.user, secret, auth=args.auth, events=events, timeout=args.timeout)
         if interactive:
             from .repl import run_repl
 
-            return run_repl(conn, args)
+            return run_repl(conn, args, reconnect=reconnect)
         from .batch import run_actions
 
         if own_login:

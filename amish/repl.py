@@ -13,9 +13,10 @@ def can_full_screen() -> bool:
     return sys.stdout.isatty() and sys.stdin.isatty() and term not in ("", "dumb", "unknown")
 
 
-def run_repl(conn, args) -> int:
+def run_repl(conn, args, reconnect=None) -> int:
     color = not os.environ.get("NO_COLOR")
     options = dict(
+        reconnect=reconnect,
         timeout=args.timeout,
         filter_text=getattr(args, "filter", "") or "",
         scrollback=getattr(args, "scrollback", 10_000),

@@ -185,3 +185,50 @@ def test_unknown_local_command(shell_and_pipe):
     shell, pipe = shell_and_pipe
     steps = [("/fitler x\r", lambda: "did you mean /filter" in shell.transcript.text(), "suggestion")]
     asyncio.run(drive(shell, pipe, steps))
+
+
+def test_reconnect_after_the_server_closed(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+
+    def connect():
+        c = Connection(fake.host, fake.port, banner_timeout=2)
+        c.connect()
+        c.login("admin", "secret", timeout=5)
+        return c
+
+    conn = connect()
+
+    def closer(action, client):
+        if (action.get("Action") or "") == "Hangup":
+            client.close()
+            return
+        default_handler(action, client)
+
+    fake.handler = closer
+    with create_pipe_input() as pipe:
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect)
+        steps = [
+            ("Hangup Channel=x\r", lambda: shell.state == "disconnected", "the server closes"),
+            ("/reconnect\r", lambda: shell.state == "connected" and shell.conn is not conn, "reconnected"),
+            ("Ping\r", lambda: "Pong" in shell.transcript.text(), "a Ping on the new connection"),
+        ]
+        asyncio.run(drive(shell, pipe, steps))
+    assert "reconnected to" in shell.transcript.text()
+    assert any("--- reconnected" in e.plain for e in shell.events.view_lines())
+    assert len(fake.received("Hangup")) == 1  # the Hangup in flight was not sent again
+    conn.close(timeout=1)
+
+
+def test_save_writes_the_events_shown_as_ami_text(shell_and_pipe, tmp_path):
+    shell, pipe = shell_and_pipe
+    out = tmp_path / "events.ami"
+    steps = [
+        ("UserEvent UserEvent=Alpha Channel=PJSIP/a-1\r", lambda: shell.events.received >= 1, "Alpha"),
+        ("UserEvent UserEvent=Beta Channel=PJSIP/b-1\r", lambda: shell.events.received >= 2, "Beta"),
+        ("/filter Beta\r", lambda: shell.filter_text == "Beta", "filter"),
+        (f"/save {out}\r", lambda: out.exists() and "saved 1 events" in shell.transcript.text(), "saved"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+    data = out.read_bytes()
+    assert data.startswith(b"Event: Beta\r\n") and data.endswith(b"\r\n\r\n")
+    assert b"Alpha" not in data

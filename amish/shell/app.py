@@ -468,6 +468,10 @@ class Shell(ShellSession):
     def events_shown(self) -> int:
         return self.events.shown
 
+    def mark_gap(self, text: str) -> None:
+        self.events.add_marker(text)
+        self._refresh_events()
+
     def saved_events(self) -> list[Message]:
         return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
 

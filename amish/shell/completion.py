@@ -31,6 +31,7 @@ _LOCAL = {
     "save": "save events",
     "pause": "pause events",
     "keys": "key bindings",
+    "reconnect": "log in again",
     "quit": "leave",
 }
 _CLI_STARTERS = (

@@ -39,6 +39,7 @@ LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
     "save": ("FILE", "save the events shown (AMI text, secrets masked) to FILE"),
     "pause": ("", "pause or resume the events pane (F4)"),
     "keys": ("", "list the key bindings"),
+    "reconnect": ("", "log in again with the same settings (actions in flight are not re-sent)"),
     "quit": ("", "log off and leave (also: exit, Ctrl-D)"),
     "exit": ("", "log off and leave"),
 }
@@ -56,11 +57,15 @@ class ShellSession:
         scrollback: int = 10_000,
         color: bool = True,
         raw: bool = False,
+        reconnect: Callable[[], Connection] | None = None,
     ):
         from ..catalogue import Catalogue
         from ..lexer import ami_style
 
         self.conn = conn
+        self._first_conn = conn
+        self._reconnect = reconnect
+        self._reconnecting = False
         self.catalogue = catalogue if catalogue is not None else Catalogue.bundled()
         self.timeout = timeout
         self.capacity = capacity
@@ -89,6 +94,8 @@ class ShellSession:
 
     def stop(self) -> None:
         self.conn.unsubscribe(self.sub)
+        if self.conn is not self._first_conn:  # the caller closes the one it gave us
+            self.conn.close()
 
     def _fetch_catalogue(self) -> None:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
@@ -353,6 +360,53 @@ class ShellSession:
         for value in values:
             self.send_message(Message([("Action", "Filter"), ("Operation", "Add"), ("Filter", value)]))
         self.note("sent to the server; a server-side filter lasts until you reconnect (Asterisk cannot remove one)")
+
+    def _cmd_reconnect(self, args: str) -> None:
+        """Log in again with the same settings, in the background (the screen never waits)."""
+        if self._reconnect is None:
+            raise InputError("this session cannot reconnect (it logged in from its input)")
+        if self._reconnecting:
+            self.note("already reconnecting...")
+            return
+        self._reconnecting = True
+        self.state = "connecting"
+        self.note(f"reconnecting to {self.conn.address}...")
+        self.invalidate()
+        threading.Thread(target=self._reconnect_in_background, name="amish-reconnect", daemon=True).start()
+
+    def _reconnect_in_background(self) -> None:
+        try:
+            fresh = self._reconnect()
+        except AmishError as e:
+            self.call_in_ui(self._reconnect_failed, str(e))
+            return
+        except Exception as e:  # never a traceback on the screen
+            self.call_in_ui(self._reconnect_failed, f"{type(e).__name__}: {e}")
+            return
+        self.call_in_ui(self._reconnected, fresh)
+
+    def _reconnect_failed(self, reason: str) -> None:
+        self._reconnecting = False
+        self.state = "connected" if self.conn.connected else "disconnected"
+        self.error(f"reconnect failed: {reason}")
+
+    def _reconnected(self, fresh: Connection) -> None:
+        n = self.abandon_all()  # never re-sent: an Originate must not go out twice
+        if n:
+            self.error(f"{n} action(s) in flight on the old connection were not answered and are not re-sent")
+        old, self.conn = self.conn, fresh
+        old.unsubscribe(self.sub)
+        if old.connected:
+            threading.Thread(target=old.close, name="amish-close", daemon=True).start()
+        self.sub = fresh.subscribe(maxlen=max(self.capacity, 10_000), callback=self.on_items_ready)
+        self._reconnecting = False
+        self.state = "connected"
+        self.mark_gap(f"--- reconnected to {fresh.address} ---")
+        self.note(f"reconnected to {fresh.address} as {fresh.username}")
+        threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
+
+    def mark_gap(self, text: str) -> None:
+        """A line in the events pane where events may be missing."""
 
     def events_shown(self) -> int:
         return 0
