@@ -1,26 +1,39 @@
-"""Action files and piped input: the telnet form, read before anything is sent.
+"""Action files and piped input, read (and checked) before anything is sent.
+
+Two forms, mixed freely:
 
     # comments start with '#'
-    Action: DBPut
-    Family: amish
-    Key: greeting
-    Val: hello
+    Action: DBPut                 the telnet form: Header: value lines,
+    Family: cf                    a blank line (or the end) ends the action
+    Key: ${EXT}
+    Val: 7002
 
-    Action: Ping
+    Ping                          the one-line form of the shell: one action per line
+    DBGet Family=cf Key=${EXT}    (quotes hold spaces; a header may repeat)
 
-Blocks of ``Header: value`` lines end at a blank line (or the end of the
-input); every block needs an ``Action`` header. Errors carry file:line and
-are raised before a single action goes out.
+``${NAME}`` is replaced from ``--var NAME=VALUE`` or the environment, so one
+file serves many runs; ``$${NAME}`` stands for a literal ``${NAME}``. Every
+error carries file:line and is raised before a single action goes out.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
+from typing import Mapping
 
 from .errors import InputError
 from .protocol import HeaderError, Message, encode_action
 
-__all__ = ["ActionBlock", "parse_actions"]
+__all__ = ["ActionBlock", "parse_actions", "split_words", "one_line_action", "substitute", "TELNET_LINE"]
+
+#: A line of the telnet form: a header name, then a colon.
+TELNET_LINE = re.compile(r"^\s*[A-Za-z][\w-]*\s*:")
+_VAR = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ACTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,38 +48,115 @@ class ActionBlock:
         return self.message.get("Action") or ""
 
 
-def parse_actions(text: str, source: str = "<stdin>") -> list[ActionBlock]:
+def split_words(text: str) -> list[str]:
+    """Split the one-line form like a shell: quotes group, backslashes are literal."""
+    lex = shlex.shlex(text, posix=True)
+    lex.whitespace_split = True
+    lex.escape = ""
+    lex.commenters = ""
+    try:
+        return list(lex)
+    except ValueError:
+        raise InputError("unbalanced quote: close it, or put the value in the other kind of quotes") from None
+
+
+def one_line_action(text: str) -> Message:
+    """``Originate Channel=PJSIP/7001 Variable=A=1 Variable=B=2`` as a Message."""
+    words = split_words(text)
+    action, params = words[0], words[1:]
+    if not _ACTION_NAME.match(action):
+        raise InputError(f"start with the action's name, e.g. 'Ping' or 'Originate Channel=...', not {action!r}")
+    headers: list[tuple[str, str]] = [("Action", action)]
+    for word in params:
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise InputError(f"expected Header=value, got {word!r}")
+        if not key:
+            raise InputError(f"{word!r} has no header name before '='")
+        if key.endswith(":"):
+            key = key[:-1]
+        if any(c.isspace() or c == ":" for c in key):
+            raise InputError(f"header name {key!r} cannot contain spaces or ':'")
+        headers.append((key, value))
+    return Message(headers)
+
+
+def substitute(line: str, variables: Mapping[str, str], environ: Mapping[str, str]) -> str:
+    """``${NAME}`` from `variables`, then `environ`; raises InputError (no file:line) when undefined."""
+    if "$" not in line:
+        return line
+
+    def value(m: re.Match) -> str:
+        if m.group(0) == "$${":
+            return "${"
+        name = m.group(1)
+        if not _NAME.match(name):
+            raise InputError(f"bad variable name ${{{name}}}")
+        if name in variables:
+            return variables[name]
+        if name in environ:
+            return environ[name]
+        raise InputError(f"${{{name}}} is not set: give --var {name}=VALUE or set it in the environment")
+
+    return _VAR.sub(value, line)
+
+
+def parse_actions(
+    text: str,
+    source: str = "<stdin>",
+    *,
+    variables: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[ActionBlock]:
     """Every action in `text`; raises InputError('source:line: ...') on the first bad line."""
+    variables = variables or {}
+    environ = environ if environ is not None else {}
     blocks: list[ActionBlock] = []
     headers: list[tuple[str, str]] = []
     start = 0
 
-    def finish() -> None:
-        if not headers:
-            return
-        message = Message(list(headers))
-        if message.get("Action") is None:
-            raise InputError(f"{source}:{start}: this block has no 'Action:' header")
-        if not message.get("Action", "").strip():
-            raise InputError(f"{source}:{start}: 'Action:' is empty")
+    def check(message: Message, line: int) -> None:
+        name = message.get("Action")
+        if name is None:
+            raise InputError(f"{source}:{line}: this block has no 'Action:' header")
+        if not name.strip():
+            raise InputError(f"{source}:{line}: 'Action:' is empty")
+        for key, value in message.headers:
+            if _CONTROL.search(key or "") or _CONTROL.search(value):
+                raise InputError(f"{source}:{line}: {key} holds a control character; is this a text file of actions?")
         try:
             encode_action(message)
-        except HeaderError as e:  # pragma: no cover - lines cannot hold CR/LF here
-            raise InputError(f"{source}:{start}: {e}") from None
-        blocks.append(ActionBlock(message, start))
-        headers.clear()
+        except HeaderError as e:
+            raise InputError(f"{source}:{line}: {e}") from None
+        blocks.append(ActionBlock(message, line))
 
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
+    def finish() -> None:
+        if headers:
+            check(Message(list(headers)), start)
+            headers.clear()
+
+    for number, raw_line in enumerate(text.splitlines(), 1):
+        stripped = raw_line.strip()
         if not stripped:
             finish()
             continue
         if stripped.startswith("#"):
             continue
+        try:
+            line = substitute(raw_line, variables, environ)
+        except InputError as e:
+            raise InputError(f"{source}:{number}: {e}") from None
+        if not headers and not TELNET_LINE.match(line):
+            try:
+                message = one_line_action(line.strip())
+            except InputError as e:
+                raise InputError(f"{source}:{number}: {e}") from None
+            check(message, number)
+            continue
         key, sep, value = line.partition(":")
         key = key.strip()
         if not sep or not key:
-            raise InputError(f"{source}:{number}: expected 'Header: value', got {_shown(line)}")
+            raise InputError(f"{source}:{number}: expected 'Header: value', got {_shown(raw_line)}")
         if any(c.isspace() for c in key):
             raise InputError(f"{source}:{number}: header name {key!r} contains a space")
         if not headers:

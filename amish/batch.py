@@ -1,7 +1,10 @@
 """Running a list of actions over a connection and printing the results: the pipe tool.
 
-UI-free. Each action waits for its complete response (list items included)
-before the next is sent, so the output is in input order and complete.
+UI-free but for the pretty format, which imports rich when asked for.
+Sequential by default: each action waits for its complete response (list
+items included) before the next is sent. With `pipeline`, every action is
+sent at once (each with its own ActionID) and the results are still printed
+in input order.
 """
 
 from __future__ import annotations
@@ -17,16 +20,62 @@ from .errors import (
     EXIT_OK,
     EXIT_TIMEOUT,
     ActionTimeout,
+    AmishError,
     ConnectionLost,
 )
 from .formats import result_json, result_raw
+from .protocol import Message
 
-__all__ = ["run_actions"]
+__all__ = ["run_actions", "is_async_originate"]
 
 
-def _write(out: BinaryIO, data: bytes) -> None:
-    out.write(data)
-    out.flush()
+def is_async_originate(message: Message) -> bool:
+    return (message.get("Action") or "").lower() == "originate" and (message.get("Async") or "").lower() in (
+        "true", "yes", "1", "on", "y", "t",
+    )
+
+
+class _Printer:
+    def __init__(self, fmt: str, out: BinaryIO):
+        self.fmt = fmt
+        self.out = out
+        # on a screen, secrets in responses (GetConfig of manager.conf) are masked;
+        # to a pipe or a file the bytes go exactly as received
+        self.mask = _isatty(out)
+        self._console = None
+
+    def __call__(self, result: Pending) -> None:
+        if self.fmt == "json":
+            self._write(result_json(result, mask=self.mask).encode("utf-8", "backslashreplace") + b"\n")
+        elif self.fmt == "pretty":
+            from .render import render_result, to_ansi, to_plain
+
+            width = _width(self.out)
+            text = to_ansi(render_result(result), width) if self.mask else to_plain(render_result(result), width)
+            self._write(text.encode("utf-8", "backslashreplace") + b"\n")
+        else:
+            self._write(result_raw(result, mask=self.mask))
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.out.flush()
+
+
+def _isatty(out) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _width(out) -> int:
+    import os
+    import shutil
+
+    try:
+        return max(40, os.get_terminal_size(out.fileno()).columns)
+    except (AttributeError, ValueError, OSError):
+        return shutil.get_terminal_size((100, 24)).columns
 
 
 def run_actions(
@@ -38,43 +87,85 @@ def run_actions(
     out: BinaryIO | None = None,
     err: TextIO | None = None,
     source: str = "<stdin>",
+    pipeline: bool = False,
+    stop_on_error: bool = False,
+    wait_originate: float | None = None,
 ) -> int:
     """Send each action, print its result; returns the exit code (see errors.py).
 
     0 when every action succeeded, 1 when any answered Error, 3 when any timed
     out, 2 when the connection was lost (the remaining actions are not sent).
+    `wait_originate`: an async Originate also waits (up to that many seconds)
+    for its OriginateResponse, which decides whether it succeeded.
     """
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
-    # on a screen, secrets in responses (GetConfig of manager.conf) are masked;
-    # to a pipe or a file the bytes go exactly as received
-    mask = _isatty(out)
+    emit = _Printer(fmt, out)
     code = EXIT_OK
+
+    def plan(block: ActionBlock) -> tuple[str | None, float]:
+        if wait_originate is not None and is_async_originate(block.message):
+            return "OriginateResponse", wait_originate
+        return None, timeout
+
+    def report(block: ActionBlock, e: AmishError) -> None:
+        print(f"amish: {source}:{block.line}: {e}", file=err)
+
+    if not pipeline:
+        for block in blocks:
+            wait_event, limit = plan(block)
+            try:
+                result = conn.send(block.message, timeout=limit, wait_event=wait_event)
+            except ActionTimeout as e:
+                report(block, e)
+                code = EXIT_TIMEOUT
+                if stop_on_error:
+                    return code
+                continue
+            except ConnectionLost as e:
+                report(block, e)
+                return EXIT_CONNECTION
+            emit(result)
+            if not result.ok:
+                if code == EXIT_OK:
+                    code = EXIT_ACTION_ERROR
+                if stop_on_error:
+                    return code
+        return code
+
+    # pipelined: everything goes out now; results are printed in input order
+    pendings: list[tuple[ActionBlock, Pending, float]] = []
     for block in blocks:
+        wait_event, limit = plan(block)
         try:
-            result = conn.send(block.message, timeout=timeout)
+            pendings.append((block, conn.submit(block.message, wait_event=wait_event), limit))
+        except ConnectionLost as e:
+            report(block, e)
+            return EXIT_CONNECTION
+    for i, (block, pending, limit) in enumerate(pendings):
+        try:
+            result = pending.wait(limit)  # each action's time starts when its turn comes
         except ActionTimeout as e:
-            print(f"amish: {source}:{block.line}: {e}", file=err)
+            conn.abandon(pending, "timed out")
+            report(block, e)
             code = EXIT_TIMEOUT
+            if stop_on_error:
+                _abandon_rest(conn, pendings[i + 1 :])
+                return code
             continue
         except ConnectionLost as e:
-            print(f"amish: {source}:{block.line}: {e}", file=err)
+            report(block, e)
             return EXIT_CONNECTION
-        _emit(result, fmt, out, mask)
-        if not result.ok and code == EXIT_OK:
-            code = EXIT_ACTION_ERROR
+        emit(result)
+        if not result.ok:
+            if code == EXIT_OK:
+                code = EXIT_ACTION_ERROR
+            if stop_on_error:
+                _abandon_rest(conn, pendings[i + 1 :])
+                return code
     return code
 
 
-def _isatty(out) -> bool:
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _emit(result: Pending, fmt: str, out: BinaryIO, mask: bool = False) -> None:
-    if fmt == "json":
-        _write(out, result_json(result, mask=mask).encode("utf-8", "backslashreplace") + b"\n")
-    else:
-        _write(out, result_raw(result, mask=mask))
+def _abandon_rest(conn: Connection, rest) -> None:
+    for _, pending, _ in rest:
+        conn.abandon(pending, "not waited for after an error (--stop-on-error)")

@@ -1,7 +1,13 @@
 """The `amish` command line: options, the secret, and which mode to run.
 
+    amish [options] [HOST [PORT]]           the shell (a terminal) or the pipe tool (-f, stdin)
+    amish events [options] [HOST [PORT]]    stream events to stdout
+    amish raw [options] [HOST [PORT]]       telnet-like: lines go out as typed
+    amish replay [options] FILE             open a recording or AMI dump, no server
+
 Every AmishError becomes one line on stderr and its exit code; no traceback
-reaches a user (set AMISH_DEBUG=1 to see one).
+reaches a user (set AMISH_DEBUG=1 to see one). Bad options exit 4, like any
+bad input, so that 2 always means "could not talk to Asterisk".
 """
 
 from __future__ import annotations
@@ -9,54 +15,149 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Callable
 
 from . import __version__
-from .errors import EXIT_CONNECTION, EXIT_INPUT, AmishError, InputError
+from .errors import EXIT_INPUT, AmishError, InputError
 
-EPILOG = """\
+EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
 2 connection/TLS/login failure, 3 timeout, 4 bad input.
-The secret comes from AMISH_SECRET or a prompt (--secret works but is visible in ps).
-"""
+The secret comes from AMISH_SECRET or a prompt (--secret works but is visible in ps)."""
+
+FORMATS = ("pretty", "raw", "json")
+EVENT_FORMATS = ("pretty", "raw", "jsonl")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is bad input: one line, exit 4."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (--help for usage)\n")
+
+
+def _formatter(prog):
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30)
+
+
+def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = True) -> None:
+    if positional:
+        p.add_argument("host", nargs="?", help="Asterisk host (default 127.0.0.1)")
+        p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls)")
+    c = p.add_argument_group("connection")
+    c.add_argument("-H", "--host", dest="host_opt", metavar="HOST", help="Asterisk host")
+    c.add_argument("-p", "--port", dest="port_opt", metavar="PORT", help="AMI port")
+    c.add_argument("-u", "--user", default=os.environ.get("AMISH_USER"), help="AMI user (manager.conf section); default $AMISH_USER")
+    c.add_argument("--secret", help="the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)")
+    c.add_argument("--auth", choices=("md5", "plain"), default="md5", help="login by MD5 challenge (default) or plain secret")
+    c.add_argument("--events", default=None, metavar="MASK",
+                   help="the login's Events header: on, off, or classes such as system,call")
+    c.add_argument("--connect-timeout", type=float, default=5.0, metavar="S", help="seconds to connect and get the banner (default 5)")
+    c.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for each response (default 10)")
+    t = p.add_argument_group("TLS")
+    t.add_argument("--tls", action="store_true", help="connect with TLS (default port 5039)")
+    t.add_argument("--cafile", metavar="FILE", help="CA certificates to verify the server with (PEM)")
+    t.add_argument("--cert", metavar="FILE", help="client certificate (PEM)")
+    t.add_argument("--key", dest="keyfile", metavar="FILE", help="client certificate's private key (PEM)")
+    t.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
+    d = p.add_argument_group("debugging")
+    d.add_argument("--trace", nargs="?", const="-", metavar="FILE",
+                   help="show every byte on the wire, both ways, secrets masked (to stderr, or FILE)")
+    d.add_argument("--record", metavar="FILE", help="record the session (both ways, timestamps, secrets masked) for amish replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="amish",
-        description="The Asterisk Manager Interface shell. With a terminal: an interactive shell. "
-        "With a pipe or -f FILE: send the actions (telnet form) and print the responses.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The Asterisk Manager Interface shell. On a terminal: an interactive shell. "
+        "With -f FILE or a pipe: send the actions and print the responses.\n\n"
+        "Other modes: amish events | raw | replay (amish MODE --help).",
+        epilog=EXIT_CODES,
+        formatter_class=_formatter,
     )
-    p.add_argument("host", nargs="?", help="Asterisk host (default 127.0.0.1)")
-    p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls)")
-    p.add_argument("-H", "--host", dest="host_opt", metavar="HOST", help="Asterisk host")
-    p.add_argument("-p", "--port", dest="port_opt", metavar="PORT", help="AMI port")
-    p.add_argument("-u", "--user", default=os.environ.get("AMISH_USER"), help="AMI user (manager.conf section); default $AMISH_USER")
-    p.add_argument("--secret", help="the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)")
-    p.add_argument("--auth", choices=("md5", "plain"), default="md5", help="login by MD5 challenge (default) or plain secret")
-    p.add_argument("--events", default=None, metavar="MASK", help="Events header of the login: on, off, or a class list such as system,call "
-                   "(default: on in the shell, off for action files)")
-    tls = p.add_argument_group("TLS")
-    tls.add_argument("--tls", action="store_true", help="connect with TLS (default port 5039)")
-    tls.add_argument("--cafile", help="CA certificates to verify the server with (PEM)")
-    tls.add_argument("--cert", help="client certificate (PEM)")
-    tls.add_argument("--key", dest="keyfile", help="client certificate's private key (PEM)")
-    tls.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
-    batch = p.add_argument_group("actions from a file or a pipe")
-    batch.add_argument("-f", "--file", help="read actions from FILE ('-' for stdin)")
-    batch.add_argument("--format", choices=("raw", "json"), default="raw", help="raw: the AMI text as received (default); json: one object per response")
-    batch.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each response (default 10)")
-    shell = p.add_argument_group("the interactive shell")
-    shell.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen split view")
-    shell.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
-    shell.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
-    p.add_argument("--connect-timeout", type=float, default=5.0, help="seconds to connect and get the banner (default 5)")
+    add_connection_options(p)
+    b = p.add_argument_group("actions from a file or a pipe")
+    b.add_argument("-f", "--file", metavar="FILE", help="read actions from FILE ('-' for stdin)")
+    b.add_argument("--format", choices=FORMATS, default=None,
+                   help="pretty (default on a terminal), raw (the AMI text as received; default otherwise), json (one object per action)")
+    b.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set ${NAME} in the action file (repeatable; the environment is used too)")
+    b.add_argument("--pipeline", action="store_true", help="send every action at once, then print the results in input order")
+    stop = b.add_mutually_exclusive_group()
+    stop.add_argument("--keep-going", dest="stop_on_error", action="store_false", default=False, help="run every action even after an Error (default)")
+    stop.add_argument("--stop-on-error", dest="stop_on_error", action="store_true", help="stop at the first action that answers Error")
+    b.add_argument("--wait-originate", action="store_true",
+                   help="an async Originate waits for its OriginateResponse and reports the call's outcome")
+    b.add_argument("--originate-timeout", type=float, default=30.0, metavar="S",
+                   help="seconds --wait-originate waits for the call's outcome (default 30)")
+    s = p.add_argument_group("the interactive shell")
+    s.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen view")
+    s.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
+    s.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
+    p.add_argument("--completions", choices=("bash", "zsh", "fish"), metavar="SHELL", help="print the completion script for bash, zsh or fish")
     p.add_argument("--version", action="version", version=f"amish {__version__}")
     return p
 
 
-def _endpoint(args: argparse.Namespace) -> tuple[str, int]:
+def build_events_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="amish events",
+        description="Stream the server's events to stdout, filtered.\n\n"
+        "  amish events -u admin --filter 'Newchannel|Hangup Channel=PJSIP/*' pbx\n"
+        "  amish events -u admin --until FullyBooted --timeout 60 --format jsonl pbx",
+        epilog="exit codes: 0 done (count reached, --until seen, end of --timeout without a goal, Ctrl-C), "
+        "2 connection lost or failed, 3 --timeout before --count/--until, 4 bad input.",
+        formatter_class=_formatter,
+    )
+    add_connection_options(p)
+    e = p.add_argument_group("events")
+    e.add_argument("--filter", "-e", default="", metavar="EXPR", help="only events matching EXPR (the shell's filter language)")
+    e.add_argument("--format", choices=EVENT_FORMATS, default=None, help="pretty (default on a terminal), raw (AMI text; default otherwise), jsonl")
+    e.add_argument("--count", "-n", type=int, default=None, metavar="N", help="stop after N matching events")
+    e.add_argument("--until", default=None, metavar="EVENT", help="stop after the first matching event of this name")
+    e.add_argument("--duration", "--for", dest="duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds (with --count/--until: give up, exit 3)")
+    return p
+
+
+def build_raw_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="amish raw",
+        description="Like 'telnet HOST 5038': each line goes out as typed (CRLF added), a blank line ends an "
+        "action, and everything the server sends is printed as it arrives. With -u, amish logs in first; "
+        "without, type the Login yourself (the secret is masked on screen and kept out of history).",
+        formatter_class=_formatter,
+    )
+    add_connection_options(p)
+    return p
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="amish replay",
+        description="Open a recording (--record), or a plain AMI dump (telnet/tcpflow text, ngrep -W byline output), "
+        "in the shell without a server: events pane, filters, search and transcript work on it.",
+        formatter_class=_formatter,
+    )
+    p.add_argument("file", help="the recording or dump")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="1 = as recorded (default), 10 = ten times faster, 0 = all at once")
+    p.add_argument("--line", action="store_true", help="line mode instead of the full-screen view")
+    p.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter")
+    p.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane")
+    return p
+
+
+SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
+    "events": build_events_parser,
+    "raw": build_raw_parser,
+    "replay": build_replay_parser,
+}
+
+
+# -- connecting -------------------------------------------------------------------
+
+
+def endpoint(args: argparse.Namespace) -> tuple[str, int]:
     if args.host and args.host_opt and args.host != args.host_opt:
         raise InputError(f"two hosts given: {args.host} and -H {args.host_opt}")
     if args.port and args.port_opt and args.port != args.port_opt:
@@ -74,7 +175,7 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, int]:
     return host, port
 
 
-def _secret(args: argparse.Namespace, host: str) -> str:
+def read_secret(args: argparse.Namespace, host: str) -> str:
     if args.secret is not None:
         print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
         return args.secret
@@ -90,10 +191,107 @@ def _secret(args: argparse.Namespace, host: str) -> str:
         raise AmishError("no secret: set AMISH_SECRET, or run amish where it can prompt for one") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+class Session:
+    """How to open (and reopen) a logged-in connection from the options; the wire hooks."""
+
+    def __init__(self, args: argparse.Namespace, *, events_default: str, login: bool = True):
+        self.args = args
+        self.host, self.port = endpoint(args)
+        self.login = login
+        if login and not args.user:
+            raise InputError("no AMI user: give -u USER (or set AMISH_USER)")
+        self.events = args.events or events_default
+        self.secret = read_secret(args, self.host) if login else None
+        self.hooks = []
+        self._closers = []
+        if args.trace:
+            from .wire import Tracer
+
+            stream = sys.stderr if args.trace == "-" else _open_private(args.trace, "a")
+            tracer = Tracer(stream, peer=f"{self.host}:{self.port}")
+            self.hooks.append(tracer)
+            self._closers.append(tracer.flush)
+            if stream is not sys.stderr:
+                self._closers.append(stream.close)
+        if args.record:
+            from .wire import Recorder
+
+            recorder = Recorder(
+                args.record,
+                meta={"peer": f"{self.host}:{self.port}", "tls": bool(args.tls), "user": args.user or ""},
+            )
+            self.hooks.append(recorder)
+            self._closers.append(recorder.close)
+
+    def _on_wire(self, direction: str, data: bytes) -> None:
+        for hook in self.hooks:
+            hook(direction, data)
+
+    def connect(self):
+        from .connection import Connection
+
+        a = self.args
+        conn = Connection(
+            self.host,
+            self.port,
+            tls=a.tls,
+            cafile=a.cafile,
+            certfile=a.cert,
+            keyfile=a.keyfile,
+            insecure=a.insecure,
+            connect_timeout=a.connect_timeout,
+            banner_timeout=a.connect_timeout,
+            on_wire=self._on_wire if self.hooks else None,
+        )
+        conn.connect()
+        if self.login:
+            try:
+                conn.login(a.user, self.secret, auth=a.auth, events=self.events, timeout=a.timeout)
+            except BaseException:
+                conn.close(logoff=False)
+                raise
+        return conn
+
+    def close(self) -> None:
+        for closer in self._closers:
+            try:
+                closer()
+            except Exception:
+                pass
+
+
+def _open_private(path: str, mode: str):
     try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC), 0o600)
+        return os.fdopen(fd, mode, buffering=1, encoding="utf-8", errors="backslashreplace")
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror}") from None
+
+
+# -- main -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    mode = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    parser = SUBCOMMANDS[mode]() if mode else build_parser()
+    args = parser.parse_args(argv[1:] if mode else argv)
+    try:
+        if mode == "events":
+            from .tail import run_events_command
+
+            return run_events_command(args)
+        if mode == "raw":
+            from .rawmode import run_raw_command
+
+            return run_raw_command(args)
+        if mode == "replay":
+            return _replay(args)
+        if args.completions:
+            from .completions import completion_script
+
+            sys.stdout.write(completion_script(args.completions))
+            return 0
         return _run(args)
     except AmishError as e:
         print(f"amish: {e}", file=sys.stderr)
@@ -102,11 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         print("amish: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # the reader of our output went away (| head): not an error of ours
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return 0
+        _quiet_broken_pipe()
+        return 0
     except Exception as e:  # the last line of defence: one line, no traceback
         if os.environ.get("AMISH_DEBUG"):
             raise
@@ -114,81 +309,94 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
+def _quiet_broken_pipe() -> None:
+    """The reader of our output went away (| head): not an error; say nothing at exit either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _read_input(args: argparse.Namespace) -> tuple[str, str]:
+    if args.file in (None, "-"):
+        return sys.stdin.buffer.read().decode("utf-8", "surrogateescape"), "<stdin>"
+    try:
+        with open(args.file, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape"), args.file
+    except OSError as e:
+        raise InputError(f"cannot read {args.file}: {e.strerror}") from None
+
+
+def _variables(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--var takes NAME=VALUE, not {item!r}")
+        out[name] = value
+    return out
+
+
 def _run(args: argparse.Namespace) -> int:
     from .actionfile import parse_actions
-    from .connection import Connection
 
-    host, port = _endpoint(args)
     interactive = args.file is None and sys.stdin.isatty()
     blocks = []
     source = "<stdin>"
     if not interactive:
-        if args.file in (None, "-"):
-            text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-        else:
-            source = args.file
-            try:
-                with open(args.file, "rb") as f:
-                    text = f.read().decode("utf-8", "surrogateescape")
-            except OSError as e:
-                raise InputError(f"cannot read {args.file}: {e.strerror}") from None
-        blocks = parse_actions(text, source)
+        text, source = _read_input(args)
+        blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
     # telnet habits: a pipe that starts with its own Login logs in by itself
     own_login = not interactive and not args.user and bool(blocks) and blocks[0].name.lower() == "login"
-    if not args.user and not own_login:
-        raise InputError("no AMI user: give -u USER (or set AMISH_USER)")
-    secret = None if own_login else _secret(args, host)
-
-    def new_connection() -> Connection:
-        return Connection(
-            host,
-            port,
-            tls=args.tls,
-            cafile=args.cafile,
-            certfile=args.cert,
-            keyfile=args.keyfile,
-            insecure=args.insecure,
-            connect_timeout=args.connect_timeout,
-            banner_timeout=args.connect_timeout,
-        )
-
-    events = args.events or ("on" if interactive else "off")
-
-    def reconnect() -> Connection:
-        """A new, logged-in connection with the same settings (the shell's /reconnect)."""
-        fresh = new_connection()
-        fresh.connect()
-        try:
-            fresh.login(args.user, secret, auth=args.auth, events=events, timeout=args.timeout)
-        except BaseException:
-            fresh.close(logoff=False)
-            raise
-        return fresh
-
-    conn = new_connection()
-    conn.connect()
+    if interactive:
+        events_default = "on"
+    elif args.wait_originate:
+        events_default = "call"  # OriginateResponse is a call event; with Events: off it never comes
+    else:
+        events_default = "off"
+    session = Session(args, events_default=events_default, login=not own_login)
     try:
-        if not own_login:
-            conn.login(args.user, secret, auth=args.auth, events=events, timeout=args.timeout)
-        if interactive:
-            from .repl import run_repl
+        conn = session.connect()
+        try:
+            if interactive:
+                from .repl import run_repl
 
-            return run_repl(conn, args, reconnect=reconnect)
-        from .batch import run_actions
+                return run_repl(conn, args, reconnect=session.connect)
+            from .batch import run_actions
 
-        if own_login:
-            return _run_own_login(conn, blocks, args, source)
-        return run_actions(conn, blocks, fmt=args.format, timeout=args.timeout, source=source)
+            fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
+            options = dict(
+                fmt=fmt,
+                timeout=args.timeout,
+                source=source,
+                pipeline=args.pipeline,
+                stop_on_error=args.stop_on_error,
+                wait_originate=args.originate_timeout if args.wait_originate else None,
+            )
+            if own_login:
+                code = run_actions(conn, blocks[:1], **options)
+                if code != 0:
+                    from .errors import AuthenticationError
+
+                    raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
+                conn.username = blocks[0].message.get("Username")
+                blocks = blocks[1:]
+            return run_actions(conn, blocks, **options)
+        finally:
+            conn.close()
+    finally:
+        session.close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .replay import ReplayConnection
+    from .repl import run_repl
+
+    conn = ReplayConnection.open(args.file)
+    conn.start(None if args.speed <= 0 else args.speed)
+    args.timeout = 10.0
+    try:
+        return run_repl(conn, args)
     finally:
         conn.close()
-
-
-def _run_own_login(conn, blocks, args, source) -> int:
-    from .batch import run_actions
-    from .errors import AuthenticationError
-
-    code = run_actions(conn, blocks[:1], fmt=args.format, timeout=args.timeout, source=source)
-    if code != 0:
-        raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
-    conn.username = blocks[0].message.get("Username")
-    return run_actions(conn, blocks[1:], fmt=args.format, timeout=args.timeout, source=source)

@@ -14,11 +14,9 @@ Pure: no I/O, no UI. Errors are InputError with a one-line message.
 
 from __future__ import annotations
 
-import re
-import shlex
 from dataclasses import dataclass
 
-from .actionfile import parse_actions
+from .actionfile import TELNET_LINE, one_line_action, parse_actions, split_words
 from .errors import InputError
 from .protocol import Message
 
@@ -28,7 +26,7 @@ LOCAL_PREFIX = "/"
 #: Words that are local commands even without the prefix (no AMI action has these names).
 BARE_LOCAL = frozenset({"help", "quit", "exit", "?"})
 
-_TELNET = re.compile(r"^\s*[A-Za-z][\w-]*\s*:")
+_TELNET = TELNET_LINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +42,6 @@ class LocalCommand:
 
     name: str
     args: str
-
-
-def split_words(text: str) -> list[str]:
-    """Split the one-line form like a shell: quotes group, backslashes are literal."""
-    lex = shlex.shlex(text, posix=True)
-    lex.whitespace_split = True
-    lex.escape = ""
-    lex.commenters = ""
-    try:
-        return list(lex)
-    except ValueError:
-        raise InputError("unbalanced quote: close it, or put the value in the other kind of quotes") from None
 
 
 def parse_input(text: str) -> Actions | LocalCommand | None:
@@ -93,20 +79,4 @@ def parse_input(text: str) -> Actions | LocalCommand | None:
 
 
 def _one_line(text: str) -> Actions:
-    words = split_words(text)
-    action, params = words[0], words[1:]
-    if "=" in action or ":" in action:
-        raise InputError(f"start with the action's name, e.g. 'Ping' or 'Originate Channel=...', not {action!r}")
-    headers: list[tuple[str, str]] = [("Action", action)]
-    for word in params:
-        key, sep, value = word.partition("=")
-        if not sep:
-            raise InputError(f"expected Header=value, got {word!r}")
-        if not key:
-            raise InputError(f"{word!r} has no header name before '='")
-        if key.endswith(":"):
-            key = key[:-1]
-        if any(c.isspace() or c == ":" for c in key):
-            raise InputError(f"header name {key!r} cannot contain spaces or ':'")
-        headers.append((key, value))
-    return Actions((Message(headers),))
+    return Actions((one_line_action(text),))

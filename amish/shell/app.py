@@ -118,6 +118,7 @@ class Shell(ShellSession):
             layout=self._layout(),
             key_bindings=self.key_bindings,
             style=merge_styles([self.lexer_style, SHELL_STYLE]),
+            include_default_pygments_style=False,
             full_screen=True,
             mouse_support=False,
             min_redraw_interval=DRAIN_INTERVAL,

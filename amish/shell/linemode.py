@@ -93,7 +93,9 @@ class LineShell(ShellSession):
             self.note(f"... {skipped} more matching events not printed (too many at once; narrow them with /filter)")
 
     def _print_ansi(self, ansi: str) -> None:
-        print_formatted_text(ANSI(ansi.rstrip("\n")), style=merge_styles([self.lexer_style, SHELL_STYLE]))
+        print_formatted_text(
+            ANSI(ansi.rstrip("\n")), style=merge_styles([self.lexer_style, SHELL_STYLE]), include_default_pygments_style=False
+        )
 
     def note(self, text: str, style: str = "yellow") -> None:
         from rich.text import Text
@@ -180,6 +182,7 @@ class LineShell(ShellSession):
             lexer=PygmentsLexer(InputLexer),
             history=make_history(),
             style=merge_styles([self.lexer_style, SHELL_STYLE]),
+            include_default_pygments_style=False,
             multiline=True,
             key_bindings=self._bindings(),
             prompt_continuation=lambda width, line, wrap: "...> ".rjust(width),

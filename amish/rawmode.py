@@ -1,0 +1,137 @@
+"""`amish raw`: like `telnet HOST 5038`, with highlighting, history and a reader thread.
+
+Each line typed goes out as typed, CRLF added; a blank line ends an action,
+exactly as over telnet. Everything the server sends is printed as it
+arrives, above the prompt, so events never garble what is being typed. A
+Secret or Key typed by hand is masked on screen and kept out of history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import PygmentsTokens
+from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
+from prompt_toolkit.layout.utils import explode_text_fragments
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.shortcuts import print_formatted_text
+
+from .connection import Closed, Connection
+from .errors import AmishError
+from .protocol import MASK, Message, ProtocolError, encode_message
+
+__all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
+
+_SECRET_LINE = re.compile(r"(?i)^(\s*(?:secret|key)\s*:\s?).*$")
+
+
+class MaskSecretWhileTyping(Processor):
+    """Shows the value of a Secret: or Key: line as stars while it is typed."""
+
+    def apply_transformation(self, ti: TransformationInput) -> Transformation:
+        m = _SECRET_LINE.match(ti.document.lines[ti.lineno])
+        if not m:
+            return Transformation(ti.fragments)
+        keep = len(m.group(1))
+        chars = explode_text_fragments(ti.fragments)
+        return Transformation([(f[0], f[1] if i < keep else "*") for i, f in enumerate(chars)])
+
+
+def mask_typed_line(line: str) -> str:
+    """What the screen shows of a typed line: Secret/Key values masked."""
+    return _SECRET_LINE.sub(lambda m: m.group(1) + MASK, line)
+
+
+class RawSession:
+    def __init__(self, conn: Connection):
+        from .lexer import AmiLexer, ami_style
+
+        self.conn = conn
+        self.lexer = AmiLexer()
+        self.style = ami_style()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+        self.sub = conn.subscribe(callback=self._wake)
+        self._scheduled = False
+
+    def _wake(self) -> None:  # I/O thread: hand over, never print from here
+        if not self._scheduled and self.loop is not None:
+            self._scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:
+                pass
+
+    def _drain(self) -> None:
+        self._scheduled = False
+        for item in self.sub.drain():
+            if isinstance(item, Message):
+                shown = item.masked()
+                text = (shown.raw or encode_message(shown)).decode("utf-8", "replace").replace("\r\n", "\n")
+                print_formatted_text(PygmentsTokens(list(self.lexer.get_tokens(text))), style=self.style, end="", include_default_pygments_style=False)
+            elif isinstance(item, ProtocolError):
+                print_formatted_text(f"[amish: protocol error: {item.reason}]")
+            elif isinstance(item, Closed):
+                print_formatted_text(f"[amish: {item.reason}]")
+                self.closed = True
+                app = self.session.app
+                if app.is_running:
+                    app.exit(exception=EOFError())
+
+    def send_line(self, line: str) -> None:
+        self.conn.send_raw(line.encode("utf-8", "surrogateescape") + b"\r\n")
+
+    async def run(self) -> int:
+        from prompt_toolkit.lexers import PygmentsLexer
+
+        from .shell.app import make_history
+
+        self.loop = asyncio.get_running_loop()
+        self.session = PromptSession(
+            message=[("class:prompt", "")],
+            lexer=PygmentsLexer(type(self.lexer)),
+            history=make_history(),
+            style=self.style,
+            include_default_pygments_style=False,
+            erase_when_done=True,  # the masked echo below replaces what was typed
+            input_processors=[MaskSecretWhileTyping()],
+        )
+        banner = self.conn.banner.text if self.conn.banner else ""
+        with patch_stdout(raw=True):
+            print_formatted_text(f"{banner}  [amish raw: lines go out as typed; a blank line ends an action; Ctrl-D quits]")
+            self._drain()
+            while not self.closed:
+                try:
+                    line = await self.session.prompt_async()
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                print_formatted_text(
+                    PygmentsTokens(list(self.lexer.get_tokens(mask_typed_line(line) + "\n"))),
+                    style=self.style,
+                    end="",
+                    include_default_pygments_style=False,
+                )
+                try:
+                    self.send_line(line)
+                except AmishError as e:
+                    print_formatted_text(f"[amish: {e}]")
+                    break
+        return 0
+
+
+def run_raw_command(args) -> int:
+    from .cli import Session
+
+    session = Session(args, events_default="on", login=bool(args.user))
+    try:
+        conn = session.connect()
+        try:
+            return asyncio.run(RawSession(conn).run())
+        finally:
+            conn.close()
+    finally:
+        session.close()

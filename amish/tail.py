@@ -1,0 +1,157 @@
+"""`amish events`: stream the server's events to stdout, filtered.
+
+The raw format writes each event's bytes as received without parsing it
+(unless a filter needs its headers), so a tail keeps up with a busy PBX.
+Ends cleanly on Ctrl-C and when the reader of the pipe goes away (| head).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import BinaryIO, TextIO
+
+from .connection import Closed, Connection
+from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT
+from .protocol import Message, ProtocolError
+
+__all__ = ["run_events_command", "tail_events"]
+
+
+def tail_events(
+    conn: Connection,
+    *,
+    filter_text: str = "",
+    fmt: str = "raw",
+    count: int | None = None,
+    until: str | None = None,
+    duration: float | None = None,
+    out: BinaryIO | None = None,
+    err: TextIO | None = None,
+    maxlen: int = 100_000,
+) -> int:
+    """Write matching events until a goal is met; returns the exit code."""
+    from .eventfilter import parse_filter
+
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    flt = parse_filter(filter_text)
+    match = None if flt.is_empty else flt
+    until_low = until.lower() if until else None
+    write = _writer(fmt, out)
+    sub = conn.subscribe(maxlen=maxlen)
+    deadline = None if duration is None else time.monotonic() + duration
+    seen = 0
+    reported_drops = 0
+    try:
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                if count is not None or until is not None:
+                    print(f"amish: {seen} matching events in {duration:g} s; gave up waiting", file=err)
+                    return EXIT_TIMEOUT
+                return EXIT_OK
+            items = sub.drain(1000)
+            if not items:
+                item = sub.get(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
+                if item is None:
+                    if _reader_gone(out):
+                        return EXIT_OK  # | head has what it wanted
+                    continue
+                items = [item]
+            for item in items:
+                if type(item) is Message:
+                    if item.kind != "event":
+                        continue  # a late response: not an event
+                    if match is not None and not match(item):
+                        continue
+                    write(item)
+                    seen += 1
+                    if count is not None and seen >= count:
+                        return EXIT_OK
+                    if until_low is not None and (item.get("Event") or "").lower() == until_low:
+                        return EXIT_OK
+                elif isinstance(item, ProtocolError):
+                    print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+                elif isinstance(item, Closed):
+                    out.flush()
+                    print(f"amish: {item.reason}", file=err)
+                    return EXIT_CONNECTION
+            out.flush()
+            if sub.dropped > reported_drops:
+                print(f"amish: {sub.dropped - reported_drops} events dropped: the output could not keep up", file=err)
+                reported_drops = sub.dropped
+    finally:
+        conn.unsubscribe(sub)
+        try:
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+def _reader_gone(out) -> bool:
+    """True when `out` is a pipe whose reading end was closed (so the next write would fail)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(out.fileno(), select.POLLERR)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _writer(fmt: str, out: BinaryIO):
+    if fmt == "jsonl":
+        def write(msg: Message) -> None:
+            out.write(json.dumps(msg.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n")
+    elif fmt == "pretty":
+        from .render import render_event_line, to_ansi, to_plain
+
+        color = out.isatty()
+        width = 200
+
+        def write(msg: Message) -> None:
+            line = render_event_line(msg, time.time())
+            text = to_ansi(line, width) if color else to_plain(line, width)
+            out.write(text.encode("utf-8", "backslashreplace") + b"\n")
+    else:
+        def write(msg: Message) -> None:
+            out.write(msg.raw)
+    return write
+
+
+def run_events_command(args) -> int:
+    from .cli import Session
+    from .eventfilter import FilterError, parse_filter
+
+    try:
+        parse_filter(args.filter)  # a bad filter is bad input before connecting
+    except FilterError as e:
+        from .errors import InputError
+
+        raise InputError(f"--filter: {e}") from None
+    if args.count is not None and args.count < 1:
+        from .errors import InputError
+
+        raise InputError("--count must be at least 1")
+    session = Session(args, events_default="on")
+    try:
+        conn = session.connect()
+        try:
+            fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
+            return tail_events(
+                conn,
+                filter_text=args.filter,
+                fmt=fmt,
+                count=args.count,
+                until=args.until,
+                duration=args.duration,
+            )
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            conn.close()
+    finally:
+        session.close()
