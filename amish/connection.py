@@ -456,8 +456,8 @@ class Connection:
             self._pending[action_id] = pending
             self._fifo.append(pending)
             pending.sent_at = time.monotonic()
+            self._wire("out", data)  # under the lock: a trace never shows the answer before the action
             self._out += data
-        self._wire("out", data)
         self._wake()
         return pending
 
@@ -477,8 +477,8 @@ class Connection:
         with self._lock:
             if self.closed_reason is not None or self._sock is None:
                 raise ConnectionLost(f"not connected to {self.address}")
+            self._wire("out", data)
             self._out += data
-        self._wire("out", data)
         self._wake()
 
     def abandon(self, pending: Pending, reason: str = "no longer waited for") -> None:

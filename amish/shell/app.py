@@ -40,6 +40,7 @@ from ..errors import AmishError, InputError
 from ..history import ensure_private_file, has_secret, history_path
 from ..protocol import Message, ProtocolError
 from .keys import describe_bindings, shell_key_bindings
+from . import views
 from .panes import Pane, ansi_lines
 from .session import ShellSession
 from .stores import EventLog, Transcript
@@ -254,7 +255,7 @@ class Shell(ShellSession):
 
     def on_items_ready(self) -> None:
         """Called by the I/O thread after each batch: schedule one drain, never block."""
-        if not self._drain_scheduled:
+        if not self._drain_scheduled and self._loop is not None:
             self._drain_scheduled = True
             self.call_in_ui(self._drain_soon)
 
@@ -279,8 +280,12 @@ class Shell(ShellSession):
         observe = self.live.observe
         for item in items:
             if type(item) is Message:
-                if item.is_response:
-                    self.show_lines(self.render_lines(render.render_message(item), "late response (nobody waited for it)"))
+                kind = item.kind
+                if kind == "response":
+                    note = None if self.replaying else "late response (nobody waited for it)"
+                    self.show_lines(self.render_lines(render.render_message(item), note))
+                elif kind == "action":  # a replay shows what was sent, too
+                    self.show_lines(self.render_lines(views.render_sent(item)))
                 else:
                     observe(item)
                     events.append(item)

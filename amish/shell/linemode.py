@@ -24,6 +24,7 @@ from .. import render
 from ..connection import Closed, Connection
 from ..protocol import Message, ProtocolError
 from .app import SHELL_STYLE, make_history
+from . import views
 from .session import ShellSession
 
 __all__ = ["LineShell"]
@@ -53,7 +54,7 @@ class LineShell(ShellSession):
             pass
 
     def on_items_ready(self) -> None:
-        if not self._drain_scheduled:
+        if not self._drain_scheduled and self._loop is not None:
             self._drain_scheduled = True
             self.call_in_ui(self._drain_soon)
 
@@ -72,9 +73,14 @@ class LineShell(ShellSession):
         now = time.time()
         for item in self.sub.drain():
             if type(item) is Message:
-                if item.is_response:
-                    self.note("late response (nobody waited for it):")
+                kind = item.kind
+                if kind == "response":
+                    if not self.replaying:
+                        self.note("late response (nobody waited for it):")
                     self.show_renderable(render.render_message(item))
+                    continue
+                if kind == "action":  # a replay shows what was sent, too
+                    self.show_renderable(views.render_sent(item))
                     continue
                 self.received += 1
                 self.live.observe(item)

@@ -76,7 +76,9 @@ class ShellSession:
         self.completer = AmiCompleter(self.catalogue, self.live)
         self.lexer_style = ami_style()
         self.in_flight: dict[str, Pending] = {}
-        self.state = "connected"
+        #: Showing a recording (amish replay): nothing can be sent.
+        self.replaying = bool(getattr(conn, "replay", False))
+        self.state = "replay" if self.replaying else "connected"
         self.asterisk_version = ""
         self.filter_text = ""
         self.event_filter = None
@@ -99,6 +101,8 @@ class ShellSession:
 
     def _fetch_catalogue(self) -> None:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
+        if self.replaying:
+            return
         from ..catalogue import fetch_live
 
         import os
@@ -123,6 +127,10 @@ class ShellSession:
         self.invalidate()
 
     def on_closed(self, reason: str) -> None:
+        if self.replaying:
+            self.state = "replay ended"
+            self.note(f"{reason}: filters, search and /save still work")
+            return
         self.state = "disconnected"
         self.error(f"connection closed: {reason}")
         for pending in list(self.in_flight.values()):
@@ -363,8 +371,10 @@ class ShellSession:
 
     def _cmd_reconnect(self, args: str) -> None:
         """Log in again with the same settings, in the background (the screen never waits)."""
+        if self.replaying:
+            raise InputError("this is a replay: there is no server to reconnect to")
         if self._reconnect is None:
-            raise InputError("this session cannot reconnect (it logged in from its input)")
+            raise InputError("this session cannot reconnect")
         if self._reconnecting:
             self.note("already reconnecting...")
             return

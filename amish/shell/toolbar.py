@@ -44,6 +44,8 @@ def toolbar_fragments(s: ToolbarState) -> list[tuple[str, str]]:
         "connecting": "class:toolbar.warn",
         "reconnecting": "class:toolbar.warn",
         "disconnected": "class:toolbar.bad",
+        "replay": "class:toolbar.filter",
+        "replay ended": "class:toolbar.dim",
     }.get(s.state, "class:toolbar")
     out.append((state_style, f" {s.state} "))
     who = f"{s.user}@{s.address}" if s.user else s.address

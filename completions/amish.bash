@@ -1,0 +1,240 @@
+# shellcheck shell=bash
+# bash completion for amish. Generated from amish's argparse parsers by scripts/gen-completions: do not edit.
+# Install: where bash-completion finds it when amish is first completed,
+#     amish --completions bash > ~/.local/share/bash-completion/completions/amish
+# or, without bash-completion, in ~/.bashrc:
+#     source <(amish --completions bash)
+
+__amish_words() {  # the arguments that start with $cur
+    local w
+    for w in "$@"; do
+        [[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+    done
+}
+
+__amish_files() {
+    if declare -F _filedir >/dev/null; then
+        _filedir
+    else
+        compopt -o filenames 2>/dev/null
+        local IFS=$'\n'
+        COMPREPLY+=($(compgen -f -- "$cur"))
+    fi
+}
+
+__amish_hosts() {
+    if declare -F _known_hosts_real >/dev/null; then
+        _known_hosts_real -- "$cur"
+    else
+        local IFS=$'\n'
+        COMPREPLY+=($(compgen -A hostname -- "$cur"))
+    fi
+}
+
+__amish_main() {
+    # the value of the option before the cursor
+    case $prev in
+        -H|--host) __amish_hosts; return 0 ;;
+        -p|--port) return 0 ;;
+        -u|--user) return 0 ;;
+        --secret) return 0 ;;
+        --auth) __amish_words md5 plain; return 0 ;;
+        --events) return 0 ;;
+        --connect-timeout) return 0 ;;
+        --timeout) return 0 ;;
+        --cafile) __amish_files; return 0 ;;
+        --cert) __amish_files; return 0 ;;
+        --key) __amish_files; return 0 ;;
+        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --record) __amish_files; return 0 ;;
+        -f|--file) __amish_files; return 0 ;;
+        --format) __amish_words pretty raw json; return 0 ;;
+        --var) return 0 ;;
+        --originate-timeout) return 0 ;;
+        --filter) return 0 ;;
+        --scrollback) return 0 ;;
+        --completions) __amish_words bash zsh fish; return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+            [[ $w == -* ]] || continue
+        fi
+        case $w in
+            --) dd=1 ;;
+            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record|-f|--file|--format|--var|--originate-timeout|--filter|--scrollback|--completions) skip=1 ;;
+            --trace) skip=2 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --line --filter --scrollback --completions --version
+        return 0
+    fi
+    case $n in
+        0) (( COMP_CWORD == 1 )) && __amish_words events raw replay; __amish_hosts ;;  # host
+        1) ;;  # port
+    esac
+    return 0
+}
+
+__amish_events() {
+    # the value of the option before the cursor
+    case $prev in
+        -H|--host) __amish_hosts; return 0 ;;
+        -p|--port) return 0 ;;
+        -u|--user) return 0 ;;
+        --secret) return 0 ;;
+        --auth) __amish_words md5 plain; return 0 ;;
+        --events) return 0 ;;
+        --connect-timeout) return 0 ;;
+        --timeout) return 0 ;;
+        --cafile) __amish_files; return 0 ;;
+        --cert) __amish_files; return 0 ;;
+        --key) __amish_files; return 0 ;;
+        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --record) __amish_files; return 0 ;;
+        --filter|-e) return 0 ;;
+        --format) __amish_words pretty raw jsonl; return 0 ;;
+        --count|-n) return 0 ;;
+        --until) return 0 ;;
+        --duration|--for) return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+            [[ $w == -* ]] || continue
+        fi
+        case $w in
+            --) dd=1 ;;
+            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record|--filter|-e|--format|--count|-n|--until|--duration|--for) skip=1 ;;
+            --trace) skip=2 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record --filter -e --format --count -n --until --duration --for
+        return 0
+    fi
+    case $n in
+        0) __amish_hosts ;;  # host
+        1) ;;  # port
+    esac
+    return 0
+}
+
+__amish_raw() {
+    # the value of the option before the cursor
+    case $prev in
+        -H|--host) __amish_hosts; return 0 ;;
+        -p|--port) return 0 ;;
+        -u|--user) return 0 ;;
+        --secret) return 0 ;;
+        --auth) __amish_words md5 plain; return 0 ;;
+        --events) return 0 ;;
+        --connect-timeout) return 0 ;;
+        --timeout) return 0 ;;
+        --cafile) __amish_files; return 0 ;;
+        --cert) __amish_files; return 0 ;;
+        --key) __amish_files; return 0 ;;
+        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --record) __amish_files; return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+            [[ $w == -* ]] || continue
+        fi
+        case $w in
+            --) dd=1 ;;
+            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record) skip=1 ;;
+            --trace) skip=2 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record
+        return 0
+    fi
+    case $n in
+        0) __amish_hosts ;;  # host
+        1) ;;  # port
+    esac
+    return 0
+}
+
+__amish_replay() {
+    # the value of the option before the cursor
+    case $prev in
+        --speed) return 0 ;;
+        --filter) return 0 ;;
+        --scrollback) return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+            [[ $w == -* ]] || continue
+        fi
+        case $w in
+            --) dd=1 ;;
+            --speed|--filter|--scrollback) skip=1 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help --speed --line --filter --scrollback
+        return 0
+    fi
+    case $n in
+        0) __amish_files ;;  # file
+    esac
+    return 0
+}
+
+_amish() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq=
+    (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
+    # --option=value: bash splits it at = (COMP_WORDBREAKS), or leaves it whole
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]] && (( COMP_CWORD > 1 )); then
+        prev=${COMP_WORDS[COMP_CWORD-2]}
+    elif [[ $cur == --*=* ]]; then
+        prev=${cur%%=*} eq=${cur%%=*}= cur=${cur#*=}
+    fi
+    COMPREPLY=()
+    if (( COMP_CWORD > 1 )); then
+        case ${COMP_WORDS[1]} in
+            events|raw|replay) cmd=${COMP_WORDS[1]} start=2 ;;
+        esac
+    fi
+    "__amish_$cmd"
+    [[ -n $eq ]] && COMPREPLY=("${COMPREPLY[@]/#/$eq}")
+    return 0
+}
+
+complete -F _amish amish

@@ -1,0 +1,167 @@
+# fish completion for amish. Generated from amish's argparse parsers by scripts/gen-completions: do not edit.
+# Install:
+#     amish --completions fish > ~/.config/fish/completions/amish.fish
+
+function __amish_mode -d 'the amish mode being completed (main when none)'
+    set -l tokens (commandline -opc)
+    if set -q tokens[2]; and contains -- $tokens[2] events raw replay
+        echo $tokens[2]
+        return
+    end
+    echo main
+end
+
+function __amish_using -a mode
+    test (__amish_mode) = "$mode"
+end
+
+function __amish_first_word
+    test (count (commandline -opc)) -eq 1
+end
+
+function __amish_npos -a want -d 'is the cursor on positional argument number $want?'
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l valued
+    set -l optional
+    switch "$tokens[1]"
+        case events
+            set -e tokens[1]
+            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record --filter -e --format --count -n --until --duration --for
+            set optional --trace
+        case raw
+            set -e tokens[1]
+            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record
+            set optional --trace
+        case replay
+            set -e tokens[1]
+            set valued --speed --filter --scrollback
+        case '*'
+            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record -f --file --format --var --originate-timeout --filter --scrollback --completions
+            set optional --trace
+    end
+    set -l n 0
+    set -l skip 0
+    set -l dd 0
+    for w in $tokens
+        if test $dd = 1
+            set n (math $n + 1)
+            continue
+        end
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        if test $skip = 2
+            set skip 0
+            string match -q -- '-*' $w; or continue
+        end
+        if test "$w" = --
+            set dd 1
+        else if contains -- $w $valued
+            set skip 1
+        else if contains -- $w $optional
+            set skip 2
+        else if not string match -q -- '-*' $w
+            set n (math $n + 1)
+        end
+    end
+    test $n -eq "$want"
+end
+
+function __amish_prev_is -d 'is the word before the cursor one of these?'
+    set -l tokens (commandline -opc)
+    contains -- $tokens[-1] $argv
+end
+
+complete -c amish -f  # no files unless asked for
+
+complete -c amish -n __amish_first_word -a events -d 'Stream the server\'s events to stdout, filtered'
+complete -c amish -n __amish_first_word -a raw -d 'Like \'telnet HOST 5038\''
+complete -c amish -n __amish_first_word -a replay -d 'Open a recording (--record), or a plain AMI dump (telnet/tcpflow text, ngrep -W byline output), in the shell without a server'
+
+# amish
+complete -c amish -n '__amish_using main' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using main' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using main' -s p -l port -x -d 'AMI port'
+complete -c amish -n '__amish_using main' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
+complete -c amish -n '__amish_using main' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using main' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
+complete -c amish -n '__amish_using main' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
+complete -c amish -n '__amish_using main' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
+complete -c amish -n '__amish_using main' -l timeout -x -d 'seconds to wait for each response (default 10)'
+complete -c amish -n '__amish_using main' -l tls -d 'connect with TLS (default port 5039)'
+complete -c amish -n '__amish_using main' -l cafile -r -F -d 'CA certificates to verify the server with (PEM)'
+complete -c amish -n '__amish_using main' -l cert -r -F -d 'client certificate (PEM)'
+complete -c amish -n '__amish_using main' -l key -r -F -d 'client certificate\'s private key (PEM)'
+complete -c amish -n '__amish_using main' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using main' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
+complete -c amish -n '__amish_using main; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using main' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
+complete -c amish -n '__amish_using main' -s f -l file -r -F -d 'read actions from FILE (\'-\' for stdin)'
+complete -c amish -n '__amish_using main' -l format -x -a 'pretty raw json' -d 'pretty (default on a terminal), raw (the AMI text as received; default otherwise), json (one object per action)'
+complete -c amish -n '__amish_using main' -l var -x -d 'set ${NAME} in the action file (repeatable; the environment is used too)'
+complete -c amish -n '__amish_using main' -l pipeline -d 'send every action at once, then print the results in input order'
+complete -c amish -n '__amish_using main' -l keep-going -d 'run every action even after an Error (default)'
+complete -c amish -n '__amish_using main' -l stop-on-error -d 'stop at the first action that answers Error'
+complete -c amish -n '__amish_using main' -l wait-originate -d 'an async Originate waits for its OriginateResponse and reports the call\'s outcome'
+complete -c amish -n '__amish_using main' -l originate-timeout -x -d 'seconds --wait-originate waits for the call\'s outcome (default 30)'
+complete -c amish -n '__amish_using main' -l line -d 'line mode: print above a plain prompt instead of the full-screen view'
+complete -c amish -n '__amish_using main' -l filter -x -d 'start with this event filter, e.g. \'Newchannel|Hangup\''
+complete -c amish -n '__amish_using main' -l scrollback -x -d 'event lines kept in the events pane (default 10000)'
+complete -c amish -n '__amish_using main' -l completions -x -a 'bash zsh fish' -d 'print the completion script for bash, zsh or fish'
+complete -c amish -n '__amish_using main' -l version -d 'show program\'s version number and exit'
+complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+
+# amish events
+complete -c amish -n '__amish_using events' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using events' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using events' -s p -l port -x -d 'AMI port'
+complete -c amish -n '__amish_using events' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
+complete -c amish -n '__amish_using events' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using events' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
+complete -c amish -n '__amish_using events' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
+complete -c amish -n '__amish_using events' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
+complete -c amish -n '__amish_using events' -l timeout -x -d 'seconds to wait for each response (default 10)'
+complete -c amish -n '__amish_using events' -l tls -d 'connect with TLS (default port 5039)'
+complete -c amish -n '__amish_using events' -l cafile -r -F -d 'CA certificates to verify the server with (PEM)'
+complete -c amish -n '__amish_using events' -l cert -r -F -d 'client certificate (PEM)'
+complete -c amish -n '__amish_using events' -l key -r -F -d 'client certificate\'s private key (PEM)'
+complete -c amish -n '__amish_using events' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using events' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
+complete -c amish -n '__amish_using events; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using events' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
+complete -c amish -n '__amish_using events' -l filter -s e -x -d 'only events matching EXPR (the shell\'s filter language)'
+complete -c amish -n '__amish_using events' -l format -x -a 'pretty raw jsonl' -d 'pretty (default on a terminal), raw (AMI text; default otherwise), jsonl'
+complete -c amish -n '__amish_using events' -l count -s n -x -d 'stop after N matching events'
+complete -c amish -n '__amish_using events' -l until -x -d 'stop after the first matching event of this name'
+complete -c amish -n '__amish_using events' -l duration -l for -x -d 'stop after S seconds (with --count/--until: give up, exit 3)'
+complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+
+# amish raw
+complete -c amish -n '__amish_using raw' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using raw' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using raw' -s p -l port -x -d 'AMI port'
+complete -c amish -n '__amish_using raw' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
+complete -c amish -n '__amish_using raw' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using raw' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
+complete -c amish -n '__amish_using raw' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
+complete -c amish -n '__amish_using raw' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
+complete -c amish -n '__amish_using raw' -l timeout -x -d 'seconds to wait for each response (default 10)'
+complete -c amish -n '__amish_using raw' -l tls -d 'connect with TLS (default port 5039)'
+complete -c amish -n '__amish_using raw' -l cafile -r -F -d 'CA certificates to verify the server with (PEM)'
+complete -c amish -n '__amish_using raw' -l cert -r -F -d 'client certificate (PEM)'
+complete -c amish -n '__amish_using raw' -l key -r -F -d 'client certificate\'s private key (PEM)'
+complete -c amish -n '__amish_using raw' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using raw' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
+complete -c amish -n '__amish_using raw; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using raw' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
+complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+
+# amish replay
+complete -c amish -n '__amish_using replay' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using replay' -l speed -x -d '1 = as recorded (default), 10 = ten times faster, 0 = all at once'
+complete -c amish -n '__amish_using replay' -l line -d 'line mode instead of the full-screen view'
+complete -c amish -n '__amish_using replay' -l filter -x -d 'start with this event filter'
+complete -c amish -n '__amish_using replay' -l scrollback -x -d 'event lines kept in the events pane'
+complete -c amish -n '__amish_using replay; and __amish_npos 0' -F -d 'the recording or dump'
