@@ -355,6 +355,9 @@ def _run(args: argparse.Namespace) -> int:
         events_default = "call"  # OriginateResponse is a call event; with Events: off it never comes
     else:
         events_default = "off"
+    if interactive and args.trace == "-":
+        raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
+                         "give a file (--trace wire.log) and follow it with tail -f")
     session = Session(args, events_default=events_default, login=not own_login)
     try:
         conn = session.connect()
