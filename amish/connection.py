@@ -255,6 +255,7 @@ class Connection:
         banner_timeout: float = 5.0,
         fallback_encoding: str = "latin-1",
         on_wire: WireHook | None = None,
+        keepalive: float | None = None,
     ):
         self.host = host
         self.port = port if port is not None else (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)
@@ -289,6 +290,13 @@ class Connection:
         self._backlog: collections.deque = collections.deque(maxlen=10_000)
         self.backlog_dropped = 0
         self.messages_received = 0
+        #: Set when the server says Event: FullyBooted (it does after a login whose
+        #: Events include "system", when Asterisk has finished booting).
+        self.fully_booted = threading.Event()
+        #: Seconds of silence before a keepalive Ping; no answer within as long means a dead peer.
+        self.keepalive = keepalive
+        self._last_rx = time.monotonic()
+        self._keepalive_pending: Pending | None = None
 
     # -- state --------------------------------------------------------------
     @property
@@ -393,6 +401,8 @@ class Connection:
         auth: str = "md5",
         events: str | bool = "on",
         timeout: float = DEFAULT_TIMEOUT,
+        wait_booted: float | None = None,
+        booting: Callable[[], None] | None = None,
     ) -> Message:
         """Log in by MD5 challenge (default) or plain secret; returns the response.
 
@@ -430,6 +440,16 @@ class Connection:
             why = result.response.get("Message") or "login refused"
             raise AuthenticationError(f"login to {self.address} as {username} failed: {why}")
         self.username = username
+        if wait_booted and _sees_system_events(events):
+            # a restarting Asterisk accepts logins before its modules are loaded:
+            # wait for FullyBooted before the user's actions go out
+            if not self.fully_booted.wait(min(0.5, wait_booted)):
+                if booting is not None:
+                    booting()
+                if not self.fully_booted.wait(max(0.0, wait_booted - 0.5)):
+                    raise ActionTimeout(
+                        f"{self.address} did not say FullyBooted within {wait_booted:g} s (is Asterisk still starting?)"
+                    )
         return result.response
 
     # -- sending ------------------------------------------------------------
@@ -576,7 +596,7 @@ class Connection:
                 early, self._early = self._early, []
                 self._dispatch(early)
             while not self._stop and self.closed_reason is None:
-                for key, mask in sel.select():
+                for key, mask in sel.select(self._tick()):
                     if key.fileobj is self._wake_r:
                         try:
                             while self._wake_r.recv(4096):
@@ -587,6 +607,8 @@ class Connection:
                         if not self._read(sock, is_tls):
                             return
                 if self._stop:
+                    return
+                if self.keepalive and not self._check_keepalive():
                     return
                 with self._lock:
                     has_out = bool(self._out)
@@ -604,6 +626,35 @@ class Connection:
         finally:
             sel.close()
 
+    def _tick(self) -> float | None:
+        """How long the I/O thread may sleep in select: until the next keepalive check."""
+        if not self.keepalive:
+            return None
+        return max(0.05, min(self.keepalive / 4, 1.0))
+
+    def _check_keepalive(self) -> bool:
+        """Ping after `keepalive` seconds of silence; a Ping unanswered as long means a dead peer."""
+        now = time.monotonic()
+        pending = self._keepalive_pending
+        if pending is not None:
+            if pending.done:
+                self._keepalive_pending = None
+            elif now - pending.sent_at > self.keepalive:
+                self._forget(pending)
+                self._lost(f"{self.address} did not answer a keepalive Ping in {self.keepalive:g} s (dead peer?)")
+                return False
+            return True
+        if now - self._last_rx >= self.keepalive and self.username is not None:
+            try:
+                self._keepalive_pending = self.submit([("Action", "Ping")])
+            except AmishError:
+                pass
+        return True
+
+    def wait_fully_booted(self, timeout: float) -> bool:
+        """Wait until the server said FullyBooted (needs "system" in the login's Events)."""
+        return self.fully_booted.wait(timeout)
+
     def _read(self, sock: socket.socket, is_tls: bool) -> bool:
         while True:
             try:
@@ -619,6 +670,7 @@ class Connection:
                 self._lost(f"{self.address} closed the connection")
                 return False
             self._wire("in", data)
+            self._last_rx = time.monotonic()
             self._dispatch(self._parser.receive_data(data))
             if not is_tls and len(data) < 262144:
                 return True
@@ -653,6 +705,8 @@ class Connection:
             self.messages_received += 1
             first = item.kind  # read from the bytes: events are not parsed here
             if first == "event":
+                if item.raw.startswith(b"Event: FullyBooted"):
+                    self.fully_booted.set()
                 if not pending_map or not _may_have_action_id(item.raw):
                     loose.append(item)
                     continue
@@ -745,6 +799,12 @@ class Connection:
             pending._finish(ConnectionLost(f"{name}: {reason} before the response was complete"))
         for sub in subs:
             sub._put_many([Closed(reason)])
+
+
+def _sees_system_events(events: str) -> bool:
+    """Whether a login's Events mask lets FullyBooted through."""
+    classes = {c.strip().lower() for c in str(events).split(",")}
+    return bool(classes & {"on", "all", "system", "yes", "true", "1"})
 
 
 _ACTION_ID = re.compile(rb"(?i)actionid[ \t]*:")

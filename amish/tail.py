@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Callable, TextIO
 
 from .connection import Closed, Connection
 from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT
@@ -30,8 +30,13 @@ def tail_events(
     out: BinaryIO | None = None,
     err: TextIO | None = None,
     maxlen: int = 100_000,
+    reconnect: Callable[[], Connection] | None = None,
 ) -> int:
-    """Write matching events until a goal is met; returns the exit code."""
+    """Write matching events until a goal is met; returns the exit code.
+
+    With `reconnect`, a lost connection is re-established with backoff (the
+    gap is said on stderr) and the tail goes on; without, it ends with exit 2.
+    """
     from .eventfilter import parse_filter
 
     out = out if out is not None else sys.stdout.buffer
@@ -76,8 +81,17 @@ def tail_events(
                     print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
                 elif isinstance(item, Closed):
                     out.flush()
-                    print(f"amish: {item.reason}", file=err)
-                    return EXIT_CONNECTION
+                    print(f"amish: connection lost: {item.reason}", file=err)
+                    if reconnect is None:
+                        return EXIT_CONNECTION
+                    fresh = _reconnect(reconnect, deadline, err)
+                    if fresh is None:
+                        return EXIT_CONNECTION
+                    conn.unsubscribe(sub)
+                    conn = fresh
+                    sub = conn.subscribe(maxlen=maxlen)
+                    reported_drops = 0
+                    break
             out.flush()
             if sub.dropped > reported_drops:
                 print(f"amish: {sub.dropped - reported_drops} events dropped: the output could not keep up", file=err)
@@ -88,6 +102,35 @@ def tail_events(
             out.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:
+    """Try until it works, with backoff; None when it cannot (a refused login, the deadline)."""
+    from .errors import AmishError, AuthenticationError
+
+    started = time.monotonic()
+    delay = 0.5
+    attempt = 0
+    while deadline is None or time.monotonic() < deadline:
+        attempt += 1
+        try:
+            fresh = reconnect()
+        except AuthenticationError as e:
+            print(f"amish: {e}; not retrying", file=err)
+            return None
+        except AmishError as e:
+            if attempt == 1 or attempt % 5 == 0:
+                print(f"amish: reconnect attempt {attempt} failed: {e}; retrying", file=err)
+            wait = delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic()))
+            time.sleep(wait)
+            delay = min(delay * 2, 30.0)
+            continue
+        print(
+            f"amish: reconnected after {time.monotonic() - started:.1f} s; events in between were not received",
+            file=err,
+        )
+        return fresh
+    return None
 
 
 def _reader_gone(out) -> bool:
@@ -141,14 +184,26 @@ def run_events_command(args) -> int:
         conn = session.connect()
         try:
             fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
-            return tail_events(
-                conn,
-                filter_text=args.filter,
-                fmt=fmt,
-                count=args.count,
-                until=args.until,
-                duration=args.duration,
-            )
+            opened = []
+
+            def reconnect() -> Connection:
+                fresh = session.connect()
+                opened.append(fresh)
+                return fresh
+
+            try:
+                return tail_events(
+                    conn,
+                    filter_text=args.filter,
+                    fmt=fmt,
+                    count=args.count,
+                    until=args.until,
+                    duration=args.duration,
+                    reconnect=None if getattr(args, "no_reconnect", False) else reconnect,
+                )
+            finally:
+                for extra in opened:
+                    extra.close()
         except KeyboardInterrupt:
             return 130
         finally:

@@ -264,3 +264,13 @@ def test_client_certificate_is_presented_and_a_bad_one_is_a_clear_error(asterisk
     with pytest.raises(TLSError) as info:
         bad.connect()
     assert "cannot load client certificate" in str(info.value)
+
+
+@pytest.mark.parametrize("events, sees_it", [("system", True), ("on", True), ("call", False), ("off", False)])
+def test_fully_booted_arrives_with_system_events(asterisk, events, sees_it):
+    conn = connect(asterisk)
+    try:
+        conn.login(*ADMIN, events=events, wait_booted=5)  # returns at once when it cannot see FullyBooted
+        assert conn.wait_fully_booted(0.5 if not sees_it else 5) is sees_it
+    finally:
+        conn.close()

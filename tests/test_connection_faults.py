@@ -1005,3 +1005,53 @@ def test_server_closing_at_the_md5_challenge_is_an_authentication_error():
             assert "challenge" in str(info.value)
         finally:
             conn.close(timeout=1.0)
+
+
+# -- staying connected ----------------------------------------------------------------
+
+
+def test_keepalive_pings_a_quiet_server_and_stays_up():
+    with FakeAMI() as fake:
+        conn = new_conn(fake, keepalive=0.2)
+        try:
+            conn.connect()
+            conn.login("admin", "secret", timeout=T)
+            sub = conn.subscribe()
+            wait_until(lambda: len(fake.received("Ping")) >= 3, 10, "three keepalive Pings")
+            assert conn.connected
+            # the keepalive answers are the connection's own business: nobody else sees them
+            assert not [m for m in sub.drain() if isinstance(m, Message) and m.get("Ping")]
+        finally:
+            conn.close(timeout=1.0)
+
+
+def test_keepalive_detects_a_dead_peer():
+    def silent(action, client):
+        if (action.get("Action") or "") == "Ping":
+            return  # a peer that is there but never answers
+        default_handler(action, client)
+
+    with FakeAMI(silent) as fake:
+        conn = new_conn(fake, keepalive=0.2)
+        try:
+            conn.connect()
+            conn.login("admin", "secret", timeout=T)
+            sub = conn.subscribe()
+            wait_until(lambda: not conn.connected, 10, "the dead peer to be noticed")
+            assert "keepalive" in conn.closed_reason
+            closed = [m for m in sub.drain() if isinstance(m, Closed)]
+            assert closed and "did not answer" in closed[0].reason
+        finally:
+            conn.close(timeout=1.0)
+
+
+@pytest.mark.parametrize("booted", [True, False])
+def test_wait_fully_booted(booted):
+    with FakeAMI(fully_booted=booted) as fake:
+        conn = new_conn(fake)
+        try:
+            conn.connect()
+            conn.login("admin", "secret", events="system", timeout=T)
+            assert conn.wait_fully_booted(0.5 if not booted else T) is booted
+        finally:
+            conn.close(timeout=1.0)

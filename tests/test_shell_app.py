@@ -163,7 +163,7 @@ def test_connection_loss_is_shown(shell_and_pipe, fake):
     fake.handler = closer
     steps = [("Ping\r", lambda: shell.state == "disconnected", "disconnected")]
     asyncio.run(drive(shell, pipe, steps))
-    assert "connection closed" in shell.transcript.text()
+    assert "connection lost" in shell.transcript.text()
     assert shell.toolbar_state().state == "disconnected"
 
 
@@ -187,7 +187,8 @@ def test_unknown_local_command(shell_and_pipe):
     asyncio.run(drive(shell, pipe, steps))
 
 
-def test_reconnect_after_the_server_closed(fake, tmp_path, monkeypatch):
+@pytest.mark.parametrize("automatic", [True, False], ids=["automatic", "manual"])
+def test_reconnect_after_the_server_closed(fake, tmp_path, monkeypatch, automatic):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 
     def connect():
@@ -206,17 +207,34 @@ def test_reconnect_after_the_server_closed(fake, tmp_path, monkeypatch):
 
     fake.handler = closer
     with create_pipe_input() as pipe:
-        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect)
-        steps = [
-            ("Hangup Channel=x\r", lambda: shell.state == "disconnected", "the server closes"),
-            ("/reconnect\r", lambda: shell.state == "connected" and shell.conn is not conn, "reconnected"),
-            ("Ping\r", lambda: "Pong" in shell.transcript.text(), "a Ping on the new connection"),
-        ]
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect, auto_reconnect=automatic)
+        steps = [("/events system,call\r", lambda: len(fake.received("Events")) == 1, "an event mask set by hand")]
+        if automatic:
+            steps.append(("Hangup Channel=x\r", lambda: shell.state == "connected" and shell.conn is not conn, "reconnected by itself"))
+        else:
+            steps += [
+                ("Hangup Channel=x\r", lambda: shell.state == "disconnected", "the server closes"),
+                ("/reconnect\r", lambda: shell.state == "connected" and shell.conn is not conn, "reconnected"),
+            ]
+        steps.append(("Ping\r", lambda: "Pong" in shell.transcript.text(), "a Ping on the new connection"))
         asyncio.run(drive(shell, pipe, steps))
-    assert "reconnected to" in shell.transcript.text()
-    assert any("--- reconnected" in e.plain for e in shell.events.view_lines())
+    text = shell.transcript.text()
+    assert "connection lost" in text and "reconnected to" in text
+    gaps = [e.plain for e in shell.events.view_lines() if e.plain.startswith("---")]
+    assert any("connection lost" in g for g in gaps) and any("reconnected after" in g for g in gaps)
     assert len(fake.received("Hangup")) == 1  # the Hangup in flight was not sent again
+    assert len(fake.received("Events")) == 2  # the event mask was set again on the new connection
     conn.close(timeout=1)
+
+
+def test_logoff_does_not_reconnect(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    calls = []
+    shell._reconnect = lambda: calls.append(1) or shell.conn
+    steps = [("Logoff\r", lambda: shell.state == "logged off", "logged off")]
+    asyncio.run(drive(shell, pipe, steps))
+    assert "reconnecting" not in shell.transcript.text()
+    assert calls == []
 
 
 def test_save_writes_the_events_shown_as_ami_text(shell_and_pipe, tmp_path):

@@ -28,6 +28,9 @@ from .completion import AmiCompleter, LiveValues
 
 __all__ = ["ShellSession", "LOCAL_COMMANDS"]
 
+RECONNECT_FIRST_DELAY = 0.5
+RECONNECT_MAX_DELAY = 30.0
+
 #: name -> (arguments, what it does)
 LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
     "help": ("[ACTION|EVENT]", "this help, or an action's or event's headers and description"),
@@ -58,6 +61,7 @@ class ShellSession:
         color: bool = True,
         raw: bool = False,
         reconnect: Callable[[], Connection] | None = None,
+        auto_reconnect: bool = True,
     ):
         from ..catalogue import Catalogue
         from ..lexer import ami_style
@@ -66,6 +70,13 @@ class ShellSession:
         self._first_conn = conn
         self._reconnect = reconnect
         self._reconnecting = False
+        self._reconnect_stop = threading.Event()
+        self._quitting = False
+        self._logged_off = False
+        #: Reconnect by itself when the connection drops (Asterisk restarting, a network blip).
+        self.auto_reconnect = auto_reconnect
+        #: Actions that changed the server's side of this session (Events mask, Filter): re-sent after a reconnect.
+        self._server_setup: list[Message] = []
         self.catalogue = catalogue if catalogue is not None else Catalogue.bundled()
         self.timeout = timeout
         self.capacity = capacity
@@ -95,6 +106,8 @@ class ShellSession:
         threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
 
     def stop(self) -> None:
+        self._quitting = True
+        self._reconnect_stop.set()
         self.conn.unsubscribe(self.sub)
         if self.conn is not self._first_conn:  # the caller closes the one it gave us
             self.conn.close()
@@ -131,10 +144,22 @@ class ShellSession:
             self.state = "replay ended"
             self.note(f"{reason}: filters, search and /save still work")
             return
-        self.state = "disconnected"
-        self.error(f"connection closed: {reason}")
-        for pending in list(self.in_flight.values()):
-            self._forget(pending)
+        if self._quitting or self._reconnecting:
+            return
+        if self._logged_off:
+            self.state = "logged off"
+            self.note("logged off: /reconnect to log in again, /quit to leave")
+            return
+        n = self.abandon_all()
+        self.error(f"connection lost: {reason}")
+        if n:
+            self.error(f"{n} action(s) in flight got no answer; they will not be sent again")
+        self.mark_gap(f"--- {time.strftime('%H:%M:%S')} connection lost: {reason} ---")
+        if self._reconnect is not None and self.auto_reconnect:
+            self._start_reconnecting(automatic=True)
+        else:
+            self.state = "disconnected"
+            self.note("/reconnect to log in again")
 
     # -- input ----------------------------------------------------------------
     @staticmethod
@@ -208,6 +233,7 @@ class ShellSession:
         return out
 
     def send_message(self, message: Message) -> None:
+        self._logged_off = (message.get("Action") or "").lower() == "logoff"
         try:
             pending = self.conn.submit(message)
         except AmishError as e:
@@ -366,7 +392,9 @@ class ShellSession:
                 "this filter tests headers, which Asterisk's Filter action cannot express; it stays local"
             )
         for value in values:
-            self.send_message(Message([("Action", "Filter"), ("Operation", "Add"), ("Filter", value)]))
+            message = Message([("Action", "Filter"), ("Operation", "Add"), ("Filter", value)])
+            self._server_setup.append(message)
+            self.send_message(message)
         self.note("sent to the server; a server-side filter lasts until you reconnect (Asterisk cannot remove one)")
 
     def _cmd_reconnect(self, args: str) -> None:
@@ -378,29 +406,60 @@ class ShellSession:
         if self._reconnecting:
             self.note("already reconnecting...")
             return
-        self._reconnecting = True
-        self.state = "connecting"
-        self.note(f"reconnecting to {self.conn.address}...")
-        self.invalidate()
-        threading.Thread(target=self._reconnect_in_background, name="amish-reconnect", daemon=True).start()
+        self._start_reconnecting(automatic=False)
 
-    def _reconnect_in_background(self) -> None:
-        try:
-            fresh = self._reconnect()
-        except AmishError as e:
-            self.call_in_ui(self._reconnect_failed, str(e))
+    def _start_reconnecting(self, automatic: bool) -> None:
+        self._reconnecting = True
+        self._reconnect_stop.clear()
+        self.state = "reconnecting"
+        self.note(f"reconnecting to {self.conn.address}..." + (" (automatically, with backoff)" if automatic else ""))
+        self.invalidate()
+        threading.Thread(
+            target=self._reconnect_loop, args=(automatic,), name="amish-reconnect", daemon=True
+        ).start()
+
+    def _reconnect_loop(self, automatic: bool) -> None:
+        """Try until it works (automatic: with backoff), then hand the connection to the UI loop."""
+        from ..errors import AuthenticationError
+
+        started = time.monotonic()
+        delay = RECONNECT_FIRST_DELAY
+        attempt = 0
+        while not self._reconnect_stop.is_set():
+            attempt += 1
+            try:
+                fresh = self._reconnect()
+            except AuthenticationError as e:  # retrying a refused login only locks the account out
+                self.call_in_ui(self._reconnect_failed, f"{e}; not retrying (/reconnect to try again)")
+                return
+            except Exception as e:  # AmishError or not: never a traceback on the screen
+                reason = str(e) if isinstance(e, AmishError) else f"{type(e).__name__}: {e}"
+                if not automatic:
+                    self.call_in_ui(self._reconnect_failed, reason)
+                    return
+                self.call_in_ui(self._reconnect_waiting, attempt, reason, delay)
+                if self._reconnect_stop.wait(delay):
+                    return
+                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                continue
+            self.call_in_ui(self._reconnected, fresh, time.monotonic() - started)
             return
-        except Exception as e:  # never a traceback on the screen
-            self.call_in_ui(self._reconnect_failed, f"{type(e).__name__}: {e}")
-            return
-        self.call_in_ui(self._reconnected, fresh)
+
+    def _reconnect_waiting(self, attempt: int, reason: str, delay: float) -> None:
+        self.state = f"reconnecting (try {attempt + 1} in {delay:g} s)"
+        if attempt == 1 or attempt % 5 == 0:
+            self.note(f"reconnect attempt {attempt} failed: {reason}; trying again with backoff")
+        self.invalidate()
 
     def _reconnect_failed(self, reason: str) -> None:
         self._reconnecting = False
         self.state = "connected" if self.conn.connected else "disconnected"
         self.error(f"reconnect failed: {reason}")
 
-    def _reconnected(self, fresh: Connection) -> None:
+    def _reconnected(self, fresh: Connection, elapsed: float = 0.0) -> None:
+        if self._quitting:
+            threading.Thread(target=fresh.close, daemon=True).start()
+            return
         n = self.abandon_all()  # never re-sent: an Originate must not go out twice
         if n:
             self.error(f"{n} action(s) in flight on the old connection were not answered and are not re-sent")
@@ -411,8 +470,12 @@ class ShellSession:
         self.sub = fresh.subscribe(maxlen=max(self.capacity, 10_000), callback=self.on_items_ready)
         self._reconnecting = False
         self.state = "connected"
-        self.mark_gap(f"--- reconnected to {fresh.address} ---")
+        self.mark_gap(
+            f"--- {time.strftime('%H:%M:%S')} reconnected after {elapsed:.1f} s; events in between were not received ---"
+        )
         self.note(f"reconnected to {fresh.address} as {fresh.username}")
+        for message in self._server_setup:  # the server forgot our event mask and filters
+            self.send_message(message)
         threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
 
     def mark_gap(self, text: str) -> None:
@@ -423,8 +486,10 @@ class ShellSession:
 
     def _cmd_events(self, args: str) -> None:
         mask = args.strip() or "on"
+        message = Message([("Action", "Events"), ("EventMask", mask)])
+        self._server_setup = [m for m in self._server_setup if m.get("Action") != "Events"] + [message]
         try:
-            pending = self.conn.submit([("Action", "Events"), ("EventMask", mask)])
+            pending = self.conn.submit(message)
         except AmishError as e:
             self.error(str(e))
             return
