@@ -90,6 +90,10 @@ def run_actions(
     pipeline: bool = False,
     stop_on_error: bool = False,
     wait_originate: float | None = None,
+    read_only: bool = False,
+    catalogue=None,
+    confirm: bool = False,
+    ask=None,
 ) -> int:
     """Send each action, print its result; returns the exit code (see errors.py).
 
@@ -100,6 +104,10 @@ def run_actions(
     """
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
+    if read_only:
+        check_read_only(blocks, catalogue, source)
+    if confirm:
+        blocks = confirmed(blocks, source, ask or ask_on_terminal)
     emit = _Printer(fmt, out)
     code = EXIT_OK
 
@@ -164,6 +172,44 @@ def run_actions(
                 _abandon_rest(conn, pendings[i + 1 :])
                 return code
     return code
+
+
+def check_read_only(blocks: list[ActionBlock], catalogue, source: str) -> None:
+    """--read-only: refuse the whole input (exit 4) before anything is sent."""
+    from .errors import InputError
+    from .safety import read_only_refusal
+
+    for block in blocks:
+        refusal = read_only_refusal(block.message, catalogue)
+        if refusal:
+            raise InputError(f"{source}:{block.line}: {refusal}; nothing was sent")
+
+
+def ask_on_terminal(question: str) -> bool:
+    """y/N on the terminal (not stdin, which may be the action file)."""
+    from .errors import InputError
+
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+            tty.write(f"amish: {question} [y/N] ")
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError:
+        raise InputError("--confirm needs a terminal to ask on") from None
+
+
+def confirmed(blocks: list[ActionBlock], source: str, ask) -> list[ActionBlock]:
+    """--confirm: ask before each risky action; a no skips it (said on stderr)."""
+    from .safety import confirmation_reason
+
+    kept = []
+    for block in blocks:
+        reason = confirmation_reason(block.message)
+        if reason and not ask(f"{source}:{block.line}: {block.name} {reason}. Send it?"):
+            print(f"amish: {source}:{block.line}: {block.name} skipped", file=sys.stderr)
+            continue
+        kept.append(block)
+    return kept
 
 
 def _abandon_rest(conn: Connection, rest) -> None:

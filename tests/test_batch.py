@@ -286,3 +286,26 @@ def test_raw_mode_masks_the_secret_while_it_is_typed(asterisk, tmp_path):
         assert "Secret: ********" in t.text()
     finally:
         t.close()
+
+
+def test_read_only_batch_refuses_before_sending(asterisk):
+    from amish.actionfile import parse_actions
+    from amish.batch import check_read_only
+    from amish.catalogue import Catalogue
+    from amish.errors import InputError
+
+    blocks = parse_actions("Ping\nCoreShowChannels\nOriginate Channel=Local/echo@amish-test Application=Wait\n", "f.ami")
+    with pytest.raises(InputError) as info:
+        check_read_only(blocks, Catalogue.bundled(), "f.ami")
+    assert str(info.value).startswith("f.ami:3: read-only: Originate")
+
+
+def test_confirm_skips_what_is_refused():
+    from amish.actionfile import parse_actions
+    from amish.batch import confirmed
+
+    blocks = parse_actions("Ping\nHangup Channel=PJSIP/1\nReload\n", "f.ami")
+    asked = []
+    kept = confirmed(blocks, "f.ami", lambda q: asked.append(q) or "Reload" in q)
+    assert [b.name for b in kept] == ["Ping", "Reload"]
+    assert len(asked) == 2 and "hangs up a call (PJSIP/1)" in asked[0]

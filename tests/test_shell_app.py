@@ -207,7 +207,7 @@ def test_reconnect_after_the_server_closed(fake, tmp_path, monkeypatch, automati
 
     fake.handler = closer
     with create_pipe_input() as pipe:
-        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect, auto_reconnect=automatic)
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect, auto_reconnect=automatic, confirm=False)
         steps = [("/events system,call\r", lambda: len(fake.received("Events")) == 1, "an event mask set by hand")]
         if automatic:
             steps.append(("Hangup Channel=x\r", lambda: shell.state == "connected" and shell.conn is not conn, "reconnected by itself"))
@@ -250,3 +250,31 @@ def test_save_writes_the_events_shown_as_ami_text(shell_and_pipe, tmp_path):
     data = out.read_bytes()
     assert data.startswith(b"Event: Beta\r\n") and data.endswith(b"\r\n\r\n")
     assert b"Alpha" not in data
+
+
+def test_read_only_refuses_what_changes_state(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    conn = Connection(fake.host, fake.port, banner_timeout=2)
+    conn.connect()
+    conn.login("admin", "secret", timeout=5)
+    with create_pipe_input() as pipe:
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, read_only=True)
+        steps = [
+            ("Originate Channel=Local/1@x Application=Wait\r", lambda: "refused, nothing sent" in shell.transcript.text(), "refused"),
+            ("Originate Channel=Local/1@x Application=Wait\r", lambda: shell.transcript.text().count("refused") == 2, "still refused"),
+            ("Ping\r", lambda: "Pong" in shell.transcript.text(), "reads pass"),
+        ]
+        asyncio.run(drive(shell, pipe, steps))
+        assert "READ-ONLY" in "".join(t for _, t in __import__("amish.shell.toolbar", fromlist=["x"]).toolbar_fragments(shell.toolbar_state()))
+    assert fake.received("Originate") == []
+    conn.close(timeout=1)
+
+
+def test_hangup_asks_first(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("Hangup Channel=PJSIP/7001-1\r", lambda: "hangs up a call (PJSIP/7001-1): are you sure?" in shell.transcript.text(), "asked"),
+        ("", lambda: fake.received("Hangup") == [], "not sent"),
+        ("Hangup Channel=PJSIP/7001-1\r", lambda: len(fake.received("Hangup")) == 1, "sent on the second Enter"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))

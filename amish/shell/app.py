@@ -221,6 +221,7 @@ class Shell(ShellSession):
             dropped=self.sub.dropped,
             in_flight=len(self.in_flight),
             focus=self._focus_name(),
+            read_only=self.read_only,
         )
 
     def _toolbar(self):

@@ -62,6 +62,8 @@ class ShellSession:
         raw: bool = False,
         reconnect: Callable[[], Connection] | None = None,
         auto_reconnect: bool = True,
+        read_only: bool = False,
+        confirm: bool = True,
     ):
         from ..catalogue import Catalogue
         from ..lexer import ami_style
@@ -75,6 +77,10 @@ class ShellSession:
         self._logged_off = False
         #: Reconnect by itself when the connection drops (Asterisk restarting, a network blip).
         self.auto_reconnect = auto_reconnect
+        #: Refuse every action that changes state (classified by privilege).
+        self.read_only = read_only
+        #: Ask (Enter again) before actions that hang up, move calls, reload or write config.
+        self.confirm = confirm
         #: Actions that changed the server's side of this session (Events mask, Filter): re-sent after a reconnect.
         self._server_setup: list[Message] = []
         self.catalogue = catalogue if catalogue is not None else Catalogue.bundled()
@@ -189,6 +195,14 @@ class ShellSession:
             return
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
+        if self.read_only:
+            from ..safety import read_only_refusal
+
+            refusals = [r for r in (read_only_refusal(m, self.catalogue) for m in messages) if r]
+            if refusals:
+                for r in refusals:
+                    self.error(f"refused, nothing sent: {r}")
+                return
         if self._force_text != text:
             problems = [p for m in messages for p in self.problems(m)]
             if problems:
@@ -230,6 +244,12 @@ class ShellSession:
                 names = ", ".join(getattr(p, "name", str(p)) for p in missing)
                 out.append(f"{spec.name} needs {names}")
         out.extend(limit_warnings(message))
+        if self.confirm:
+            from ..safety import confirmation_reason
+
+            reason = confirmation_reason(message)
+            if reason:
+                out.append(f"{name or 'this action'} {reason}: are you sure?")
         return out
 
     def send_message(self, message: Message) -> None:

@@ -26,6 +26,7 @@ class ToolbarState:
     dropped: int = 0  # lost before reaching the shell (subscription overflow)
     in_flight: int = 0
     focus: str = "input"
+    read_only: bool = False
 
 
 def _count(n: int) -> str:
@@ -51,6 +52,8 @@ def toolbar_fragments(s: ToolbarState) -> list[tuple[str, str]]:
     who = f"{s.user}@{s.address}" if s.user else s.address
     out.append(("class:toolbar", f" {who} "))
     out.append(("class:toolbar.ok" if s.tls else "class:toolbar.dim", "TLS " if s.tls else "plain "))
+    if s.read_only:
+        out.append(("class:toolbar.warn", "READ-ONLY "))
     versions = []
     if s.asterisk_version:
         versions.append(f"Asterisk {s.asterisk_version}")
