@@ -95,11 +95,8 @@ class Shell(ShellSession):
         self.events_rows: int | None = None
         self._fragment_cache: dict[int, list] = {}
         self._rate_samples: collections.deque = collections.deque(maxlen=20)
-        self._drain_scheduled = False
-        self._last_drain = 0.0
         self._last_pane_refresh = 0.0
         self._pane_refresh_scheduled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
 
         self.search = SearchToolbar(ignore_case=True)
         self.events_pane = Pane("events", self.events.view_lines, self._event_fragments, self.search.control)
@@ -243,29 +240,6 @@ class Shell(ShellSession):
         finally:
             self.stop()
         return 0
-
-    def call_in_ui(self, fn: Callable, *args) -> None:
-        """From any thread: run fn(*args) on the UI loop."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # loop closing
-            pass
-
-    def on_items_ready(self) -> None:
-        """Called by the I/O thread after each batch: schedule one drain, never block."""
-        if not self._drain_scheduled and self._loop is not None:
-            self._drain_scheduled = True
-            self.call_in_ui(self._drain_soon)
-
-    def _drain_soon(self) -> None:
-        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            self._loop.call_later(wait, self._drain)
-        else:
-            self._drain()
 
     def _drain(self) -> None:
         """Take one bounded slice of what arrived; more slices follow after keystrokes get their turn."""

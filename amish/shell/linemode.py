@@ -34,37 +34,16 @@ DRAIN_INTERVAL = 0.1
 
 
 class LineShell(ShellSession):
+    drain_interval = DRAIN_INTERVAL
+
     def __init__(self, conn: Connection, **kw):
         super().__init__(conn, **kw)
         self.paused = False
         self._exit = False
-        self._drain_scheduled = False
-        self._last_drain = 0.0
         self.received = 0
         self.session: PromptSession | None = None
 
     # -- front-end hooks -------------------------------------------------------
-    def call_in_ui(self, fn, *args) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass
-
-    def on_items_ready(self) -> None:
-        if not self._drain_scheduled and self._loop is not None:
-            self._drain_scheduled = True
-            self.call_in_ui(self._drain_soon)
-
-    def _drain_soon(self) -> None:
-        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            self._loop.call_later(wait, self._drain)
-        else:
-            self._drain()
-
     def _drain(self) -> None:
         self._drain_scheduled = False
         self._last_drain = time.monotonic()

@@ -99,11 +99,44 @@ class ShellSession:
         self.asterisk_version = ""
         self.filter_text = ""
         self.event_filter = None
+        self._drain_scheduled = False
+        self._last_drain = 0.0
+        self._loop = None
         self.sub = conn.subscribe(maxlen=max(capacity, 10_000), callback=self.on_items_ready)
         self._force_text: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if filter_text:
             self.set_filter(filter_text, quiet=True)
+
+    # -- the hand-over from other threads ----------------------------------------
+    #: At most one drain of the subscription per this many seconds.
+    drain_interval = 0.05
+
+    def call_in_ui(self, fn: Callable, *args) -> None:
+        """From any thread: run fn(*args) on the UI loop (dropped once the loop is gone)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closing
+            pass
+
+    def on_items_ready(self) -> None:
+        """Called by the I/O thread after each batch: schedule one drain, never block."""
+        if not self._drain_scheduled and self._loop is not None:
+            self._drain_scheduled = True
+            self.call_in_ui(self._drain_soon)
+
+    def _drain_soon(self) -> None:
+        wait = self._last_drain + self.drain_interval - time.monotonic()
+        if wait > 0:
+            self._loop.call_later(wait, self._drain)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:  # pragma: no cover - each front end drains its own way
+        raise NotImplementedError
 
     # -- life -----------------------------------------------------------------
     def start(self) -> None:
