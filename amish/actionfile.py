@@ -10,6 +10,7 @@ Two forms, mixed freely:
 
     Ping                          the one-line form of the shell: one action per line
     DBGet Family=cf Key=${EXT}    (quotes hold spaces; a header may repeat)
+    !core show channels           an Asterisk CLI command (Action: Command)
 
 ``${NAME}`` is replaced from ``--var NAME=VALUE`` or the environment, so one
 file serves many runs; ``$${NAME}`` stands for a literal ``${NAME}``. Every
@@ -146,6 +147,12 @@ def parse_actions(
             line = substitute(raw_line, variables, environ)
         except InputError as e:
             raise InputError(f"{source}:{number}: {e}") from None
+        if not headers and line.strip().startswith("!"):
+            command = line.strip()[1:].strip()
+            if not command:
+                raise InputError(f"{source}:{number}: '!' needs a CLI command after it, e.g. !core show channels")
+            check(Message([("Action", "Command"), ("Command", command)]), number)
+            continue
         if not headers and not TELNET_LINE.match(line):
             try:
                 message = one_line_action(line.strip())

@@ -4,6 +4,7 @@
     amish events [options] [HOST [PORT]]    stream events to stdout
     amish raw [options] [HOST [PORT]]       telnet-like: lines go out as typed
     amish replay [options] FILE             open a recording or AMI dump, no server
+    amish audit [options] [HOST [PORT]]     check the server's AMI exposure against best practice
 
 Every AmishError becomes one line on stderr and its exit code; no traceback
 reaches a user (set AMISH_DEBUG=1 to see one). Bad options exit 4, like any
@@ -23,7 +24,8 @@ from .errors import EXIT_INPUT, AmishError, InputError
 EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
 2 connection/TLS/login failure, 3 timeout, 4 bad input.
-The secret comes from AMISH_SECRET or a prompt (--secret works but is visible in ps)."""
+The secret comes from AMISH_SECRET, the profile's secret_command or secret, or a prompt
+(--secret works but is visible in ps). Profiles: amish --example-config."""
 
 FORMATS = ("pretty", "raw", "json")
 EVENT_FORMATS = ("pretty", "raw", "jsonl")
@@ -42,24 +44,40 @@ def _formatter(prog):
 
 def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = True) -> None:
     if positional:
-        p.add_argument("host", nargs="?", help="Asterisk host (default 127.0.0.1)")
+        p.add_argument("host", nargs="?",
+                       help="Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)")
         p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls)")
     c = p.add_argument_group("connection")
     c.add_argument("-H", "--host", dest="host_opt", metavar="HOST", help="Asterisk host")
     c.add_argument("-p", "--port", dest="port_opt", metavar="PORT", help="AMI port")
-    c.add_argument("-u", "--user", default=os.environ.get("AMISH_USER"), help="AMI user (manager.conf section); default $AMISH_USER")
-    c.add_argument("--secret", help="the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)")
-    c.add_argument("--auth", choices=("md5", "plain"), default="md5", help="login by MD5 challenge (default) or plain secret")
+    c.add_argument("--profile", metavar="NAME",
+                   help="fill in what the command line leaves out from [profiles.NAME] of the config file")
+    c.add_argument("-u", "--user", help="AMI user (manager.conf section); default $AMISH_USER, then the profile's")
+    c.add_argument("--secret", help="the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)")
+    c.add_argument("--auth", choices=("md5", "plain"), default=None, help="login by MD5 challenge (default) or plain secret")
     c.add_argument("--events", default=None, metavar="MASK",
                    help="the login's Events header: on, off, or classes such as system,call")
     c.add_argument("--connect-timeout", type=float, default=5.0, metavar="S", help="seconds to connect and get the banner (default 5)")
     c.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for each response (default 10)")
     t = p.add_argument_group("TLS")
-    t.add_argument("--tls", action="store_true", help="connect with TLS (default port 5039)")
+    t.add_argument("--tls", action="store_true", default=None, help="connect with TLS (default port 5039)")
     t.add_argument("--cafile", metavar="FILE", help="CA certificates to verify the server with (PEM)")
     t.add_argument("--cert", metavar="FILE", help="client certificate (PEM)")
     t.add_argument("--key", dest="keyfile", metavar="FILE", help="client certificate's private key (PEM)")
-    t.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
+    t.add_argument("--insecure", action="store_true", default=None, help="do not verify the server's certificate")
+    r = p.add_argument_group("safety and staying connected")
+    r.add_argument("--read-only", action="store_true", default=None,
+                   help="refuse every action that changes state (judged by the privilege it needs)")
+    conf = r.add_mutually_exclusive_group()
+    conf.add_argument("--confirm", dest="confirm", action="store_true", default=None,
+                      help="ask before actions that hang up, move calls, reload or write config (the shell's default; "
+                      "for action files it asks on the terminal)")
+    conf.add_argument("--no-confirm", dest="confirm", action="store_false", help="never ask")
+    r.add_argument("--keepalive", type=float, default=None, metavar="S",
+                   help="Ping after S seconds of silence; no answer within S means the peer is dead")
+    r.add_argument("--no-reconnect", action="store_true", help="end instead of reconnecting when the connection drops")
+    r.add_argument("--boot-timeout", type=float, default=30.0, metavar="S",
+                   help="after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don't wait)")
     d = p.add_argument_group("debugging")
     d.add_argument("--trace", nargs="?", const="-", metavar="FILE",
                    help="show every byte on the wire, both ways, secrets masked (to stderr, or FILE)")
@@ -71,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="amish",
         description="The Asterisk Manager Interface shell. On a terminal: an interactive shell. "
         "With -f FILE or a pipe: send the actions and print the responses.\n\n"
-        "Other modes: amish events | raw | replay (amish MODE --help).",
+        "Other modes: amish events | raw | replay | audit (amish MODE --help).",
         epilog=EXIT_CODES,
         formatter_class=_formatter,
     )
@@ -94,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
     s.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
     p.add_argument("--completions", choices=("bash", "zsh", "fish"), metavar="SHELL", help="print the completion script for bash, zsh or fish")
+    p.add_argument("--example-config", action="store_true", help="print a commented example config file (profiles, secrets)")
     p.add_argument("--version", action="version", version=f"amish {__version__}")
     return p
 
@@ -147,48 +166,91 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_audit_parser() -> argparse.ArgumentParser:
+    from .audit import EXIT_CODES_HELP
+
+    p = _Parser(
+        prog="amish audit",
+        description="Check the server's AMI exposure against best practice: manager.conf and http.conf "
+        "(GetConfig, when this account may), the connection itself (TLS, MD5 challenge, port, peer address), "
+        "ListCommands and CoreSettings. Each finding has a severity and the line to set; secrets are never shown.\n\n"
+        "  amish audit -u admin pbx\n"
+        "  amish audit -u admin --format json --ignore user.write:admin 127.0.0.1",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=_formatter,
+    )
+    add_connection_options(p)
+    a = p.add_argument_group("audit")
+    a.add_argument("--format", choices=("pretty", "json"), default="pretty",
+                   help="pretty (a table; plain text when not a terminal) or json (one object with the findings)")
+    a.add_argument("--ignore", action="append", default=[], metavar="CHECK[:SECTION]",
+                   help="accept a known finding, e.g. user.write:admin (globs allowed; repeatable): shown as ignored, not counted")
+    return p
+
+
 SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
     "events": build_events_parser,
     "raw": build_raw_parser,
     "replay": build_replay_parser,
+    "audit": build_audit_parser,
 }
 
 
 # -- connecting -------------------------------------------------------------------
 
 
+def settings(args: argparse.Namespace):
+    """The connection settings: the command line, then the environment, the profile, the defaults.
+
+    Resolved once (amish.config.resolve) and kept on args.settings; the resolved
+    values are also written back to args (user, tls, cafile...), so every mode
+    reads them as if they had been typed.
+    """
+    resolved = getattr(args, "settings", None)
+    if resolved is None:
+        from .config import load_config, resolve
+
+        resolved = resolve(args, load_config())
+        args.settings = resolved
+        for name in ("user", "tls", "cafile", "cert", "keyfile", "insecure", "auth", "events"):
+            setattr(args, name, getattr(resolved, name))
+        if hasattr(args, "filter"):
+            args.filter = resolved.filter
+        if resolved.read_only or not hasattr(args, "read_only"):
+            args.read_only = resolved.read_only
+        if resolved.confirm is not None:
+            args.confirm = resolved.confirm  # else the mode's own default
+        if resolved.theme == "none":
+            os.environ["NO_COLOR"] = "1"  # what the shell and the renderers honour
+    return resolved
+
+
 def endpoint(args: argparse.Namespace) -> tuple[str, int]:
-    if args.host and args.host_opt and args.host != args.host_opt:
-        raise InputError(f"two hosts given: {args.host} and -H {args.host_opt}")
-    if args.port and args.port_opt and args.port != args.port_opt:
-        raise InputError(f"two ports given: {args.port} and -p {args.port_opt}")
-    host = args.host_opt or args.host or "127.0.0.1"
-    port_text = args.port_opt or args.port
-    if port_text is None:
-        return host, 5039 if args.tls else 5038
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError(f"port must be a number, not {port_text!r}") from None
-    if not 0 < port < 65536:
-        raise InputError(f"port {port} is out of range")
-    return host, port
+    s = settings(args)
+    return s.host, s.port
 
 
 def read_secret(args: argparse.Namespace, host: str) -> str:
+    """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
     if args.secret is not None:
         print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
         return args.secret
-    env = os.environ.get("AMISH_SECRET")
-    if env is not None:
-        return env
-    import getpass
+    from .config import find_secret
 
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR))  # getpass would fall back to echoing on stdin
-        return getpass.getpass(f"AMI secret for {args.user}@{host}: ")
-    except (EOFError, OSError):
-        raise AmishError("no secret: set AMISH_SECRET, or run amish where it can prompt for one") from None
+    s = settings(args)
+
+    def prompt() -> str:
+        import getpass
+
+        try:
+            os.close(os.open("/dev/tty", os.O_RDWR))  # getpass would fall back to echoing on stdin
+            return getpass.getpass(f"AMI secret for {s.user or args.user}@{host}: ")
+        except (EOFError, OSError):
+            raise AmishError(
+                "no secret: set AMISH_SECRET or a profile's secret_command, or run amish where it can prompt for one"
+            ) from None
+
+    return find_secret(s, environ=os.environ, prompt=prompt)
 
 
 class Session:
@@ -199,8 +261,13 @@ class Session:
         self.host, self.port = endpoint(args)
         self.login = login
         if login and not args.user:
-            raise InputError("no AMI user: give -u USER (or set AMISH_USER)")
+            raise InputError("no AMI user: give -u USER (or set AMISH_USER, or user in a --profile)")
         self.events = args.events or events_default
+        from .safety import plaintext_login_warning
+
+        warning = plaintext_login_warning(self.host, tls=bool(args.tls), auth=args.auth or "md5") if login else None
+        if warning:
+            print(f"amish: warning: {warning}", file=sys.stderr)
         self.secret = read_secret(args, self.host) if login else None
         self.hooks = []
         self._closers = []
@@ -242,11 +309,22 @@ class Session:
             connect_timeout=a.connect_timeout,
             banner_timeout=a.connect_timeout,
             on_wire=self._on_wire if self.hooks else None,
+            keepalive=getattr(a, "keepalive", None),
         )
         conn.connect()
         if self.login:
             try:
-                conn.login(a.user, self.secret, auth=a.auth, events=self.events, timeout=a.timeout)
+                conn.login(
+                    a.user,
+                    self.secret,
+                    auth=a.auth,
+                    events=self.events,
+                    timeout=a.timeout,
+                    wait_booted=getattr(a, "boot_timeout", 0) or None,
+                    booting=lambda: print(
+                        f"amish: {conn.address} is still starting: waiting for FullyBooted...", file=sys.stderr
+                    ),
+                )
             except BaseException:
                 conn.close(logoff=False)
                 raise
@@ -277,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = SUBCOMMANDS[mode]() if mode else build_parser()
     args = parser.parse_args(argv[1:] if mode else argv)
     try:
+        if hasattr(args, "host_opt") and not getattr(args, "completions", None) and not getattr(args, "example_config", False):
+            settings(args)  # a mode that connects: the profile fills in the options before the mode reads them
         if mode == "events":
             from .tail import run_events_command
 
@@ -287,10 +367,19 @@ def main(argv: list[str] | None = None) -> int:
             return run_raw_command(args)
         if mode == "replay":
             return _replay(args)
+        if mode == "audit":
+            from .audit import run_audit_command
+
+            return run_audit_command(args)
         if args.completions:
             from .completions import completion_script
 
             sys.stdout.write(completion_script(args.completions))
+            return 0
+        if args.example_config:
+            from .config import example_config
+
+            sys.stdout.write(example_config())
             return 0
         return _run(args)
     except AmishError as e:
@@ -352,9 +441,9 @@ def _run(args: argparse.Namespace) -> int:
     if interactive:
         events_default = "on"
     elif args.wait_originate:
-        events_default = "call"  # OriginateResponse is a call event; with Events: off it never comes
+        events_default = "system,call"  # OriginateResponse is a call event; with Events: off it never comes
     else:
-        events_default = "off"
+        events_default = "system"  # only to see FullyBooted: a flood of call events is not wanted here
     if interactive and args.trace == "-":
         raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
                          "give a file (--trace wire.log) and follow it with tail -f")
@@ -376,6 +465,9 @@ def _run(args: argparse.Namespace) -> int:
                 pipeline=args.pipeline,
                 stop_on_error=args.stop_on_error,
                 wait_originate=args.originate_timeout if args.wait_originate else None,
+                read_only=bool(args.read_only),
+                catalogue=_live_catalogue(conn) if args.read_only else None,
+                confirm=args.confirm is True,
             )
             if own_login:
                 code = run_actions(conn, blocks[:1], **options)
@@ -390,6 +482,18 @@ def _run(args: argparse.Namespace) -> int:
             conn.close()
     finally:
         session.close()
+
+
+def _live_catalogue(conn):
+    """The catalogue with what this login may run and the privilege each action needs."""
+    from .catalogue import Catalogue, fetch_live
+
+    catalogue = Catalogue.bundled()
+    try:
+        fetch_live(conn, catalogue)
+    except AmishError:
+        pass  # then only the known readers pass --read-only
+    return catalogue
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -31,11 +31,20 @@ __amish_hosts() {
     fi
 }
 
+__amish_profiles() {
+    local f=${XDG_CONFIG_HOME:-$HOME/.config}/amish/config.toml
+    [[ -r $f ]] || return 0
+    local -a names
+    mapfile -t names < <(sed -n 's/^[[:space:]]*\[[[:space:]]*profiles\.[[:space:]]*"\{0,1\}\([^]".]*[^]".[:space:]]\)"\{0,1\}[[:space:]]*\].*$/\1/p' "$f" 2>/dev/null)
+    __amish_words "${names[@]}"
+}
+
 __amish_main() {
     # the value of the option before the cursor
     case $prev in
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
+        --profile) __amish_profiles; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -45,6 +54,8 @@ __amish_main() {
         --cafile) __amish_files; return 0 ;;
         --cert) __amish_files; return 0 ;;
         --key) __amish_files; return 0 ;;
+        --keepalive) return 0 ;;
+        --boot-timeout) return 0 ;;
         --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
         -f|--file) __amish_files; return 0 ;;
@@ -67,18 +78,18 @@ __amish_main() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record|-f|--file|--format|--var|--originate-timeout|--filter|--scrollback|--completions) skip=1 ;;
+            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|-f|--file|--format|--var|--originate-timeout|--filter|--scrollback|--completions) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --line --filter --scrollback --completions --version
+        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --line --filter --scrollback --completions --example-config --version
         return 0
     fi
     case $n in
-        0) (( COMP_CWORD == 1 )) && __amish_words events raw replay; __amish_hosts ;;  # host
+        0) (( COMP_CWORD == 1 )) && __amish_words events raw replay audit; __amish_hosts ;;  # host
         1) ;;  # port
     esac
     return 0
@@ -89,6 +100,7 @@ __amish_events() {
     case $prev in
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
+        --profile) __amish_profiles; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -98,6 +110,8 @@ __amish_events() {
         --cafile) __amish_files; return 0 ;;
         --cert) __amish_files; return 0 ;;
         --key) __amish_files; return 0 ;;
+        --keepalive) return 0 ;;
+        --boot-timeout) return 0 ;;
         --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
         --filter|-e) return 0 ;;
@@ -118,14 +132,14 @@ __amish_events() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record|--filter|-e|--format|--count|-n|--until|--duration|--for) skip=1 ;;
+            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--filter|-e|--format|--count|-n|--until|--duration|--for) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record --filter -e --format --count -n --until --duration --for
+        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --filter -e --format --count -n --until --duration --for
         return 0
     fi
     case $n in
@@ -140,6 +154,7 @@ __amish_raw() {
     case $prev in
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
+        --profile) __amish_profiles; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -149,6 +164,8 @@ __amish_raw() {
         --cafile) __amish_files; return 0 ;;
         --cert) __amish_files; return 0 ;;
         --key) __amish_files; return 0 ;;
+        --keepalive) return 0 ;;
+        --boot-timeout) return 0 ;;
         --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
     esac
@@ -164,14 +181,14 @@ __amish_raw() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--record) skip=1 ;;
+            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --trace --record
+        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record
         return 0
     fi
     case $n in
@@ -215,6 +232,57 @@ __amish_replay() {
     return 0
 }
 
+__amish_audit() {
+    # the value of the option before the cursor
+    case $prev in
+        -H|--host) __amish_hosts; return 0 ;;
+        -p|--port) return 0 ;;
+        --profile) __amish_profiles; return 0 ;;
+        -u|--user) return 0 ;;
+        --secret) return 0 ;;
+        --auth) __amish_words md5 plain; return 0 ;;
+        --events) return 0 ;;
+        --connect-timeout) return 0 ;;
+        --timeout) return 0 ;;
+        --cafile) __amish_files; return 0 ;;
+        --cert) __amish_files; return 0 ;;
+        --key) __amish_files; return 0 ;;
+        --keepalive) return 0 ;;
+        --boot-timeout) return 0 ;;
+        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --record) __amish_files; return 0 ;;
+        --format) __amish_words pretty json; return 0 ;;
+        --ignore) return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+            [[ $w == -* ]] || continue
+        fi
+        case $w in
+            --) dd=1 ;;
+            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--ignore) skip=1 ;;
+            --trace) skip=2 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --ignore
+        return 0
+    fi
+    case $n in
+        0) __amish_hosts ;;  # host
+        1) ;;  # port
+    esac
+    return 0
+}
+
 _amish() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq=
     (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -229,7 +297,7 @@ _amish() {
     COMPREPLY=()
     if (( COMP_CWORD > 1 )); then
         case ${COMP_WORDS[1]} in
-            events|raw|replay) cmd=${COMP_WORDS[1]} start=2 ;;
+            events|raw|replay|audit) cmd=${COMP_WORDS[1]} start=2 ;;
         esac
     fi
     "__amish_$cmd"

@@ -4,7 +4,7 @@
 
 function __amish_mode -d 'the amish mode being completed (main when none)'
     set -l tokens (commandline -opc)
-    if set -q tokens[2]; and contains -- $tokens[2] events raw replay
+    if set -q tokens[2]; and contains -- $tokens[2] events raw replay audit
         echo $tokens[2]
         return
     end
@@ -27,17 +27,21 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
     switch "$tokens[1]"
         case events
             set -e tokens[1]
-            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record --filter -e --format --count -n --until --duration --for
+            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --filter -e --format --count -n --until --duration --for
             set optional --trace
         case raw
             set -e tokens[1]
-            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record
+            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record
             set optional --trace
         case replay
             set -e tokens[1]
             set valued --speed --filter --scrollback
+        case audit
+            set -e tokens[1]
+            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
+            set optional --trace
         case '*'
-            set valued -H --host -p --port -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --record -f --file --format --var --originate-timeout --filter --scrollback --completions
+            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --filter --scrollback --completions
             set optional --trace
     end
     set -l n 0
@@ -74,18 +78,27 @@ function __amish_prev_is -d 'is the word before the cursor one of these?'
     contains -- $tokens[-1] $argv
 end
 
+function __amish_profiles -d 'the [profiles.NAME] sections of the amish config'
+    set -l dir $XDG_CONFIG_HOME
+    test -n "$dir"; or set dir $HOME/.config
+    test -r $dir/amish/config.toml; or return 0
+    sed -n 's/^[[:space:]]*\[[[:space:]]*profiles\.[[:space:]]*"\{0,1\}\([^]".]*[^]".[:space:]]\)"\{0,1\}[[:space:]]*\].*$/\1/p' $dir/amish/config.toml 2>/dev/null
+end
+
 complete -c amish -f  # no files unless asked for
 
 complete -c amish -n __amish_first_word -a events -d 'Stream the server\'s events to stdout, filtered'
 complete -c amish -n __amish_first_word -a raw -d 'Like \'telnet HOST 5038\''
 complete -c amish -n __amish_first_word -a replay -d 'Open a recording (--record), or a plain AMI dump (telnet/tcpflow text, ngrep -W byline output), in the shell without a server'
+complete -c amish -n __amish_first_word -a audit -d 'Check the server\'s AMI exposure against best practice'
 
 # amish
 complete -c amish -n '__amish_using main' -s h -l help -d 'show this help message and exit'
 complete -c amish -n '__amish_using main' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
 complete -c amish -n '__amish_using main' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using main' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
-complete -c amish -n '__amish_using main' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using main' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using main' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
+complete -c amish -n '__amish_using main' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using main' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
 complete -c amish -n '__amish_using main' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
 complete -c amish -n '__amish_using main' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
@@ -95,6 +108,12 @@ complete -c amish -n '__amish_using main' -l cafile -r -F -d 'CA certificates to
 complete -c amish -n '__amish_using main' -l cert -r -F -d 'client certificate (PEM)'
 complete -c amish -n '__amish_using main' -l key -r -F -d 'client certificate\'s private key (PEM)'
 complete -c amish -n '__amish_using main' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using main' -l read-only -d 'refuse every action that changes state (judged by the privilege it needs)'
+complete -c amish -n '__amish_using main' -l confirm -d 'ask before actions that hang up, move calls, reload or write config (the shell\'s default; for action files it asks on the terminal)'
+complete -c amish -n '__amish_using main' -l no-confirm -d 'never ask'
+complete -c amish -n '__amish_using main' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
+complete -c amish -n '__amish_using main' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
+complete -c amish -n '__amish_using main' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
 complete -c amish -n '__amish_using main' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
 complete -c amish -n '__amish_using main; and __amish_prev_is --trace' -F
 complete -c amish -n '__amish_using main' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
@@ -110,15 +129,17 @@ complete -c amish -n '__amish_using main' -l line -d 'line mode: print above a p
 complete -c amish -n '__amish_using main' -l filter -x -d 'start with this event filter, e.g. \'Newchannel|Hangup\''
 complete -c amish -n '__amish_using main' -l scrollback -x -d 'event lines kept in the events pane (default 10000)'
 complete -c amish -n '__amish_using main' -l completions -x -a 'bash zsh fish' -d 'print the completion script for bash, zsh or fish'
+complete -c amish -n '__amish_using main' -l example-config -d 'print a commented example config file (profiles, secrets)'
 complete -c amish -n '__amish_using main' -l version -d 'show program\'s version number and exit'
-complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
 
 # amish events
 complete -c amish -n '__amish_using events' -s h -l help -d 'show this help message and exit'
 complete -c amish -n '__amish_using events' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
 complete -c amish -n '__amish_using events' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using events' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
-complete -c amish -n '__amish_using events' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using events' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using events' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
+complete -c amish -n '__amish_using events' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using events' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
 complete -c amish -n '__amish_using events' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
 complete -c amish -n '__amish_using events' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
@@ -128,6 +149,12 @@ complete -c amish -n '__amish_using events' -l cafile -r -F -d 'CA certificates 
 complete -c amish -n '__amish_using events' -l cert -r -F -d 'client certificate (PEM)'
 complete -c amish -n '__amish_using events' -l key -r -F -d 'client certificate\'s private key (PEM)'
 complete -c amish -n '__amish_using events' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using events' -l read-only -d 'refuse every action that changes state (judged by the privilege it needs)'
+complete -c amish -n '__amish_using events' -l confirm -d 'ask before actions that hang up, move calls, reload or write config (the shell\'s default; for action files it asks on the terminal)'
+complete -c amish -n '__amish_using events' -l no-confirm -d 'never ask'
+complete -c amish -n '__amish_using events' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
+complete -c amish -n '__amish_using events' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
+complete -c amish -n '__amish_using events' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
 complete -c amish -n '__amish_using events' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
 complete -c amish -n '__amish_using events; and __amish_prev_is --trace' -F
 complete -c amish -n '__amish_using events' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
@@ -136,14 +163,15 @@ complete -c amish -n '__amish_using events' -l format -x -a 'pretty raw jsonl' -
 complete -c amish -n '__amish_using events' -l count -s n -x -d 'stop after N matching events'
 complete -c amish -n '__amish_using events' -l until -x -d 'stop after the first matching event of this name'
 complete -c amish -n '__amish_using events' -l duration -l for -x -d 'stop after S seconds (with --count/--until: give up, exit 3)'
-complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
 
 # amish raw
 complete -c amish -n '__amish_using raw' -s h -l help -d 'show this help message and exit'
 complete -c amish -n '__amish_using raw' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
 complete -c amish -n '__amish_using raw' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using raw' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER'
-complete -c amish -n '__amish_using raw' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET or the prompt)'
+complete -c amish -n '__amish_using raw' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using raw' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
+complete -c amish -n '__amish_using raw' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using raw' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
 complete -c amish -n '__amish_using raw' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
 complete -c amish -n '__amish_using raw' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
@@ -153,10 +181,16 @@ complete -c amish -n '__amish_using raw' -l cafile -r -F -d 'CA certificates to 
 complete -c amish -n '__amish_using raw' -l cert -r -F -d 'client certificate (PEM)'
 complete -c amish -n '__amish_using raw' -l key -r -F -d 'client certificate\'s private key (PEM)'
 complete -c amish -n '__amish_using raw' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using raw' -l read-only -d 'refuse every action that changes state (judged by the privilege it needs)'
+complete -c amish -n '__amish_using raw' -l confirm -d 'ask before actions that hang up, move calls, reload or write config (the shell\'s default; for action files it asks on the terminal)'
+complete -c amish -n '__amish_using raw' -l no-confirm -d 'never ask'
+complete -c amish -n '__amish_using raw' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
+complete -c amish -n '__amish_using raw' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
+complete -c amish -n '__amish_using raw' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
 complete -c amish -n '__amish_using raw' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
 complete -c amish -n '__amish_using raw; and __amish_prev_is --trace' -F
 complete -c amish -n '__amish_using raw' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
-complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1)'
+complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
 
 # amish replay
 complete -c amish -n '__amish_using replay' -s h -l help -d 'show this help message and exit'
@@ -165,3 +199,32 @@ complete -c amish -n '__amish_using replay' -l line -d 'line mode instead of the
 complete -c amish -n '__amish_using replay' -l filter -x -d 'start with this event filter'
 complete -c amish -n '__amish_using replay' -l scrollback -x -d 'event lines kept in the events pane'
 complete -c amish -n '__amish_using replay; and __amish_npos 0' -F -d 'the recording or dump'
+
+# amish audit
+complete -c amish -n '__amish_using audit' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using audit' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using audit' -s p -l port -x -d 'AMI port'
+complete -c amish -n '__amish_using audit' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using audit' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
+complete -c amish -n '__amish_using audit' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
+complete -c amish -n '__amish_using audit' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
+complete -c amish -n '__amish_using audit' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
+complete -c amish -n '__amish_using audit' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
+complete -c amish -n '__amish_using audit' -l timeout -x -d 'seconds to wait for each response (default 10)'
+complete -c amish -n '__amish_using audit' -l tls -d 'connect with TLS (default port 5039)'
+complete -c amish -n '__amish_using audit' -l cafile -r -F -d 'CA certificates to verify the server with (PEM)'
+complete -c amish -n '__amish_using audit' -l cert -r -F -d 'client certificate (PEM)'
+complete -c amish -n '__amish_using audit' -l key -r -F -d 'client certificate\'s private key (PEM)'
+complete -c amish -n '__amish_using audit' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using audit' -l read-only -d 'refuse every action that changes state (judged by the privilege it needs)'
+complete -c amish -n '__amish_using audit' -l confirm -d 'ask before actions that hang up, move calls, reload or write config (the shell\'s default; for action files it asks on the terminal)'
+complete -c amish -n '__amish_using audit' -l no-confirm -d 'never ask'
+complete -c amish -n '__amish_using audit' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
+complete -c amish -n '__amish_using audit' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
+complete -c amish -n '__amish_using audit' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
+complete -c amish -n '__amish_using audit' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
+complete -c amish -n '__amish_using audit; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using audit' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
+complete -c amish -n '__amish_using audit' -l format -x -a 'pretty json' -d 'pretty (a table; plain text when not a terminal) or json (one object with the findings)'
+complete -c amish -n '__amish_using audit' -l ignore -x -d 'accept a known finding, e.g. user.write:admin (globs allowed; repeatable): shown as ignored, not counted'
+complete -c amish -n '__amish_using audit; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'

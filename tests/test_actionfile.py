@@ -22,6 +22,7 @@ GOOD = [
     ),
     ("Action:Ping\nActionID:   x\n", [[("Action", "Ping"), ("ActionID", "x")]]),
     ("  \n\n# only a comment\n", []),
+    ("!core show channels\n", [[("Action", "Command"), ("Command", "core show channels")]]),
     ('UserEvent UserEvent=Note Text="two words"\n', [[("Action", "UserEvent"), ("UserEvent", "Note"), ("Text", "two words")]]),
 ]
 

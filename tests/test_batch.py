@@ -309,3 +309,15 @@ def test_confirm_skips_what_is_refused():
     kept = confirmed(blocks, "f.ami", lambda q: asked.append(q) or "Reload" in q)
     assert [b.name for b in kept] == ["Ping", "Reload"]
     assert len(asked) == 2 and "hangs up a call (PJSIP/1)" in asked[0]
+
+
+def test_read_only_from_the_command_line(asterisk):
+    proc = run(asterisk, ["--read-only", "--format", "json"], b"Ping\nCoreShowChannels\n!core show version\nDBGet Family=x Key=y\n")
+    assert proc.returncode == 1  # DBGet of a missing key answers Error, but it was allowed to run
+    assert [json.loads(l)["action"] for l in proc.stdout.splitlines()] == ["Ping", "CoreShowChannels", "Command", "DBGet"]
+    marker = f"ro{uuid.uuid4().hex[:6]}"
+    proc = run(asterisk, ["--read-only"], f"Ping\nDBPut Family=amish-ro Key={marker} Val=1\n".encode())
+    assert proc.returncode == 4
+    assert b"<stdin>:2: read-only: DBPut changes state (it needs the system privilege); nothing was sent" in proc.stderr
+    assert proc.stdout == b""  # not even the Ping went out
+    assert marker not in asterisk.cli("database show amish-ro")

@@ -420,8 +420,16 @@ def profile_setup(request, tmp_path, home):
 
 
 def test_no_profile_completion_without_a_profile_option():
+    import argparse
+
+    def bare():
+        p = argparse.ArgumentParser(prog="amish")
+        p.add_argument("host", nargs="?")
+        p.add_argument("-u", "--user")
+        return p
+
     for shell in SHELLS:
-        assert "profiles" not in completion_script(shell).replace("[profiles.NAME]", "")
+        assert "profiles" not in completion_script(shell, main=bare, subcommands={}).replace("[profiles.NAME]", "")
 
 
 def test_bash_completes_profiles(profile_setup, home):

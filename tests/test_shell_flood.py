@@ -30,7 +30,7 @@ def test_typing_stays_responsive_and_nothing_is_lost_silently(tmp_path):
     def handler(action, client):
         default_handler(action, client)
 
-    with FakeAMI(handler, secret="s3cret") as fake:
+    with FakeAMI(handler, secret="s3cret", fully_booted=True) as fake:
         term = Terminal(
             ["-u", "admin", "--scrollback", "2000", fake.host, str(fake.port)],
             {"XDG_STATE_HOME": str(tmp_path), "AMISH_SECRET": "s3cret"},
