@@ -198,8 +198,11 @@ class Message:
 
         Secret headers, a Login's Key, and secret variables in GetConfig output.
         """
-        if self.raw and not _MAYBE_SECRET.search(self.raw):
-            return self  # the common case, fast: nothing that could be a secret
+        raw = self.raw
+        if raw:
+            low = raw.lower()  # four substring searches beat a case-insensitive regex
+            if b"secret" not in low and b"key" not in low and b"line-" not in low and b"passw" not in low:
+                return self  # the common case, fast: nothing that could be a secret
         is_login = (self.get("Action") or "").strip().lower() == "login"
         headers = None
         for i, (key, value) in enumerate(self.headers):
@@ -421,10 +424,18 @@ class Parser:
             if m is None:
                 if n - start > self._max_message:
                     self._skip_sample = bytes(buf[start : start + 200])
-                    self._skipping = n - start - 2
-                    del buf[: n - 2]
+                    keep = 2  # a terminator may start in the last two bytes
+                    if self._follows:
+                        if e >= 0:
+                            # the end marker is here: only the blank line after it is missing
+                            keep = min(2, n - e - len(_END_COMMAND))
+                            self._follows = False
+                        else:
+                            keep = len(_END_COMMAND) - 1  # the marker may start in the last bytes
+                    self._skipping = n - start - keep
+                    del buf[: n - keep]
                     self._scan = 0
-                    return  # _follows stays: the skip must find the body's end marker
+                    return  # still _follows (marker not seen yet): the skip must find it
                 break
             end = m.end()
             if end - start > self._max_message:
@@ -622,7 +633,6 @@ _MASK_BYTES = MASK.encode()
 # GetConfigJSON: {"admin": {"secret": "xyz", ...}}
 _JSON_SECRET = re.compile(rb'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
 _JSON_SECRET_TEXT = re.compile(r'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
-_MAYBE_SECRET = re.compile(rb"(?i)secret|key|line-|passw")
 
 
 def mask_secrets(data: bytes) -> bytes:
@@ -646,7 +656,7 @@ def secret_header(key: str | None, value: str, is_login: bool) -> bool | str:
     """False when the header may be shown; otherwise its masked value."""
     if key is None:
         return False
-    low = key.lower()
+    low = key.strip().lower()  # " Secret" and "Secret " too, as mask_secrets masks them in the bytes
     if low == "secret" or (low == "key" and is_login):
         return MASK
     if low.startswith("line-") and "=" in value:

@@ -44,6 +44,8 @@ def tail_events(
     flt = parse_filter(filter_text)
     match = None if flt.is_empty else flt
     until_low = until.lower() if until else None
+    if fmt == "raw" and match is None:
+        return _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen)
     write = _writer(fmt, out)
     sub = conn.subscribe(maxlen=maxlen)
     deadline = None if duration is None else time.monotonic() + duration
@@ -102,6 +104,83 @@ def tail_events(
             out.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> int:
+    """Unfiltered raw output, written by the I/O thread itself, one write per read.
+
+    Nothing is handed over, so nothing is dropped however fast the server
+    sends: a slow pipe slows the reading instead, and TCP pushes back on the
+    server. (This is the one place the I/O thread writes: to our own stdout,
+    never to a screen.)
+    """
+    import threading
+
+    state = {"seen": 0, "done": False, "gone": False, "closed": None}
+    wake = threading.Event()
+
+    def write_batch(sub) -> None:  # in the I/O thread
+        if state["done"] or state["gone"]:
+            sub.drain()
+            return
+        raws = []
+        for item in sub.drain():
+            if type(item) is Message:
+                if item.kind != "event":
+                    continue
+                raws.append(item.raw)
+                state["seen"] += 1
+                if (count is not None and state["seen"] >= count) or (
+                    until_low is not None and (item.get("Event") or "").lower() == until_low
+                ):
+                    state["done"] = True
+                    break
+            elif isinstance(item, ProtocolError):
+                print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+            elif isinstance(item, Closed):
+                state["closed"] = item.reason
+        if raws:
+            try:
+                out.write(b"".join(raws))
+                out.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                state["gone"] = True
+        if state["done"] or state["gone"] or state["closed"]:
+            wake.set()
+
+    def attach(connection):
+        sub = connection.subscribe(maxlen=maxlen)
+        sub.callback = lambda: write_batch(sub)
+        write_batch(sub)  # what arrived before (FullyBooted at login)
+        return sub
+
+    deadline = None if duration is None else time.monotonic() + duration
+    sub = attach(conn)
+    try:
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                if count is not None or until_low is not None:
+                    print(f"amish: {state['seen']} matching events in {duration:g} s; gave up waiting", file=err)
+                    return EXIT_TIMEOUT
+                return EXIT_OK
+            wake.wait(0.5 if remaining is None else min(remaining, 0.5))
+            if state["done"] or state["gone"] or _reader_gone(out):
+                return EXIT_OK
+            if state["closed"]:
+                print(f"amish: connection lost: {state['closed']}", file=err)
+                if reconnect is None:
+                    return EXIT_CONNECTION
+                fresh = _reconnect(reconnect, deadline, err)
+                if fresh is None:
+                    return EXIT_CONNECTION
+                conn.unsubscribe(sub)
+                conn = fresh
+                state["closed"] = None
+                wake.clear()
+                sub = attach(conn)
+    finally:
+        conn.unsubscribe(sub)
 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:

@@ -49,8 +49,11 @@ from .toolbar import ToolbarState, toolbar_fragments
 __all__ = ["Shell", "SHELL_STYLE"]
 
 DRAIN_INTERVAL = 0.05  # at most 20 drains (and redraws) a second under a flood
-MAX_ITEMS_PER_DRAIN = 3000  # then the loop takes keystrokes before the next slice
+MAX_ITEMS_PER_DRAIN = 1000  # then the loop takes keystrokes before the next slice
 PANE_REFRESH_BUSY = 0.25  # under a flood the events pane is rebuilt at most 4 times a second
+FLOOD_TAIL = 400  # ...from its newest lines only, while it follows; the full view returns when it calms
+FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
+MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
 
 SHELL_STYLE = Style.from_dict(
     {
@@ -97,6 +100,7 @@ class Shell(ShellSession):
         self._rate_samples: collections.deque = collections.deque(maxlen=20)
         self._last_pane_refresh = 0.0
         self._pane_refresh_scheduled = False
+        self._flood_until = 0.0
 
         self.search = SearchToolbar(ignore_case=True)
         self.events_pane = Pane("events", self.events.view_lines, self._event_fragments, self.search.control)
@@ -119,7 +123,7 @@ class Shell(ShellSession):
             include_default_pygments_style=False,
             full_screen=True,
             mouse_support=False,
-            min_redraw_interval=DRAIN_INTERVAL,
+            min_redraw_interval=MIN_REDRAW,
             refresh_interval=1.0,
             input=input,
             output=output,
@@ -274,7 +278,22 @@ class Shell(ShellSession):
         if events:
             self.events.add(events)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
+        if busy:
+            self._flood_until = time.monotonic() + FLOOD_CALM
+            if self.events_pane.tail_source is None:
+                self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
+                self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
         self._refresh_events(busy)
+        self.app.invalidate()
+
+    def _flood_over(self) -> None:
+        """Back to the full scrollback in the pane once the flood calms."""
+        if time.monotonic() < self._flood_until:
+            self._loop.call_later(self._flood_until - time.monotonic() + 0.05, self._flood_over)
+            return
+        self.events_pane.tail_source = None
+        self._last_pane_refresh = 0.0
+        self._refresh_events()
         self.app.invalidate()
 
     def _refresh_events(self, busy: bool = False) -> None:

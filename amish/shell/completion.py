@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import re
+import time
 from typing import Iterable
 
 from prompt_toolkit.completion import Completer, Completion
@@ -67,6 +68,8 @@ class LiveValues:
         self.channels: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.values: dict[str, collections.OrderedDict[str, None]] = collections.defaultdict(collections.OrderedDict)
         self._limit = limit
+        self._window = 0.0
+        self._seen = 0
 
     def _add(self, store: collections.OrderedDict, value: str) -> None:
         if not value or value == "<unknown>":
@@ -76,8 +79,19 @@ class LiveValues:
         if len(store) > self._limit:
             store.popitem(last=False)
 
+    #: Under a flood, learn from at most this many events per window (parsing each costs ~10 us).
+    OBSERVE_BUDGET = 300
+    OBSERVE_WINDOW = 0.05
+
     def observe(self, message: Message) -> None:
         """Learn from an event: channels come and go; contexts, queues, endpoints stay."""
+        now = time.monotonic()
+        if now - self._window >= self.OBSERVE_WINDOW:
+            self._window = now
+            self._seen = 0
+        self._seen += 1
+        if self._seen > self.OBSERVE_BUDGET:
+            return
         event = message.get("Event")
         if event is None:
             return

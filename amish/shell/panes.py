@@ -81,6 +81,9 @@ class Pane:
         self.snapshot: Sequence = []
         self.generation = 0
         self.follow = True
+        #: While set (a flood) and following, show only these newest lines: cheap to rebuild.
+        self.tail_source: Callable[[], Sequence] | None = None
+        self._showing_tail = False
         self._updating = False
         self.buffer = Buffer(read_only=True, name=name)
         self.buffer.on_cursor_position_changed += self._cursor_moved
@@ -99,13 +102,18 @@ class Pane:
 
     def refresh(self, evicted_top: int = 0) -> None:
         """Show the store's current lines; keep the user's place unless following."""
-        snapshot = list(self._lines())
+        use_tail = self.tail_source is not None and self.follow
+        snapshot = list(self.tail_source() if use_tail else self._lines())
         text = "\n".join(item.plain for item in snapshot)
         old = self.buffer.document
         if self.follow or not snapshot:
             row = max(len(snapshot) - 1, 0)
+        elif self._showing_tail:  # from the flood's short view to the full one: keep the distance from the bottom
+            from_bottom = old.line_count - 1 - old.cursor_position_row
+            row = max(len(snapshot) - 1 - from_bottom, 0)
         else:
             row = max(min(old.cursor_position_row - evicted_top, len(snapshot) - 1), 0)
+        self._showing_tail = use_tail
         self.snapshot = snapshot
         self.generation += 1
         doc = Document(text, 0)

@@ -9,6 +9,7 @@ Counters say what was received, shown, and evicted: nothing goes silently.
 from __future__ import annotations
 
 import collections
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -96,6 +97,16 @@ class EventLog:
             if not entry.plain:
                 entry.plain = summarize(entry.message, entry.when)
         return self.view
+
+    def view_tail(self, k: int) -> list[EventEntry]:
+        """The newest `k` entries of the view, with their summaries (for a pane following a flood)."""
+        tail = list(itertools.islice(reversed(self.view), k))
+        tail.reverse()
+        summarize = self._summarize
+        for entry in tail:
+            if not entry.plain:
+                entry.plain = summarize(entry.message, entry.when)
+        return tail
 
     def take_view_evicted(self) -> int:
         n, self.view_evicted = self.view_evicted, 0
