@@ -16,7 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Callable
 
 from . import __version__
 from .errors import EXIT_INPUT, AmishError, InputError
@@ -351,6 +354,9 @@ def _open_private(path: str, mode: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:  # answered before any parser is built: scripts call it a lot
+        print(f"amish {__version__}")
+        return 0
     mode = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     parser = SUBCOMMANDS[mode]() if mode else build_parser()
     args = parser.parse_args(argv[1:] if mode else argv)

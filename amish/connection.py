@@ -284,6 +284,7 @@ class Connection:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+        self._wake_pending = False
         self._stop = False
         self._early: list = []
         #: What arrived before anyone subscribed, for the first subscriber (bounded).
@@ -570,6 +571,9 @@ class Connection:
 
     # -- the I/O thread -----------------------------------------------------
     def _wake(self) -> None:
+        if self._wake_pending:
+            return  # one byte is already waiting for the I/O thread: it will see the new data
+        self._wake_pending = True
         try:
             self._wake_w.send(b"\0")
         except (BlockingIOError, OSError):
@@ -603,6 +607,9 @@ class Connection:
                                 pass
                         except (BlockingIOError, OSError):
                             pass
+                        # after draining, before looking at _out: a sender that saw the flag
+                        # still set has its data in _out already; one that sees it clear wakes us
+                        self._wake_pending = False
                     elif mask & selectors.EVENT_READ:
                         if not self._read(sock, is_tls):
                             return
