@@ -118,8 +118,13 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
 
     state = {"seen": 0, "done": False, "gone": False, "closed": None}
     wake = threading.Event()
+    order = threading.Lock()  # drain and write as one step: the first call (backlog) races the I/O thread
 
-    def write_batch(sub) -> None:  # in the I/O thread
+    def write_batch(sub) -> None:  # in the I/O thread (and once in ours, for the backlog)
+        with order:
+            _write_batch(sub)
+
+    def _write_batch(sub) -> None:
         if state["done"] or state["gone"]:
             sub.drain()
             return
