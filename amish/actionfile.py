@@ -63,21 +63,25 @@ def split_words(text: str) -> list[str]:
 
 def one_line_action(text: str) -> Message:
     """``Originate Channel=PJSIP/7001 Variable=A=1 Variable=B=2`` as a Message."""
+    if _CONTROL.search(text):
+        raise InputError("the line holds a control character (form feed, escape...): type it as text")
     words = split_words(text)
     action, params = words[0], words[1:]
     if not _ACTION_NAME.match(action):
-        raise InputError(f"start with the action's name, e.g. 'Ping' or 'Originate Channel=...', not {action!r}")
+        raise InputError(f"start with the action's name, e.g. 'Ping' or 'Originate Channel=...', not {_shown(action)}")
     headers: list[tuple[str, str]] = [("Action", action)]
     for word in params:
         key, sep, value = word.partition("=")
         if not sep:
-            raise InputError(f"expected Header=value, got {word!r}")
+            raise InputError(f"expected Header=value, got {_shown(word)}")
         if not key:
-            raise InputError(f"{word!r} has no header name before '='")
+            raise InputError(f"{_shown(word)} has no header name before '='")
         if key.endswith(":"):
             key = key[:-1]
         if any(c.isspace() or c == ":" for c in key):
-            raise InputError(f"header name {key!r} cannot contain spaces or ':'")
+            raise InputError(f"header name {_shown(key)} cannot contain spaces or ':'")
+        if key.lower() == "action":
+            raise InputError("a second Action header: one line is one action")
         headers.append((key, value))
     return Message(headers)
 
@@ -94,10 +98,14 @@ def substitute(line: str, variables: Mapping[str, str], environ: Mapping[str, st
         if not _NAME.match(name):
             raise InputError(f"bad variable name ${{{name}}}")
         if name in variables:
-            return variables[name]
-        if name in environ:
-            return environ[name]
-        raise InputError(f"${{{name}}} is not set: give --var {name}=VALUE or set it in the environment")
+            found = variables[name]
+        elif name in environ:
+            found = environ[name]
+        else:
+            raise InputError(f"${{{name}}} is not set: give --var {name}=VALUE or set it in the environment")
+        if "\r" in found or "\n" in found:
+            raise InputError(f"${{{name}}} holds a line break; that would inject headers")
+        return found
 
     return _VAR.sub(value, line)
 
@@ -136,7 +144,11 @@ def parse_actions(
             check(Message(list(headers)), start)
             headers.clear()
 
-    for number, raw_line in enumerate(text.splitlines(), 1):
+    # LF (with an optional CR before it) is the only line end: str.splitlines() would also
+    # break at a lone CR, FF, VT, NEL, U+2028..., and what follows one inside a value would
+    # become a header of its own (an injected "Action: Hangup")
+    for number, raw_line in enumerate(text.split("\n"), 1):
+        raw_line = raw_line.removesuffix("\r")
         stripped = raw_line.strip()
         if not stripped:
             finish()
@@ -166,6 +178,8 @@ def parse_actions(
             raise InputError(f"{source}:{number}: expected 'Header: value', got {_shown(raw_line)}")
         if any(c.isspace() for c in key):
             raise InputError(f"{source}:{number}: header name {key!r} contains a space")
+        if _CONTROL.search(line):
+            raise InputError(f"{source}:{number}: {key} holds a control character; is this a text file of actions?")
         if not headers:
             start = number
         headers.append((key, value.lstrip()))

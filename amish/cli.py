@@ -69,7 +69,7 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
     t.add_argument("--key", dest="keyfile", metavar="FILE", help="client certificate's private key (PEM)")
     t.add_argument("--insecure", action="store_true", default=None, help="do not verify the server's certificate")
     r = p.add_argument_group("safety and staying connected")
-    r.add_argument("--read-only", action="store_true", default=None,
+    r.add_argument("--read-only", action="store_true", default=False,
                    help="refuse every action that changes state (judged by the privilege it needs)")
     conf = r.add_mutually_exclusive_group()
     conf.add_argument("--confirm", dest="confirm", action="store_true", default=None,

@@ -14,6 +14,7 @@ Pure: no I/O, no UI. Errors are InputError with a one-line message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .actionfile import TELNET_LINE, one_line_action, parse_actions, split_words
@@ -47,7 +48,7 @@ class LocalCommand:
 def parse_input(text: str) -> Actions | LocalCommand | None:
     """The actions or local command in `text`; None for nothing (blank, or only comments)."""
     stripped = text.strip()
-    if not stripped or all(not l.strip() or l.strip().startswith("#") for l in stripped.splitlines()):
+    if not stripped or all(not l.strip() or l.strip().startswith("#") for l in re.split(r"\r?\n", stripped)):
         return None
     if stripped.startswith(LOCAL_PREFIX):
         name, _, args = stripped[len(LOCAL_PREFIX):].partition(" ")
@@ -71,7 +72,7 @@ def parse_input(text: str) -> Actions | LocalCommand | None:
     if "\n" in stripped:
         # several one-line actions pasted at once
         messages: list[Message] = []
-        for line in stripped.splitlines():
+        for line in re.split(r"\r?\n", stripped):
             if line.strip() and not line.strip().startswith("#"):
                 messages.extend(_one_line(line.strip()).messages)
         return Actions(tuple(messages))

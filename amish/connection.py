@@ -352,7 +352,8 @@ class Connection:
                 raise TLSError(f"TLS handshake with {self.address} failed: {_reason(e)}{hint}") from None
             except (socket.timeout, OSError) as e:
                 sock.close()
-                raise TLSError(f"TLS handshake with {self.address} failed: {_reason(e)}; is this a TLS port?") from None
+                why = f"timed out after {self.connect_timeout:g} s" if isinstance(e, socket.timeout) else _reason(e)
+                raise TLSError(f"TLS handshake with {self.address} failed: {why}; is this a TLS port?") from None
         try:
             banner = self._read_banner(sock)
         except BaseException:
@@ -416,6 +417,8 @@ class Connection:
         if auth == "md5":
             try:
                 challenge = self.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
+            except ActionTimeout:
+                raise ConnectError(f"{self.address} did not answer the login within {timeout:g} s") from None
             except ConnectionLost:
                 raise AuthenticationError(f"{self.address} closed the connection before login (at the MD5 challenge)") from None
             token = challenge.response.get("Challenge") if challenge.ok else None
@@ -433,6 +436,8 @@ class Connection:
         headers.append(("Events", events))
         try:
             result = self.send(headers, timeout=timeout)
+        except ActionTimeout:
+            raise ConnectError(f"{self.address} did not answer the login within {timeout:g} s") from None
         except ConnectionLost:
             raise AuthenticationError(
                 f"{self.address} closed the connection during login (wrong user or secret, or not permitted from here)"
@@ -444,13 +449,28 @@ class Connection:
         if wait_booted and _sees_system_events(events):
             # a restarting Asterisk accepts logins before its modules are loaded:
             # wait for FullyBooted before the user's actions go out
+            # (it follows the Login response at once when Asterisk is up and the account
+            # may read system events; an account that may not never hears it, so ask the
+            # CLI instead, which needs the command privilege, or stop waiting)
             if not self.fully_booted.wait(min(0.5, wait_booted)):
-                if booting is not None:
-                    booting()
-                if not self.fully_booted.wait(max(0.0, wait_booted - 0.5)):
-                    raise ActionTimeout(
-                        f"{self.address} did not say FullyBooted within {wait_booted:g} s (is Asterisk still starting?)"
+                notice = threading.Timer(0.5, booting) if booting is not None else None
+                if notice is not None:
+                    notice.daemon = True
+                    notice.start()  # say so only if the probe really waits
+                try:
+                    probe = self.send(
+                        [("Action", "Command"), ("Command", "core waitfullybooted")], timeout=wait_booted
                     )
+                except ActionTimeout:
+                    raise ActionTimeout(
+                        f"{self.address} did not finish booting within {wait_booted:g} s (is Asterisk still starting?)"
+                    ) from None
+                finally:
+                    if notice is not None:
+                        notice.cancel()
+                if probe.ok:
+                    self.fully_booted.set()
+                # else: no command privilege and no system events: cannot tell, so do not hold the user up
         return result.response
 
     # -- sending ------------------------------------------------------------

@@ -470,7 +470,7 @@ def test_cli_writes_the_resolved_settings_back_into_args(tmp_path, monkeypatch):
     args = cli.build_parser().parse_args([])
     assert cli.endpoint(args) == ("127.0.0.1", 5038)
     assert (args.user, args.tls, args.insecure, args.auth, args.filter) == (None, False, False, "md5", "")
-    assert args.read_only is False and not hasattr(args, "confirm")  # the shell's own default: it asks
+    assert args.read_only is False and args.confirm is None  # unset: each mode keeps its default (the shell asks)
 
 
 PROFILES_TEXT = """\

@@ -378,6 +378,9 @@ class Shell(ShellSession):
         if self.input_buffer.text:
             self.input_buffer.reset()
             return
+        self.stop_waiting()
+
+    def stop_waiting(self) -> None:
         n = self.abandon_all()
         if n:
             self.note(f"stopped waiting for {n} action(s); a late response will still be shown")

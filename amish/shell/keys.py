@@ -61,6 +61,12 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "Ctrl-C: clear the input; stop waiting for the actions in flight."
         shell.cancel()
 
+    @kb.add("c-c", filter=~input_focused & ~is_searching)
+    def _(event):
+        "Ctrl-C in a pane: stop waiting for the actions in flight, back to the input."
+        shell.stop_waiting()
+        shell.focus_input()
+
     @kb.add("c-d", filter=input_focused)
     def _(event):
         "Ctrl-D on an empty input: quit."

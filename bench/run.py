@@ -1,0 +1,465 @@
+"""amish's benchmark suite: one command, one table (bench/RESULTS.md).
+
+    bench/run [--quick] [--only ingest,tail,bigmsg,shell,startup,pipeline] [--no-write]
+
+Creates its venvs in bench/.venvs/ (amish installed from this checkout as a
+user would, `pip install .`, plus pexpect/pyte/py-spy; one venv per peer with
+the versions pinned in bench/requirements/), installs netcat-openbsd with apt
+if nc is missing, and starts the sandbox Asterisk for the pipeline figure
+(scripts/asterisk-sandbox up) when it is not running. Every client runs in a
+fresh interpreter, clients take turns, figures are medians. Prints the table
+and, unless --quick or --no-write, writes bench/RESULTS.md and
+bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENVS = HERE / ".venvs"
+sys.path.insert(0, str(HERE))
+from common import SAMPLE_EVERY, compare, expected, load_capture  # noqa: E402
+
+PEERS = {
+    "panoramisk": ("panoramisk", "panoramisk_ingest.py"),
+    "asterisk-ami": ("asterisk-ami", "asteriskami_ingest.py"),
+    "pyst2": ("pyst2", "pyst2_ingest.py"),
+}
+
+
+def log(*args) -> None:
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+# -- set-up ---------------------------------------------------------------------------
+
+
+def venv(name: str) -> Path:
+    """bench/.venvs/NAME with bench/requirements/NAME.txt installed (once per change of that file)."""
+    path = VENVS / name
+    py = path / "bin" / "python"
+    req = HERE / "requirements" / f"{name}.txt"
+    stamp = path / ".bench-requirements"
+    if not py.exists():
+        log(f"creating venv {path.relative_to(ROOT)}")
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    if not stamp.exists() or stamp.read_text() != req.read_text():
+        log(f"installing {', '.join(req.read_text().split())} into {name}")
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(req)], check=True)
+        stamp.write_text(req.read_text())
+    return py
+
+
+def install_amish(py: Path) -> None:
+    """The checkout as it is now, installed as `pip install .` would (not editable).
+
+    From a copy in a temporary folder, so the build leaves nothing in the checkout.
+    """
+    import tempfile
+
+    log("installing amish from this checkout into the bench venv")
+    with tempfile.TemporaryDirectory(prefix="amish-bench-src-") as tmp:
+        src = Path(tmp) / "amish-src"
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if (ROOT / name).exists():
+                shutil.copy2(ROOT / name, src / name)
+        shutil.copytree(ROOT / "amish", src / "amish", ignore=shutil.ignore_patterns("__pycache__"))
+        pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        if subprocess.run([str(py), "-c", "import prompt_toolkit, rich, pygments"], capture_output=True).returncode:
+            subprocess.run(pip + [str(src)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(pip + ["--force-reinstall", "--no-deps", str(src)], check=True, stdout=subprocess.DEVNULL)
+
+
+def ensure_nc() -> bool:
+    if shutil.which("nc"):
+        return True
+    if os.geteuid() != 0:
+        return False
+    log("installing netcat-openbsd (apt)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(["apt-get", "install", "-y", "-q", "netcat-openbsd"], env=env, capture_output=True).returncode:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "netcat-openbsd"], env=env, capture_output=True)
+    return shutil.which("nc") is not None
+
+
+def sandbox_up(port: int = 15038) -> bool:
+    def reachable() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.settimeout(2)
+                return b"Call Manager" in s.recv(100)
+        except OSError:
+            return False
+
+    if reachable():
+        return True
+    script = ROOT / "scripts" / "asterisk-sandbox"
+    if os.geteuid() == 0 and script.exists():
+        log("starting the sandbox Asterisk (scripts/asterisk-sandbox up)")
+        subprocess.run([str(script), "up"], capture_output=True, timeout=900)
+    return reachable()
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    def git(*args) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return ""
+
+    dirty = bool(git("status", "--porcelain", "--", "amish"))
+    return {
+        "amish": (git("rev-parse", "--short", "HEAD") or "?") + (" + uncommitted changes in amish/" if dirty else ""),
+        "nproc": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+# -- running --------------------------------------------------------------------------
+
+
+def run_json(cmd: list, timeout: float = 300, env: dict | None = None) -> dict:
+    """Run a bench script; its ``RESULT {json}`` line (or an error)."""
+    try:
+        proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=str(HERE))
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:g} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-400:]}"}
+
+
+class FloodServer:
+    def __init__(self, events: int, connections: int, max_seconds: float = 900, quiet: bool = False):
+        cmd = [sys.executable, str(HERE / "floodserver.py"), "--events", str(events), "--connections",
+               str(connections), "--max-seconds", str(max_seconds)] + (["--quiet"] if quiet else [])
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def section_ingest(cfg, pys) -> dict:
+    _, mix, _ = load_capture()
+    n, n_slow, reps = cfg.n, cfg.n_slow, cfg.reps
+    clients = [
+        ("raw", pys["amish"], ["clients/raw_count.py"], {}),
+        ("obvious", pys["amish"], ["clients/obvious.py"], {}),
+        ("amish (subscriber thread)", pys["amish"], ["clients/amish_ingest.py", "--mode", "thread"], {}),
+        ("amish (in callback)", pys["amish"], ["clients/amish_ingest.py", "--mode", "callback"], {}),
+        ("panoramisk", pys["panoramisk"], ["clients/panoramisk_ingest.py"], {}),
+        ("asterisk-ami", pys["asterisk-ami"], ["clients/asteriskami_ingest.py"], {}),
+        ("pyst2", pys["pyst2"], ["clients/pyst2_ingest.py"], {}),
+    ]
+    if cfg.prototype:
+        clients += [
+            ("amish + proposed (subscriber thread)", pys["amish"], ["clients/amish_ingest.py", "--mode", "thread"],
+             {"BENCH_AMISH_PROTOTYPE": "get,frame"}),
+            ("amish + proposed (in callback)", pys["amish"], ["clients/amish_ingest.py", "--mode", "callback"],
+             {"BENCH_AMISH_PROTOTYPE": "get,frame"}),
+        ]
+    want = {n: expected(mix, n), n_slow: expected(mix, n_slow)}
+    big = FloodServer(n, reps * len(clients) + 2)
+    small = FloodServer(n_slow, reps + 2)
+    rows = {name: {"rates": [], "problems": [], "events": n_slow if name == "pyst2" else n} for name, *_ in clients}
+    try:
+        for r in range(reps):
+            for name, py, script, extra in clients:
+                server = small if name == "pyst2" else big
+                env = dict(os.environ, **extra)
+                res = run_json([py, *script, server.port], timeout=180, env=env)
+                row = rows[name]
+                if "error" in res:
+                    row["problems"].append(res["error"])
+                    log(f"ingest {name}: {res['error']}")
+                    continue
+                row["rates"].append(res["rate"])
+                if name == "raw":
+                    if res["events"] != n:
+                        row["problems"].append(f"counted {res['events']} of {n}")
+                else:
+                    row["problems"] += compare(res, want[rows[name]["events"]], mix)
+                    if res.get("dropped"):
+                        row["problems"].append(f"{res['dropped']} dropped")
+                log(f"ingest run {r + 1}/{reps} {name}: {res['rate']:,.0f} events/s")
+    finally:
+        big.close()
+        small.close()
+    for row in rows.values():
+        row["median"] = median(row["rates"])
+        row["problems"] = sorted(set(row["problems"]))
+    return rows
+
+
+def section_tail(cfg, pys) -> dict:
+    reps, n = cfg.reps, cfg.n
+    who_all = ("amish", "obvious", "proposed") if cfg.prototype else ("amish", "obvious")
+    server = FloodServer(n, len(who_all) * reps + 2)
+    out = {who: [] for who in who_all}
+    try:
+        for _ in range(reps):
+            for who in who_all:
+                res = run_json([pys["amish"], "tailbench.py", server.port, "--events", n, "--who", who], timeout=120)
+                out[who].append(res)
+                log(f"tail {who}: {res.get('rate', 0):,.0f} events/s, {res.get('events')} of {n}"
+                    + (f", {res['stderr']}" if res.get("stderr") else ""))
+    finally:
+        server.close()
+    return {
+        "events": n,
+        "amish": {"median": median([r.get("rate") for r in out["amish"]]), "runs": out["amish"]},
+        "obvious": {"median": median([r.get("rate") for r in out["obvious"]]), "runs": out["obvious"]},
+        "proposed": {"median": median([r.get("rate") for r in out.get("proposed", [])]), "runs": out.get("proposed", [])},
+    }
+
+
+def section_bigmsg(cfg, pys) -> dict:
+    res = run_json([pys["amish"], "bigmsg.py", "--reps", 15 if not cfg.quick else 5], timeout=300)
+    if cfg.prototype:
+        env = dict(os.environ, BENCH_AMISH_PROTOTYPE="longline")
+        res["proposed"] = run_json([pys["amish"], "bigmsg.py", "--reps", 15 if not cfg.quick else 5], timeout=300, env=env)
+    return res
+
+
+def section_shell(cfg, pys) -> dict:
+    args = ["shellflood.py"]
+    if cfg.quick:
+        args += ["--window", "200000", "--keys", "60", "--typing-seconds", "10", "--max-seconds", "45"]
+    res = run_json([pys["amish"], *args], timeout=400)
+    log(f"shell: {json.dumps({k: v for k, v in res.items() if k != 'rss_samples'})}")
+    if cfg.prototype:
+        res["proposed"] = run_json([pys["amish"], *args, "--proposed"], timeout=400)
+        log(f"shell, proposed: {json.dumps({k: v for k, v in res['proposed'].items() if k != 'rss_samples'})}")
+    return res
+
+
+def section_startup(cfg, pys) -> dict:
+    return run_json([pys["amish"], "startup.py", "--reps", cfg.reps + 2], timeout=300)
+
+
+def section_pipeline(cfg, pys) -> dict:
+    if not ensure_nc():
+        return {"error": "nc (netcat-openbsd) is missing and could not be installed"}
+    if not sandbox_up():
+        return {"error": "the sandbox Asterisk is not running on 127.0.0.1:15038 (scripts/asterisk-sandbox up, as root)"}
+    return run_json([pys["amish"], "pipeline.py", "--reps", cfg.reps, "--actions", 10_000], timeout=300)
+
+
+SECTIONS = {
+    "ingest": section_ingest,
+    "tail": section_tail,
+    "bigmsg": section_bigmsg,
+    "shell": section_shell,
+    "startup": section_startup,
+    "pipeline": section_pipeline,
+}
+
+
+# -- the table ------------------------------------------------------------------------
+
+
+def fmt_rate(x) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def verdict(ok) -> str:
+    return "—" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def shell_cells(s: dict) -> tuple[str, str, str, bool, bool, bool]:
+    """(latency, redraws, memory) texts and whether each target is met."""
+    lat = (f"p99 {s['p99_ms']:.0f} ms (p50 {s['p50_ms']:.0f}, max {s['max_ms']:.0f}; {s['keystrokes']} keys"
+           + (f", {s['missed']} not echoed within 2 s" if s["missed"] else "") + ")")
+    red = f"{s['redraws_per_s']:.1f} redraws/s, {s['tty_kib_per_s']:.0f} KiB/s to the terminal"
+    if s["redraws_per_s"] < 5 and s["p99_ms"] > 500:
+        red += " (bounded because the UI loop is starved: the screen lags the flood by seconds)"
+    mem = (f"{s['rss_growth_mib']:+.1f} MiB over {s['window_sent']:,} events sent ({s['rss_warm_kib'] / 1024:.0f} → "
+           f"{s['rss_end_kib'] / 1024:.0f} MiB; the shell took in {s['rss_end_received'] - s['rss_warm_received']:,} of them, "
+           f"dropped the rest, counted)")
+    return (lat, red, mem, s["p99_ms"] <= 50 and not s["missed"], s["redraws_per_s"] <= 40,
+            s["rss_growth_mib"] <= 20 and s["window_sent"] >= 1_000_000)
+
+
+def table(results: dict) -> str:
+    rows = []  # (target, goal, measured, ok, proposed)
+
+    def row(target, goal, measured, ok, proposed="—"):
+        rows.append(f"| {target} | {goal} | {measured} | {verdict(ok)} | {proposed} |")
+
+    detail = []
+    r = results.get("ingest")
+    if r:
+        detail += ["### Ingest: events/s through each client's event callback (median)", "",
+                   "| client | events/s | vs obvious | events per run | fidelity |", "| --- | ---: | ---: | ---: | --- |"]
+        base = r["obvious"]["median"]
+        for name, x in r.items():
+            ratio = f"{x['median'] / base:.2f}x" if x["median"] and base else "—"
+            fid = "; ".join(x["problems"]) or ("count only (no parsing)" if name == "raw" else "intact")
+            detail.append(f"| {name} | {fmt_rate(x['median'])} | {ratio} | {x['events']:,} | {fid} |")
+        detail.append("")
+        peers = {k: r[k]["median"] for k in PEERS if r.get(k) and r[k]["median"]}
+        best = max(peers, key=peers.get) if peers else None
+        for mode in ("subscriber thread", "in callback"):
+            a = r.get(f"amish ({mode})", {}).get("median")
+            pa = r.get(f"amish + proposed ({mode})", {}).get("median")
+            if a and base:
+                row(f"Ingest ({mode}) vs the obvious parser", "≥ 1.5x", f"{a / base:.2f}x ({fmt_rate(a)} vs {fmt_rate(base)} events/s)",
+                    a / base >= 1.5, f"{pa / base:.2f}x ({fmt_rate(pa)} events/s)" if pa else "—")
+            if a and best:
+                row(f"Ingest ({mode}) vs the fastest peer, {best}", "≥ 3x",
+                    f"{a / peers[best]:.2f}x ({fmt_rate(a)} vs {fmt_rate(peers[best])} events/s)", a / peers[best] >= 3,
+                    f"{pa / peers[best]:.2f}x" if pa else "—")
+    t = results.get("tail")
+    if t and t["amish"]["median"] and t["obvious"]["median"]:
+        runs = t["amish"]["runs"]
+        lost = [t["events"] - (x.get("events") or 0) for x in runs]
+        intact = all(x.get("intact") for x in runs)
+        ratio = t["amish"]["median"] / t["obvious"]["median"]
+        note = ("output byte-identical to the flood" if intact else
+                f"**but events lost** in {sum(1 for x in lost if x)}/{len(runs)} runs (up to {max(lost):,} of {t['events']:,}; "
+                "amish says so on stderr: the output could not keep up)")
+        pr = t.get("proposed") or {}
+        pnote = "—"
+        if pr.get("median"):
+            pintact = all(x.get("intact") for x in pr["runs"])
+            pnote = (f"{pr['median'] / t['obvious']['median']:.2f}x ({fmt_rate(pr['median'])} events/s), "
+                     + ("output byte-identical to the flood in every run" if pintact else "events lost"))
+        row("Tail: `amish events --format raw` to a pipe vs the obvious parser printing each event", "≥ 1x, nothing lost",
+            f"{ratio:.2f}x ({fmt_rate(t['amish']['median'])} vs {fmt_rate(t['obvious']['median'])} events/s written), {note}",
+            ratio >= 1 and intact, pnote)
+    b = results.get("bigmsg")
+    if b and "output" in b:
+        prop = b.get("proposed") or {}
+        for shape, label in (("output", "Command output, `Output:` lines"), ("follows", "legacy `Response: Follows` body")):
+            x = b[shape]
+            px = prop.get(shape)
+            row(f"Big message ({label}): 4 MiB / 1 MiB parse time", "≤ 4.5x",
+                f"{x['parse']['ratio']:.2f}x ({x['parse']['1MiB_ms']:.1f} → {x['parse']['4MiB_ms']:.1f} ms); framing alone "
+                f"{x['frame']['ratio']:.2f}x; plain-Python decode+split+tuples of the same bytes {x['baseline']['ratio']:.2f}x",
+                x["parse"]["ratio"] <= 4.5,
+                f"{px['parse']['ratio']:.2f}x; framing alone {px['frame']['ratio']:.2f}x" if px else "—")
+    s = results.get("shell")
+    if s and s.get("p99_ms") is not None:
+        lat, red, mem, ok_lat, ok_red, ok_mem = shell_cells(s)
+        p = s.get("proposed") or {}
+        plat, pred, pmem, *_ = shell_cells(p) if p.get("p99_ms") is not None else ("—", "—", "—")
+        row("Shell under flood: keystroke-to-echo latency", "p99 ≤ 50 ms", lat, ok_lat, plat)
+        row("Shell under flood: redraws", "bounded", red, ok_red, pred)
+        row("Shell under flood: RSS after warm-up", "growth ≤ 20 MB over 1,000,000 events", mem, ok_mem, pmem)
+    elif s:
+        rows.append(f"| Shell under flood | | {s.get('error', 'no result')} | **not run** | |")
+    st = results.get("startup")
+    if st and "median_ms" in st:
+        m = st["median_ms"]
+        row("Start-up: `amish` to a usable prompt vs `python -c 'import prompt_toolkit, pygments, rich'`", "≤ 2.5x",
+            f"{st['prompt_ratio']:.2f}x ({m['prompt']:.0f} vs {m['imports']:.0f} ms)", st["prompt_ratio"] <= 2.5)
+        row("Start-up: `amish --version` vs `python -c 'import argparse'`", "≤ 1.5x",
+            f"{st['version_ratio']:.2f}x ({m['version']:.0f} vs {m['argparse']:.0f} ms; `python -c pass` {m['pass']:.0f} ms)",
+            st["version_ratio"] <= 1.5)
+        row("Start-up: `amish --help` vs `python -c 'import argparse'`", "≤ 1.5x",
+            f"{st['help_ratio']:.2f}x ({m['help']:.0f} vs {m['argparse']:.0f} ms)", st["help_ratio"] <= 1.5)
+    pl = results.get("pipeline")
+    if pl and "ratio" in pl:
+        extra = f"; {'; '.join(pl['problems'])}" if pl["problems"] else ""
+        row("Pipelined batch: 10,000 `Ping` with `--pipeline` vs `nc` with the same bytes (sandbox Asterisk)", "≥ 0.5x",
+            f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s, start to exit: "
+            f"{pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})", pl["ratio"] >= 0.5 and not pl["problems"])
+    elif pl:
+        rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** | |")
+    head = ["## Targets", "", "| target | goal | measured | verdict | with the changes proposed in bench/prototype/ (not in amish) |",
+            "| --- | --- | --- | --- | --- |"]
+    return "\n".join(head + rows + [""] + detail)
+
+
+def write_results(results: dict, cfg, text: str) -> None:
+    m = results["machine"]
+    header = f"""# amish benchmark results
+
+Produced by `bench/run` ({'--quick' if cfg.quick else 'full run'}); regenerate with the same command.
+
+Machine: {m['nproc']} CPUs (nproc), {m['cpu']}, Python {m['python']}, Linux {m['kernel']}, {m['date']}.
+amish: commit {m.get('amish', '?')}, installed from the checkout as `pip install .` would.
+Load average at the start {m['loadavg_start'][0]:.2f}, at the end {m['loadavg_end'][0]:.2f} (1 min): the machine is
+shared, so absolute rates move between runs; ratios are taken within one run, clients taking turns, medians of
+{cfg.reps} runs (startup {cfg.reps + 2}).
+
+Ingest: {cfg.n:,} events per run ({cfg.n_slow:,} for pyst2, whose rate is per event all the same), the event mix
+captured from the sandbox Asterisk (bench/data/), every {SAMPLE_EVERY}th event's headers checksummed.
+"""
+    (HERE / "RESULTS.md").write_text(header + "\n" + text + "\n")
+    (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="amish's benchmark suite")
+    p.add_argument("--quick", action="store_true", help="fewer events and runs (about 3 minutes)")
+    p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
+    p.add_argument("--no-write", action="store_true", help="print the table only")
+    p.add_argument("--no-prototype", dest="prototype", action="store_false",
+                   help="leave out the rows measuring the changes proposed in bench/prototype/")
+    cfg = p.parse_args()
+    cfg.n = 50_000 if cfg.quick else 200_000
+    cfg.n_slow = 1_000 if cfg.quick else 3_000
+    cfg.reps = 3 if cfg.quick else 5
+    only = [s.strip() for s in cfg.only.split(",") if s.strip()]
+    started = time.monotonic()
+    VENVS.mkdir(exist_ok=True)
+    pys = {"amish": venv("amish")}
+    install_amish(pys["amish"])
+    if "ingest" in only:
+        for name, (req, _) in PEERS.items():
+            pys[name] = venv(req)
+    results: dict = {"machine": machine()}
+    for name in only:
+        log(f"section {name}")
+        t = time.monotonic()
+        results[name] = SECTIONS[name](cfg, pys)
+        log(f"section {name} took {time.monotonic() - t:.0f} s")
+    results["machine"]["loadavg_end"] = os.getloadavg()
+    results["machine"]["seconds"] = time.monotonic() - started
+    text = table(results)
+    print(text)
+    if not cfg.quick and not cfg.no_write:
+        write_results(results, cfg, text)
+        log("wrote bench/RESULTS.md and bench/results.json")
+    log(f"done in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
