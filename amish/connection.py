@@ -420,7 +420,9 @@ class Connection:
             except ActionTimeout:
                 raise ConnectError(f"{self.address} did not answer the login within {timeout:g} s") from None
             except ConnectionLost:
-                raise AuthenticationError(f"{self.address} closed the connection before login (at the MD5 challenge)") from None
+                raise AuthenticationError(
+                    f"{self.address} closed the connection before login (at the MD5 challenge)", refused=False
+                ) from None
             token = challenge.response.get("Challenge") if challenge.ok else None
             if not token:
                 why = challenge.response.get("Message") if challenge.response else None
@@ -440,7 +442,8 @@ class Connection:
             raise ConnectError(f"{self.address} did not answer the login within {timeout:g} s") from None
         except ConnectionLost:
             raise AuthenticationError(
-                f"{self.address} closed the connection during login (wrong user or secret, or not permitted from here)"
+                f"{self.address} closed the connection during login (wrong user or secret, or not permitted from here)",
+                refused=False,
             ) from None
         if not result.ok:
             why = result.response.get("Message") or "login refused"

@@ -36,7 +36,16 @@ class NotAMIError(ConnectError):
 
 
 class AuthenticationError(AmishError):
-    """The server refused the login."""
+    """The server refused the login (`refused`), or closed the connection during it.
+
+    A refusal is final (retrying a wrong secret only locks the account out); a
+    connection closed during the login is what a restarting Asterisk does, and
+    is worth another try.
+    """
+
+    def __init__(self, message: str, *, refused: bool = True):
+        super().__init__(message)
+        self.refused = refused
 
 
 class ConnectionLost(AmishError):

@@ -200,8 +200,15 @@ def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:
         try:
             fresh = reconnect()
         except AuthenticationError as e:
-            print(f"amish: {e}; not retrying", file=err)
-            return None
+            if e.refused:
+                print(f"amish: {e}; not retrying", file=err)
+                return None
+            last = e  # closed during the login: a restarting Asterisk; try again
+            if attempt == 1 or attempt % 5 == 0:
+                print(f"amish: reconnect attempt {attempt} failed: {last}; retrying", file=err)
+            time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 30.0)
+            continue
         except AmishError as e:
             if attempt == 1 or attempt % 5 == 0:
                 print(f"amish: reconnect attempt {attempt} failed: {e}; retrying", file=err)
