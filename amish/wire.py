@@ -244,7 +244,51 @@ def _stamp(t: float) -> str:
     return _dt.datetime.fromtimestamp(t).strftime("%Y/%m/%d %H:%M:%S.%f")
 
 
-class Tracer:
+class _Hook:
+    """What the tracer and the recorder share: an on_wire hook that never raises.
+
+    Thread-safe (one lock); after the first failed write it goes quiet and
+    counts what it skipped; each direction's bytes go through its own
+    line-assembling masker.
+    """
+
+    _lock: threading.Lock
+    _maskers: dict
+    closed: bool
+    error: str | None
+    errors: int
+
+    def __call__(self, direction: str, data: bytes) -> None:
+        try:
+            with self._lock:
+                if self.closed:
+                    return
+                if self.error is not None:
+                    self.errors += 1
+                    return
+                try:
+                    self._handle(direction, bytes(data))
+                except Exception as e:
+                    self._failed(e)
+        except Exception:  # never raise into the connection
+            pass
+
+    def _handle(self, direction: str, data: bytes) -> None:  # pragma: no cover - each hook has its own
+        raise NotImplementedError
+
+    def _masker(self, direction: str) -> "_LineMasker":
+        masker = self._maskers.get(direction)
+        if masker is None:
+            masker = self._maskers[direction] = _LineMasker()
+        return masker
+
+    def _failed(self, e: Exception) -> None:
+        self.errors += 1
+        if self.error is None:
+            self.error = f"{type(e).__name__}: {e}"
+
+
+class Tracer(_Hook):
     """An on_wire hook that writes every byte both ways, ngrep-byline style (see the module doc).
 
     `out` is written to and flushed after each chunk; it is not closed (the
@@ -266,36 +310,13 @@ class Tracer:
         self.error: str | None = None
         self.closed = False
 
-    def __call__(self, direction: str, data: bytes) -> None:
-        try:
-            with self._lock:
-                if self.closed:
-                    return
-                if self.error is not None:
-                    self.errors += 1
-                    return
-                try:
-                    self._trace(direction, bytes(data))
-                except Exception as e:
-                    self._failed(e)
-        except Exception:  # never raise into the connection
-            pass
-
-    def _failed(self, e: Exception) -> None:
-        self.errors += 1
-        if self.error is None:
-            self.error = f"{type(e).__name__}: {e}"
-
     def _ends(self, direction: str) -> tuple[str, str]:
         if direction == "out":
             return "amish", self.peer
         return (self.peer, "amish") if direction == "in" else (f"{self.peer} ({direction})", "amish")
 
-    def _trace(self, direction: str, data: bytes) -> None:
-        masker = self._maskers.get(direction)
-        if masker is None:
-            masker = self._maskers[direction] = _LineMasker()
-        text, carried, held = masker.feed(data)
+    def _handle(self, direction: str, data: bytes) -> None:
+        text, carried, held = self._masker(direction).feed(data)
         what = f"{direction} {len(data)} bytes"
         if carried and text:
             what += f", {carried} carried over"
@@ -348,7 +369,7 @@ class Tracer:
 _SECRET_META = re.compile(r"(?i)secret|passw|^key$")
 
 
-class Recorder:
+class Recorder(_Hook):
     """An on_wire hook that writes a recording (JSON Lines, see the module doc).
 
     `path_or_file`: a path (created or truncated, mode 0600, closed by
@@ -419,31 +440,11 @@ class Recorder:
         self._write(rec)
         self.records += 1
 
-    def __call__(self, direction: str, data: bytes) -> None:
-        try:
-            with self._lock:
-                if self.closed:
-                    return
-                if self.error is not None:
-                    self.errors += 1
-                    return
-                try:
-                    t = self._clock() - self._start
-                    masker = self._maskers.get(direction)
-                    if masker is None:
-                        masker = self._maskers[direction] = _LineMasker()
-                    text, _carried, _held = masker.feed(bytes(data))
-                    if text:
-                        self._record(t, direction, text)
-                except Exception as e:
-                    self._failed(e)
-        except Exception:  # never raise into the connection
-            pass
-
-    def _failed(self, e: Exception) -> None:
-        self.errors += 1
-        if self.error is None:
-            self.error = f"{type(e).__name__}: {e}"
+    def _handle(self, direction: str, data: bytes) -> None:
+        t = self._clock() - self._start
+        text, _carried, _held = self._masker(direction).feed(data)
+        if text:
+            self._record(t, direction, text)
 
     def flush(self) -> None:
         """Record what each direction holds back (an incomplete last line)."""
