@@ -122,15 +122,20 @@ def run_actions(
     if not pipeline:
         for block in blocks:
             wait_event, limit = plan(block)
+            pending = None
             try:
-                result = conn.send(block.message, timeout=limit, wait_event=wait_event)
+                pending = conn.submit(block.message, wait_event=wait_event)
+                result = pending.wait(limit)
             except ActionTimeout as e:
+                conn.abandon(pending, "timed out")
                 report(block, e)
                 code = EXIT_TIMEOUT
                 if stop_on_error:
                     return code
                 continue
             except ConnectionLost as e:
+                if pending is not None and pending.response is not None:
+                    emit(pending)  # what had arrived of a list cut by the disconnect is not lost
                 report(block, e)
                 return EXIT_CONNECTION
             emit(result)
@@ -162,6 +167,8 @@ def run_actions(
                 return code
             continue
         except ConnectionLost as e:
+            if pending.response is not None:
+                emit(pending)  # what had arrived of a list cut by the disconnect is not lost
             report(block, e)
             return EXIT_CONNECTION
         emit(result)

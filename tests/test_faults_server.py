@@ -250,11 +250,6 @@ def list_cut_handler(action, client):
     return False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch.run_actions drops a partial result on ConnectionLost: the list response and the two "
-    "items already received are never printed",
-)
 def test_pipe_prints_what_a_cut_list_had_received(tmp_path):
     with Fake(handler_with(list_cut_handler)) as fake:
         r = run_amish(fake.port, stdin=b"CoreShowChannels\n", tmp=tmp_path)
