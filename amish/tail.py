@@ -55,10 +55,7 @@ def tail_events(
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                if count is not None or until is not None:
-                    print(f"amish: {seen} matching events in {duration:g} s; gave up waiting", file=err)
-                    return EXIT_TIMEOUT
-                return EXIT_OK
+                return _out_of_time(count is not None or until is not None, seen, duration, err)
             items = sub.drain(1000)
             if not items:
                 item = sub.get(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
@@ -165,10 +162,7 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                if count is not None or until_low is not None:
-                    print(f"amish: {state['seen']} matching events in {duration:g} s; gave up waiting", file=err)
-                    return EXIT_TIMEOUT
-                return EXIT_OK
+                return _out_of_time(count is not None or until_low is not None, state["seen"], duration, err)
             wake.wait(0.5 if remaining is None else min(remaining, 0.5))
             if state["done"] or state["gone"] or _reader_gone(out):
                 return EXIT_OK
@@ -188,6 +182,14 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         conn.unsubscribe(sub)
 
 
+def _out_of_time(had_goal: bool, seen: int, duration: float, err) -> int:
+    """--duration ran out: success for a plain tail, a timeout when --count/--until was not met."""
+    if had_goal:
+        print(f"amish: {seen} matching events in {duration:g} s; gave up waiting", file=err)
+        return EXIT_TIMEOUT
+    return EXIT_OK
+
+
 def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:
     """Try until it works, with backoff; None when it cannot (a refused login, the deadline)."""
     from .errors import AmishError, AuthenticationError
@@ -199,21 +201,14 @@ def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:
         attempt += 1
         try:
             fresh = reconnect()
-        except AuthenticationError as e:
-            if e.refused:
+        except AmishError as e:
+            if isinstance(e, AuthenticationError) and e.refused:
                 print(f"amish: {e}; not retrying", file=err)
                 return None
-            last = e  # closed during the login: a restarting Asterisk; try again
-            if attempt == 1 or attempt % 5 == 0:
-                print(f"amish: reconnect attempt {attempt} failed: {last}; retrying", file=err)
-            time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 30.0)
-            continue
-        except AmishError as e:
+            # anything else (a restarting Asterisk closing during the login included): try again
             if attempt == 1 or attempt % 5 == 0:
                 print(f"amish: reconnect attempt {attempt} failed: {e}; retrying", file=err)
-            wait = delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic()))
-            time.sleep(wait)
+            time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 30.0)
             continue
         print(

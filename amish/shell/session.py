@@ -482,20 +482,12 @@ class ShellSession:
             attempt += 1
             try:
                 fresh = self._reconnect()
-            except AuthenticationError as e:
-                if e.refused:  # retrying a refused login only locks the account out
+            except Exception as e:  # AmishError or not: never a traceback on the screen
+                if isinstance(e, AuthenticationError) and e.refused:
+                    # retrying a refused login only locks the account out
                     self.call_in_ui(self._reconnect_failed, f"{e}; not retrying (/reconnect to try again)")
                     return
-                reason = str(e)  # closed during the login: a restarting Asterisk; try again
-                if not automatic:
-                    self.call_in_ui(self._reconnect_failed, reason)
-                    return
-                self.call_in_ui(self._reconnect_waiting, attempt, reason, delay)
-                if self._reconnect_stop.wait(delay):
-                    return
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
-                continue
-            except Exception as e:  # AmishError or not: never a traceback on the screen
+                # anything else (a restarting Asterisk closing during the login included): try again
                 reason = str(e) if isinstance(e, AmishError) else f"{type(e).__name__}: {e}"
                 if not automatic:
                     self.call_in_ui(self._reconnect_failed, reason)
