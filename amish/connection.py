@@ -86,6 +86,7 @@ class Subscription:
 
     def __init__(self, maxlen: int = 100_000, callback: Callable[[], None] | None = None):
         self._queue: collections.deque = collections.deque(maxlen=maxlen)
+        self._lock = threading.Lock()
         self._ready = threading.Event()
         self.callback = callback
         self.received = 0
@@ -93,10 +94,11 @@ class Subscription:
 
     def _put_many(self, items: list) -> None:
         queue = self._queue
-        room = queue.maxlen - len(queue)
-        if len(items) > room:
-            self.dropped += len(items) - room
-        queue.extend(items)
+        with self._lock:
+            room = queue.maxlen - len(queue)
+            if len(items) > room:
+                self.dropped += len(items) - room
+            queue.extend(items)
         self.received += len(items)
         self._ready.set()
         if self.callback is not None:
@@ -123,16 +125,14 @@ class Subscription:
 
     def drain(self, limit: int | None = None) -> list:
         """What is buffered now (at most `limit` items, oldest first), without waiting."""
-        out = []
         queue = self._queue
-        n = len(queue) if limit is None else min(limit, len(queue))
-        popleft = queue.popleft
-        try:
-            for _ in range(n):
-                out.append(popleft())
-        except IndexError:
-            pass
-        return out
+        with self._lock:  # so no item the I/O thread adds meanwhile is cleared with the rest
+            if limit is None or limit >= len(queue):
+                out = list(queue)
+                queue.clear()
+                return out
+            popleft = queue.popleft
+            return [popleft() for _ in range(limit)]
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -290,7 +290,6 @@ class Connection:
         #: What arrived before anyone subscribed, for the first subscriber (bounded).
         self._backlog: collections.deque = collections.deque(maxlen=10_000)
         self.backlog_dropped = 0
-        self.messages_received = 0
         #: Set when the server says Event: FullyBooted (it does after a login whose
         #: Events include "system", when Asterisk has finished booting).
         self.fully_booted = threading.Event()
@@ -725,18 +724,23 @@ class Connection:
         """Correlate what arrived with the actions in flight; hand the rest to subscribers."""
         if not items:
             return
-        loose = []
         pending_map = self._pending
+        if not self.fully_booted.is_set():
+            self._look_for_fully_booted(items)
+        if not pending_map and not self._fifo:
+            # nothing in flight (a flood being watched): everything goes to the subscribers
+            # as it is, with no per-item work here. Reading the two without the lock is safe:
+            # an action is in them before its bytes are queued, so before its answer can come.
+            self._deliver(items)
+            return
+        loose = []
         lock = self._lock
         for item in items:
             if type(item) is not Message:
                 loose.append(item)
                 continue
-            self.messages_received += 1
             first = item.kind  # read from the bytes: events are not parsed here
             if first == "event":
-                if item.raw.startswith(b"Event: FullyBooted"):
-                    self.fully_booted.set()
                 if not pending_map or not _may_have_action_id(item.raw):
                     loose.append(item)
                     continue
@@ -767,17 +771,32 @@ class Connection:
             else:
                 loose.append(item)
         if loose:
-            with lock:
-                subs = list(self._subs)
-                if not subs:
-                    # nobody subscribed yet (FullyBooted arrives during login): keep for the first
-                    backlog = self._backlog
-                    if len(backlog) + len(loose) > backlog.maxlen:
-                        self.backlog_dropped += len(backlog) + len(loose) - backlog.maxlen
-                    backlog.extend(loose)
-                    return
-            for sub in subs:
-                sub._put_many(loose)
+            self._deliver(loose)
+
+    def _look_for_fully_booted(self, items: list) -> None:
+        for item in items:
+            if type(item) is Message and item.raw.startswith(b"Event: FullyBooted"):
+                self.fully_booted.set()
+                return
+
+    def _deliver(self, loose: list) -> None:
+        """Hand what no action claimed to every subscriber (to the backlog while there is none)."""
+        with self._lock:
+            subs = list(self._subs)
+            if not subs:
+                # nobody subscribed yet (FullyBooted arrives during login): keep for the first
+                backlog = self._backlog
+                if len(backlog) + len(loose) > backlog.maxlen:
+                    self.backlog_dropped += len(backlog) + len(loose) - backlog.maxlen
+                backlog.extend(loose)
+                return
+        for sub in subs:
+            sub._put_many(loose)
+
+    @property
+    def messages_received(self) -> int:
+        """Messages read from the server so far on this connection."""
+        return self._parser.messages
 
     def _on_response(self, pending: Pending, msg: Message) -> None:
         pending.response = msg

@@ -50,6 +50,7 @@ MAX_BANNER = 1024
 # A message ends with an empty line: the end of its last line (LF, CR LF) then an
 # empty line (LF or CR LF). "\n\r?\n" matches all four combinations.
 _TERMINATOR = re.compile(rb"\n\r?\n")
+_SPLIT = re.compile(rb"(\n\r?\n)")
 _FOLLOWS = b"response: follows"
 _END_COMMAND = b"--END COMMAND--"
 
@@ -105,9 +106,51 @@ class Message:
         return index
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        """The first value of `key` (any case), or `default`."""
+        """The first value of `key` (any case), or `default`.
+
+        On a message not parsed yet, the one line asked for is found in the raw
+        bytes (a consumer reading the Event and ActionID of each event in a flood
+        never pays for the rest). It returns exactly what the full parse would,
+        and leaves the doubtful cases to it: a key that is not plain ASCII, a
+        message holding U+212A KELVIN SIGN (the one non-ASCII character whose
+        lower() is ASCII), a value that is not UTF-8 or ends in CR CR.
+        """
         index = self._index
         if index is None:
+            if self._headers is None:
+                needles = _NEEDLES.get(key) or _needles(key)
+                raw = self.raw
+                if needles is not None and (needles[4] or _KELVIN not in raw):
+                    if raw.startswith(needles[0]):
+                        start = len(needles[0])
+                    else:
+                        exact_later, first, later = needles[1], needles[2], needles[3]
+                        # the key as the caller spelled it, unless another spelling comes earlier
+                        pos = raw.find(exact_later)
+                        low = raw[: pos + 1].lower() if pos >= 0 else raw.lower()
+                        if low.startswith(first):
+                            start = len(first)
+                        else:
+                            other = low.find(later)
+                            if other >= 0:
+                                start = other + len(later)
+                            elif pos >= 0:
+                                start = pos + len(exact_later)
+                            else:
+                                return default
+                    stop = raw.find(b"\n", start)
+                    if stop < 0:
+                        stop = len(raw)
+                    if stop > start and raw[stop - 1] == 13:  # CR LF
+                        stop -= 1
+                    # CR CR LF: left to the full parse (its per-line fallback strips every CR)
+                    if stop <= start or raw[stop - 1] != 13:
+                        if stop > start and raw[start] == 32:
+                            start += 1
+                        try:
+                            return raw[start:stop].decode("utf-8")
+                        except UnicodeDecodeError:
+                            pass
             index = self._build_index()
         return index.get(key.lower(), default)
 
@@ -147,6 +190,8 @@ class Message:
         """'response', 'event', 'action' or '' by the first header's key."""
         if self._headers is None:
             # fast path for the I/O thread: the first key, read from the bytes
+            if self.raw[:6] == b"Event:":
+                return "event"
             colon = self.raw.find(b":", 0, 40)
             if colon > 0:
                 first = self.raw[:colon].lower()
@@ -216,6 +261,26 @@ class Message:
         return Message(headers, mask_secrets(self.raw) if self.raw else b"")
 
 
+_KELVIN = "\u212a".encode()
+# key -> (b"Key:", b"\nKey:", b"key:", b"\nkey:", no_k), or None for a key the fast get leaves alone.
+# no_k: the key has no K, so U+212A KELVIN SIGN (whose lower() is "k") cannot spell it.
+_NEEDLES: dict[str, tuple[bytes, bytes, bytes, bytes, bool] | None] = {}
+
+
+def _needles(key: str) -> tuple[bytes, bytes, bytes, bytes, bool] | None:
+    found = _NEEDLES.get(key, False)
+    if found is False:
+        if isinstance(key, str) and key and key.isascii() and not any(c in key for c in ":\r\n"):
+            exact, low = key.encode(), key.lower().encode()
+            found = (exact + b":", b"\n" + exact + b":", low + b":", b"\n" + low + b":", b"k" not in low)
+        else:
+            found = None
+        if len(_NEEDLES) > 1024:
+            _NEEDLES.clear()
+        _NEEDLES[key] = found
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Banner:
     """The first line a server sends, e.g. ``Asterisk Call Manager/11.0.0``."""
@@ -279,6 +344,8 @@ class Parser:
         self._skip_sample = b""
         self._follows = False  # the message at the head of _buf is a legacy "Response: Follows"
         self.bytes_received = 0
+        #: Messages framed so far (not counting banners and errors).
+        self.messages = 0
 
     @property
     def buffered(self) -> int:
@@ -382,6 +449,86 @@ class Parser:
         return True
 
     def _frame(self, out: list[Item]) -> None:
+        """Append every message completed in the buffer to `out`.
+
+        The fast path frames all the complete messages of a read at once: it
+        finds the end of the last terminator in the new bytes, copies that
+        region once and cuts it with one C-level split (no per-message regex
+        search or bytearray slicing). What it cannot take in one go (a legacy
+        "Response: Follows" body, which may hold blank lines) and the
+        incomplete tail go through `_frame_each`, which scans incrementally so
+        a message arriving in many reads costs linear time.
+        """
+        buf = self._buf
+        if not self._follows:
+            scan = self._scan
+            crlf = buf.rfind(b"\n\r\n", scan)
+            lflf = buf.rfind(b"\n\n", scan)
+            if crlf >= 0 or lflf >= 0:
+                last = crlf + 3 if crlf + 1 > lflf else lflf + 2
+                region = bytes(memoryview(buf)[:last])  # one copy (slicing a bytearray makes two)
+                del buf[:last]
+                self._scan = 0
+                rest = self._frame_region(region, lflf < 0, out)
+                if rest:
+                    buf[:0] = rest  # from a Follows response on: the careful way
+        if buf:
+            self._frame_each(out)
+
+    def _frame_region(self, region: bytes, crlf_only: bool, out: list[Item]) -> bytes:
+        """Frame `region`, which ends with a terminator; returns what must be framed one by one."""
+        if crlf_only:
+            # no LF LF anywhere: every terminator is LF CR LF, so a plain split finds them all
+            parts = region.split(b"\n\r\n")
+            tail = parts.pop()  # after the last terminator: empty
+            sep = b"\n\r\n"
+        else:
+            pieces = _SPLIT.split(region)  # [message, terminator, message, terminator, ..., tail]
+            parts = [pieces[i] + pieces[i + 1] for i in range(0, len(pieces) - 1, 2)]
+            tail = pieces[-1]  # blank (a CR LF the last match left), unless inside a Follows body
+            sep = b""
+        fallback = self._fallback
+        limit = min(self._max_line, self._max_message)
+        new = object.__new__
+        append = out.append
+        count = 0
+        for i, raw in enumerate(parts):
+            c = raw[:1]
+            if c == b"\r" or c == b"\n" or not c:  # blank lines before a message are not part of it
+                raw = _strip_blank_lines(raw)
+                if not raw or raw == b"\r":
+                    continue
+                c = raw[:1]
+            if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
+                # a legacy Command body may hold blank lines: from here on, one by one
+                self.messages += count
+                return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+            if sep:
+                raw += sep
+            if len(raw) > limit:
+                error = self._over_bounds(raw)
+                if error is not None:
+                    append(error)
+                    continue
+            msg = new(Message)
+            msg._headers = None
+            msg.raw = raw
+            msg._index = None
+            msg._fallback = fallback
+            append(msg)
+            count += 1
+        self.messages += count
+        return tail if tail.strip(b"\r\n") else b""
+
+    def _over_bounds(self, raw: bytes) -> ProtocolError | None:
+        """The error for a complete message past a bound, or None."""
+        if len(raw) > self._max_message:
+            return ProtocolError(f"message longer than {self._max_message} bytes skipped", len(raw), raw[:200])
+        if len(raw) > self._max_line and _has_line_over(raw, self._max_line):
+            return ProtocolError(f"line longer than {self._max_line} bytes; message skipped", len(raw), raw[:200])
+        return None
+
+    def _frame_each(self, out: list[Item]) -> None:
         buf = self._buf
         start = 0
         scan = self._scan
@@ -455,21 +602,46 @@ class Parser:
             if self._follows:
                 self._follows = False
                 out.append(_parse_follows(raw, fallback))
+                self.messages += 1
                 continue
-            if len(raw) > max_line and _longest_line(raw) > max_line:
+            if len(raw) > max_line and _has_line_over(raw, max_line):
                 out.append(
                     ProtocolError(f"line longer than {max_line} bytes; message skipped", len(raw), raw[:200])
                 )
                 continue
             out.append(Message.from_raw(raw, fallback))
+            self.messages += 1
         if start:
             del buf[:start]
             scan -= start
         self._scan = max(scan, 0)
 
 
-def _longest_line(raw: bytes) -> int:
-    return max(map(len, raw.split(b"\n")))
+def _has_line_over(raw: bytes, limit: int) -> bool:
+    """Whether a line of `raw` is longer than `limit` bytes, without splitting it into lines.
+
+    Such a line covers some multiple of `limit`, so looking at the line around
+    each multiple is enough: len/limit searches and no allocation, where
+    splitting a 4 MiB Command output would make some 50,000 objects.
+    """
+    n = len(raw)
+    for j in range(limit, n, limit):
+        start = raw.rfind(b"\n", 0, j) + 1
+        end = raw.find(b"\n", j)
+        if (n if end < 0 else end) - start > limit:
+            return True
+    return False
+
+
+def _strip_blank_lines(raw: bytes) -> bytes:
+    """`raw` without the empty lines (LF or CR LF) it starts with."""
+    while True:
+        if raw[:1] == b"\n":
+            raw = raw[1:]
+        elif raw[:2] == b"\r\n":
+            raw = raw[2:]
+        else:
+            return raw
 
 
 def _decode_text(data: bytes, fallback: str) -> str:
