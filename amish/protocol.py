@@ -13,6 +13,7 @@ character split across two reads is never damaged.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Union
@@ -597,7 +598,7 @@ class Parser:
                 start = scan = end
                 self._follows = False
                 continue
-            raw = bytes(buf[start:end])
+            raw = bytes(memoryview(buf)[start:end])  # one copy (slicing a bytearray makes two)
             start = scan = end
             if self._follows:
                 self._follows = False
@@ -699,17 +700,17 @@ def _parse_follows(raw: bytes, fallback: str) -> Message:
             break
         headers.append((key, value[1:] if value[:1] == " " else value))
         i += 1
-    body = lines[i:]
-    if body:
-        last = body[-1]
+    if i < len(lines):
+        last = lines[-1]
         marker = _END_COMMAND.decode()
         if last.endswith(marker):
             last = last[: -len(marker)]
             if last:
-                body[-1] = last
+                lines[-1] = last
             else:
-                body.pop()
-    headers.extend(("Output", line) for line in body)
+                lines.pop()
+    # the body: one Output header per line, the tuples made in C
+    headers += zip(itertools.repeat("Output"), itertools.islice(lines, i, None))
     return Message(headers, raw)
 
 
