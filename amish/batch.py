@@ -24,7 +24,7 @@ from .errors import (
     ConnectionLost,
 )
 from .formats import result_json, result_raw
-from .protocol import Message
+from .protocol import Message, ProtocolError
 
 __all__ = ["run_actions", "is_async_originate"]
 
@@ -109,7 +109,6 @@ def run_actions(
     if confirm:
         blocks = confirmed(blocks, source, ask or ask_on_terminal)
     emit = _Printer(fmt, out)
-    code = EXIT_OK
 
     def plan(block: ActionBlock) -> tuple[str | None, float]:
         if wait_originate is not None and is_async_originate(block.message):
@@ -119,6 +118,29 @@ def run_actions(
     def report(block: ActionBlock, e: AmishError) -> None:
         print(f"amish: {source}:{block.line}: {e}", file=err)
 
+    # What no action claimed: so a timeout can say when the server did answer with
+    # something amish had to skip (a line over the bound), not just "no response".
+    unclaimed = conn.subscribe(maxlen=1000)
+
+    def timed_out(block: ActionBlock, pending: Pending | None, e: ActionTimeout) -> None:
+        if pending is not None:
+            conn.abandon(pending, "timed out")
+        skipped = [i for i in unclaimed.drain() if isinstance(i, ProtocolError)]
+        if skipped:
+            last = skipped[-1]
+            e = ActionTimeout(f"{e}; the server did send something amish skipped: {last.reason} "
+                              f"({last.skipped} bytes)")
+        report(block, e)
+
+    try:
+        return _send(conn, blocks, pipeline, plan, emit, report, timed_out, stop_on_error)
+    finally:
+        conn.unsubscribe(unclaimed)
+
+
+def _send(conn, blocks, pipeline, plan, emit, report, timed_out, stop_on_error) -> int:
+    """run_actions' sending and printing, one action at a time or all at once (`pipeline`)."""
+    code = EXIT_OK
     if not pipeline:
         for block in blocks:
             wait_event, limit = plan(block)
@@ -127,8 +149,7 @@ def run_actions(
                 pending = conn.submit(block.message, wait_event=wait_event)
                 result = pending.wait(limit)
             except ActionTimeout as e:
-                conn.abandon(pending, "timed out")
-                report(block, e)
+                timed_out(block, pending, e)
                 code = EXIT_TIMEOUT
                 if stop_on_error:
                     return code
@@ -159,8 +180,7 @@ def run_actions(
         try:
             result = pending.wait(limit)  # each action's time starts when its turn comes
         except ActionTimeout as e:
-            conn.abandon(pending, "timed out")
-            report(block, e)
+            timed_out(block, pending, e)
             code = EXIT_TIMEOUT
             if stop_on_error:
                 _abandon_rest(conn, pendings[i + 1 :])

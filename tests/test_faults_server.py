@@ -185,11 +185,6 @@ def test_pipe_line_over_the_limit_is_skipped_and_the_next_action_works(tmp_path)
     assert job.peak_rss - job.first_rss < RSS_HEADROOM_MB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch.run_actions never subscribes, so the ProtocolError for the skipped response is lost: "
-    "the user reads 'no response within 2 s' although the server did answer (with a line over 1 MiB)",
-)
 def test_pipe_says_why_a_response_was_skipped(tmp_path):
     with Fake(handler_with(over_long_line_handler)) as fake:
         r = run_amish(fake.port, "--timeout", "2", stdin=b"Big\nPing\n", tmp=tmp_path)
