@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
-from typing import Mapping
 
 from .errors import InputError
 from .protocol import HeaderError, Message, encode_action
+
+TYPE_CHECKING = False  # typing and dataclasses cost ~10 ms of the pipe tool's start-up
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Mapping
 
 __all__ = ["ActionBlock", "parse_actions", "split_words", "one_line_action", "substitute", "TELNET_LINE"]
 
@@ -37,12 +39,35 @@ _ACTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-@dataclass(frozen=True, slots=True)
 class ActionBlock:
-    """One action from the input, with where it started."""
+    """One action from the input, with where it started (immutable, compared and shown by value)."""
 
-    message: Message
-    line: int
+    __slots__ = ("message", "line")
+    __match_args__ = ("message", "line")
+
+    def __init__(self, message: Message, line: int) -> None:
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "line", line)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.message, self.line) == (other.message, other.line)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.message, self.line))
+
+    def __reduce__(self):  # copy and pickle: __setattr__ refuses
+        return self.__class__, (self.message, self.line)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(message={self.message!r}, line={self.line!r})"
 
     @property
     def name(self) -> str:

@@ -31,7 +31,10 @@ names no host (a host typed on the command line never gets the default
 profile's secret sent to it).
 
 No prompt_toolkit or rich here: the command line imports this before anything
-heavy.
+heavy. Nor, at import time, tomllib, subprocess, urllib.parse, pathlib,
+dataclasses or typing (~30 ms of the pipe tool's start-up): each is imported by
+the function that needs it (a config file that exists, a secret_command, an
+ami:// URL).
 """
 
 from __future__ import annotations
@@ -39,14 +42,13 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import subprocess
-import tomllib
-from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import Any, Callable, Mapping
-from urllib.parse import unquote, urlsplit
 
 from .errors import AmishError, InputError
+
+TYPE_CHECKING = False  # typing costs 3 ms of every start-up
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+    from typing import Any, Callable, Mapping
 
 __all__ = [
     "AUTHS",
@@ -74,30 +76,87 @@ DEFAULT_HOST = "127.0.0.1"
 PORT, TLS_PORT = 5038, 5039
 
 
+# -- records ------------------------------------------------------------------------------
+
+
+class _Record:
+    """An immutable record, as a frozen dataclass is (dataclasses imports inspect: ~10 ms).
+
+    The fields are __slots__, in __init__'s order, set once by __init__; records
+    are compared, hashed and shown by value; the fields in _hidden are left out
+    of repr (secrets).
+    """
+
+    __slots__ = ()
+    _hidden: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__match_args__ = cls.__slots__
+
+    def _fill(self, values: dict[str, object]) -> None:
+        """Set every field from `values` (__init__'s locals())."""
+        for name in self.__slots__:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self):  # copy and pickle: __setattr__ refuses
+        return self.__class__, self._values()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name not in self._hidden)
+        return f"{self.__class__.__qualname__}({shown})"
+
+
 # -- the file -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(_Record):
     """One [profiles.NAME] section; None means "not set here"."""
 
-    name: str = ""
-    host: str | None = None
-    port: int | None = None
-    tls: bool | None = None
-    cafile: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    insecure: bool | None = None
-    user: str | None = None
-    auth: str | None = None
-    events: str | None = None
-    filter: str | None = None
-    theme: str | None = None
-    secret: str | None = field(default=None, repr=False)
-    secret_command: str | None = None
-    read_only: bool | None = None
-    confirm: bool | None = None
+    __slots__ = (
+        "name", "host", "port", "tls", "cafile", "cert", "key", "insecure", "user", "auth", "events", "filter",
+        "theme", "secret", "secret_command", "read_only", "confirm",
+    )
+    _hidden = ("secret",)
+
+    def __init__(
+        self,
+        name: str = "",
+        host: str | None = None,
+        port: int | None = None,
+        tls: bool | None = None,
+        cafile: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        insecure: bool | None = None,
+        user: str | None = None,
+        auth: str | None = None,
+        events: str | None = None,
+        filter: str | None = None,
+        theme: str | None = None,
+        secret: str | None = None,
+        secret_command: str | None = None,
+        read_only: bool | None = None,
+        confirm: bool | None = None,
+    ) -> None:
+        self._fill(locals())
 
 
 #: key -> (the type it must have, how to say it)
@@ -139,22 +198,29 @@ def _toml_type(value: object) -> str:
     return type(value).__name__  # dates and times
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(_Record):
     """A parsed config file; `Config()` is no file at all."""
 
-    path: str | None = None
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    default_profile: str | None = None
-    mode: int | None = None  # st_mode when it was read, for check_private
-    exists: bool = False
+    __slots__ = ("path", "profiles", "default_profile", "mode", "exists")
+
+    def __init__(
+        self,
+        path: str | None = None,
+        profiles: dict[str, Profile] | None = None,  # None: a new empty dict
+        default_profile: str | None = None,
+        mode: int | None = None,  # st_mode when it was read, for check_private
+        exists: bool = False,
+    ) -> None:
+        if profiles is None:
+            profiles = {}
+        self._fill(locals())
 
     def profile(self, name: str) -> Profile:
         try:
             return self.profiles[name]
         except KeyError:
             pass
-        where = self.path or config_path()
+        where = self.path or _config_file(os.environ)
         if not self.exists:
             raise InputError(f"no profile {name!r}: there is no config file ({where}; amish --example-config shows one)")
         known = ", ".join(sorted(self.profiles)) or "none"
@@ -163,19 +229,51 @@ class Config:
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     """$AMISH_CONFIG, else $XDG_CONFIG_HOME/amish/config.toml (~/.config when unset)."""
-    env = os.environ if environ is None else environ
+    from pathlib import Path
+
+    return Path(_config_file(os.environ if environ is None else environ))
+
+
+def _config_file(env: Mapping[str, str]) -> str:
+    """config_path() as a string, without importing pathlib (~4 ms of start-up)."""
     if env.get("AMISH_CONFIG"):
-        return Path(env["AMISH_CONFIG"]).expanduser()
+        return _expanduser(env["AMISH_CONFIG"])
     base = env.get("XDG_CONFIG_HOME") or ""
     if os.path.isabs(base):  # the XDG spec: a relative value is ignored
-        root = Path(base)
+        root = base
+    elif env.get("HOME"):
+        root = os.path.join(env["HOME"], ".config")
     else:
-        root = (Path(env["HOME"]) if env.get("HOME") else Path.home()) / ".config"
-    return root / "amish" / "config.toml"
+        from pathlib import Path
+
+        root = os.path.join(str(Path.home()), ".config")
+    return _normpath(os.path.join(root, "amish", "config.toml"))
+
+
+def _normpath(path: str) -> str:
+    """str(pathlib.PurePosixPath(path)): no empty or '.' parts, no trailing slash ('..' is kept, unlike normpath)."""
+    root = ""
+    if path.startswith("/"):
+        root = "//" if path[1:2] == "/" and path[2:3] != "/" else "/"  # POSIX keeps exactly two leading slashes
+    return root + "/".join(part for part in path.split("/") if part and part != ".") or "."
+
+
+def _expanduser(path: str) -> str:
+    """str(pathlib.Path(path).expanduser()), without importing pathlib."""
+    path = _normpath(path)
+    if path.startswith("~"):
+        head, sep, tail = path.partition("/")
+        home = os.path.expanduser(head)
+        if home.startswith("~"):
+            raise RuntimeError("Could not determine home directory.")  # what pathlib raises
+        path = _normpath(home + sep + tail)
+    return path
 
 
 def parse_config(text: str, path: str = "config.toml", *, mode: int | None = None) -> Config:
     """Parse and check the text of a config file; every problem is one InputError naming path, profile and key."""
+    import tomllib  # ~8 ms: only when there is a config file
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -252,7 +350,12 @@ def load_config(path: str | os.PathLike | None = None, environ: Mapping[str, str
     """Read and parse the config file. A missing default file is no config; a missing $AMISH_CONFIG is an error."""
     env = os.environ if environ is None else environ
     explicit = path is not None or bool(env.get("AMISH_CONFIG"))
-    p = str(Path(path).expanduser()) if path is not None else str(config_path(env))
+    if path is not None:
+        from pathlib import Path
+
+        p = str(Path(path).expanduser())
+    else:
+        p = _config_file(env)
     try:
         with open(p, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
@@ -281,14 +384,19 @@ def example_config() -> str:
 # -- ami:// URLs ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(_Record):
     """Where a HOST argument points: a plain host, or what an ami:// / amis:// URL says."""
 
-    host: str
-    port: int | None = None
-    user: str | None = None
-    tls: bool | None = None  # None: a plain host says nothing about TLS
+    __slots__ = ("host", "port", "user", "tls")
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        user: str | None = None,
+        tls: bool | None = None,  # None: a plain host says nothing about TLS
+    ) -> None:
+        self._fill(locals())
 
 
 def parse_target(text: str, what: str = "HOST") -> Target:
@@ -312,6 +420,8 @@ def parse_target(text: str, what: str = "HOST") -> Target:
             f"{what}: an {scheme}:// URL may not hold a password (ps and the shell's history would show it): "
             "set AMISH_SECRET or a profile's secret_command instead"
         )
+    from urllib.parse import unquote, urlsplit  # ~3 ms: only for a URL
+
     try:
         u = urlsplit(text)
         port = u.port
@@ -346,29 +456,38 @@ def _port(text: str | int) -> int:
 # -- resolving: command line > environment > profile > defaults ------------------------------
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(_Record):
     """Everything needed to connect and log in, resolved."""
 
-    host: str = DEFAULT_HOST
-    port: int = PORT
-    tls: bool = False
-    cafile: str | None = None
-    cert: str | None = None
-    keyfile: str | None = None
-    insecure: bool = False
-    user: str | None = None
-    auth: str = "md5"
-    events: str | None = None  # None: the mode's default
-    filter: str = ""
-    theme: str = "default"
-    read_only: bool = False
-    confirm: bool | None = None  # None: the mode's default (the shell asks, the pipe tool does not)
-    profile: str | None = None  # the profile used, if any
-    config_path: str | None = None
-    config_mode: int | None = None
-    secret_command: str | None = None
-    secret: str | None = field(default=None, repr=False)  # the profile's
+    __slots__ = (
+        "host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "auth", "events", "filter", "theme",
+        "read_only", "confirm", "profile", "config_path", "config_mode", "secret_command", "secret",
+    )
+    _hidden = ("secret",)
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = PORT,
+        tls: bool = False,
+        cafile: str | None = None,
+        cert: str | None = None,
+        keyfile: str | None = None,
+        insecure: bool = False,
+        user: str | None = None,
+        auth: str = "md5",
+        events: str | None = None,  # None: the mode's default
+        filter: str = "",
+        theme: str = "default",
+        read_only: bool = False,
+        confirm: bool | None = None,  # None: the mode's default (the shell asks, the pipe tool does not)
+        profile: str | None = None,  # the profile used, if any
+        config_path: str | None = None,
+        config_mode: int | None = None,
+        secret_command: str | None = None,
+        secret: str | None = None,  # the profile's
+    ) -> None:
+        self._fill(locals())
 
 
 def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None) -> Settings:
@@ -470,6 +589,7 @@ def run_secret_command(command: str, timeout: float = SECRET_COMMAND_TIMEOUT) ->
     if not argv:
         raise InputError("secret_command: is empty")
     prog = argv[0]
+    import subprocess  # ~5 ms: only when a secret_command runs
     import sys
 
     try:
@@ -532,4 +652,4 @@ def find_secret(
 
 def profile_fields() -> list[str]:
     """The keys a [profiles.NAME] section may hold (for docs and tests)."""
-    return [f.name for f in fields(Profile) if f.name != "name"]
+    return [name for name in Profile.__slots__ if name != "name"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .connection import Pending
 from .protocol import Message
 
@@ -48,4 +46,6 @@ def result_json(result: Pending, mask: bool = False) -> str:
         "complete": d(result.complete),
         "event": d(result.event),
     }
+    import json  # ~5 ms: only for --format json
+
     return json.dumps(obj, ensure_ascii=False)

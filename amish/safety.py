@@ -15,7 +15,6 @@ only the built-in list of known readers passes.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from .protocol import Message
@@ -135,6 +134,8 @@ def confirmation_reason(message: Message) -> str | None:
 def is_loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
         return True
+    import ipaddress  # ~1.5 ms: only when asked (a plain-text login), not at start-up
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

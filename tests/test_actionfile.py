@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from amish.actionfile import parse_actions, substitute
+from amish.actionfile import ActionBlock, parse_actions, substitute
 from amish.errors import InputError
 
 GOOD = [
@@ -36,6 +36,17 @@ def test_each_action_knows_its_line():
     blocks = parse_actions("# header\n\nPing\n\nAction: DBGet\nFamily: x\n\nCoreStatus\n", "f.ami")
     assert [(b.name, b.line) for b in blocks] == [("Ping", 3), ("DBGet", 5), ("CoreStatus", 8)]
 
+
+
+def test_an_action_block_is_an_immutable_record():
+    import copy
+
+    block = parse_actions("Ping\n", "f.ami")[0]
+    assert block == ActionBlock(block.message, 1) and block != ActionBlock(block.message, 2)
+    assert repr(block) == f"ActionBlock(message={block.message!r}, line=1)"
+    with pytest.raises(AttributeError, match="cannot assign to field 'line'"):
+        block.line = 3
+    assert copy.copy(block) == block
 
 VARS = [
     ("DBGet Family=${FAM} Key=${KEY}", {"FAM": "cf", "KEY": "7001"}, {}, "DBGet Family=cf Key=7001"),

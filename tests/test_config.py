@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from amish.config import (
     Profile,
     Settings,
     Target,
+    _config_file,
     check_private,
     config_path,
     example_config,
@@ -203,6 +206,80 @@ def test_a_secret_in_bad_toml_is_not_echoed():
 )
 def test_config_path(environ, expected):
     assert str(config_path(environ)) == expected
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"AMISH_CONFIG": "./c.toml"},
+        {"AMISH_CONFIG": "/x//y/./c.toml/"},
+        {"AMISH_CONFIG": "//x/c.toml"},
+        {"AMISH_CONFIG": "///x/c.toml"},
+        {"AMISH_CONFIG": "../x/c.toml"},
+        {"AMISH_CONFIG": "~"},
+        {"AMISH_CONFIG": "~//x/./c.toml"},
+        {"AMISH_CONFIG": "a/~/c.toml"},
+        {"XDG_CONFIG_HOME": "/xdg//./", "HOME": "/home/u"},
+        {"XDG_CONFIG_HOME": "//xdg", "HOME": "/home/u"},
+        {"HOME": "/home//u/"},
+        {"HOME": "relative/home"},
+        {},
+    ],
+)
+def test_config_path_is_spelled_as_pathlib_would(environ):
+    """Without pathlib at start-up, the path (and so every message naming it) is unchanged."""
+    env = environ
+
+    def expected() -> Path:  # what config_path was, with pathlib
+        if env.get("AMISH_CONFIG"):
+            return Path(env["AMISH_CONFIG"]).expanduser()
+        base = env.get("XDG_CONFIG_HOME") or ""
+        if os.path.isabs(base):
+            root = Path(base)
+        else:
+            root = (Path(env["HOME"]) if env.get("HOME") else Path.home()) / ".config"
+        return root / "amish" / "config.toml"
+
+    got = config_path(environ)
+    assert isinstance(got, Path) and str(got) == str(expected())
+    assert _config_file(environ) == str(expected())  # what load_config opens and names in its messages
+
+
+def test_profiles_and_settings_are_immutable_records():
+    p = Profile(name="p", host="h", secret="s3cret")
+    assert p == Profile("p", "h", secret="s3cret") and hash(p) == hash(Profile("p", "h", secret="s3cret"))
+    assert p != Profile(name="p", host="h") and p != ("p", "h")
+    assert repr(Target("h", 1)) == "Target(host='h', port=1, user=None, tls=None)"
+    assert repr(Profile()).startswith("Profile(name='', host=None, ") and "secret=" not in repr(p)
+    assert "secret_command=None" in repr(p)
+    for record in (p, Settings(secret="s3cret"), Target("h"), Config()):
+        with pytest.raises(AttributeError, match="cannot assign to field 'host'"):
+            record.host = "other"
+        with pytest.raises(AttributeError):
+            del record.host
+        assert copy.copy(record) == record == pickle.loads(pickle.dumps(record))
+    assert Config().profiles == {} and Config().profiles is not Config().profiles
+    with pytest.raises(TypeError):
+        hash(Config())  # a dict inside, as with the frozen dataclass it was
+    match Target("h", 5038):
+        case Target(host, port):
+            assert (host, port) == ("h", 5038)
+    assert profile_fields()[:3] == ["host", "port", "tls"] and profile_fields()[-1] == "confirm"
+
+
+def test_importing_the_pipe_tools_modules_is_light():
+    """The pipe tool's start-up: what only some runs need is imported when they need it."""
+    code = (
+        "import sys; before = set(sys.modules); "
+        "import amish.config, amish.actionfile, amish.batch, amish.formats, amish.safety; "
+        "print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(proc.stdout.split())
+    assert "amish.config" in loaded
+    heavy = {"tomllib", "subprocess", "urllib.parse", "pathlib", "dataclasses", "inspect", "typing", "json", "ipaddress",
+             "importlib.resources"}
+    assert loaded & heavy == set()
 
 
 def test_load_config(tmp_path):
