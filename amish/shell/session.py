@@ -48,6 +48,11 @@ LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: What may wait between two drains of the UI loop (20,000 events a second at
+#: full speed). Bigger only adds objects for the cycle collector to scan under
+#: a flood, which then pauses the screen; what does not fit is counted as dropped.
+SUBSCRIPTION_SIZE = 10_000
+
 class ShellSession:
     def __init__(
         self,
@@ -102,7 +107,7 @@ class ShellSession:
         self._drain_scheduled = False
         self._last_drain = 0.0
         self._loop = None
-        self.sub = conn.subscribe(maxlen=max(capacity, 10_000), callback=self.on_items_ready)
+        self.sub = conn.subscribe(maxlen=SUBSCRIPTION_SIZE, callback=self.on_items_ready)
         self._force_text: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if filter_text:
@@ -522,7 +527,7 @@ class ShellSession:
         old.unsubscribe(self.sub)
         if old.connected:
             threading.Thread(target=old.close, name="amish-close", daemon=True).start()
-        self.sub = fresh.subscribe(maxlen=max(self.capacity, 10_000), callback=self.on_items_ready)
+        self.sub = fresh.subscribe(maxlen=SUBSCRIPTION_SIZE, callback=self.on_items_ready)
         self._reconnecting = False
         self.state = "connected"
         self.mark_gap(
