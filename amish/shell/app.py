@@ -52,7 +52,7 @@ __all__ = ["Shell", "SHELL_STYLE"]
 DRAIN_INTERVAL = 0.05  # at most 20 drains (and redraws) a second under a flood
 MAX_ITEMS_PER_DRAIN = 1000  # then the loop takes keystrokes before the next slice
 PANE_REFRESH_BUSY = 0.25  # under a flood the events pane is rebuilt at most 4 times a second
-FLOOD_TAIL = 400  # ...from its newest lines only, while it follows; the full view returns when it calms
+FLOOD_TAIL = 150  # ...from its newest lines only (more than a pane's height), while it follows; the full view returns when it calms
 FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
 MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
 
@@ -288,8 +288,10 @@ class Shell(ShellSession):
             if self.events_pane.tail_source is None:
                 self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
                 self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
-        self._refresh_events(busy)
-        self.app.invalidate()
+        if self._refresh_events(busy) or not busy:
+            # under a flood the screen changes with the pane (4 times a second), not with
+            # every slice: fewer redraws leave the loop to the keystrokes
+            self.app.invalidate()
 
     def _flood_over(self) -> None:
         """Back to the full scrollback in the pane once the flood calms."""
@@ -301,17 +303,22 @@ class Shell(ShellSession):
         self._refresh_events()
         self.app.invalidate()
 
-    def _refresh_events(self, busy: bool = False) -> None:
+    def _refresh_events(self, busy: bool = False) -> bool:
+        """Refresh the events pane now or schedule it (at most every PANE_REFRESH_BUSY under a flood).
+
+        True when it was refreshed now.
+        """
         if self.paused:
-            return
+            return False
         wait = self._last_pane_refresh + (PANE_REFRESH_BUSY if busy else 0) - time.monotonic()
         if wait > 0:
             if not self._pane_refresh_scheduled:
                 self._pane_refresh_scheduled = True
                 self._loop.call_later(wait, self._scheduled_refresh)
-            return
+            return False
         self._last_pane_refresh = time.monotonic()
         self.events_pane.refresh(self.events.take_view_evicted())
+        return True
 
     def _scheduled_refresh(self) -> None:
         self._pane_refresh_scheduled = False

@@ -61,6 +61,9 @@ _CLI_STARTERS = (
 _CHANNEL_HEADERS = {"channel", "destchannel", "extrachannel", "channel1", "channel2", "transferer"}
 
 
+#: Headers whose values completion learns from events, and how they show in the bytes.
+_LEARNED = tuple((h, b"\n" + h.encode() + b":") for h in ("Context", "Queue", "Endpoint", "Peer", "Family", "BridgeUniqueid"))
+
 class LiveValues:
     """Values the server has shown, for completion. Bounded; updated on the UI thread."""
 
@@ -80,7 +83,7 @@ class LiveValues:
             store.popitem(last=False)
 
     #: Under a flood, learn from at most this many events per window (parsing each costs ~10 us).
-    OBSERVE_BUDGET = 300
+    OBSERVE_BUDGET = 150
     OBSERVE_WINDOW = 0.05
 
     def observe(self, message: Message) -> None:
@@ -101,7 +104,10 @@ class LiveValues:
                 self.channels.pop(channel, None)
             else:
                 self._add(self.channels, channel)
-        for header in ("Context", "Queue", "Endpoint", "Peer", "Family", "BridgeUniqueid"):
+        raw = message.raw
+        for header, needle in _LEARNED:
+            if raw and needle not in raw:
+                continue  # a hint source, not an audit: Asterisk spells its headers so
             value = message.get(header)
             if value:
                 self._add(self.values[header.lower()], value)
