@@ -23,9 +23,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import emit  # noqa: E402
 
-if "longline" in os.environ.get("BENCH_AMISH_PROTOTYPE", ""):
-    import prototype.longline  # noqa: F401,E402  (a proposed change, see bench/prototype/)
-
 from amish.protocol import Message, Parser  # noqa: E402
 
 MIB = 1024 * 1024

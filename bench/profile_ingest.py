@@ -1,6 +1,6 @@
 """Profile amish's ingest path with py-spy: where the time goes per event.
 
-    bench/.venvs/amish/bin/python bench/profile_ingest.py [--events 300000] [--mode callback|thread] [--proposed]
+    bench/.venvs/amish/bin/python bench/profile_ingest.py [--events 300000] [--mode callback|thread]
 
 Runs the flood server and the amish ingest client (bench/clients/amish_ingest.py)
 under `py-spy record` (sampling, 1000 Hz, all threads), then prints the
@@ -25,14 +25,13 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--events", type=int, default=300_000)
     p.add_argument("--mode", default="callback")
-    p.add_argument("--proposed", action="store_true", help="with the changes of bench/prototype/ applied")
     p.add_argument("--top", type=int, default=20)
     a = p.parse_args()
     server = subprocess.Popen([sys.executable, os.path.join(HERE, "floodserver.py"), "--events", str(a.events),
                                "--connections", "1", "--max-seconds", "120"], stdout=subprocess.PIPE, text=True)
     port = server.stdout.readline().split()[1]
     out = tempfile.mktemp(suffix=".txt")
-    env = dict(os.environ, BENCH_AMISH_PROTOTYPE="get,frame" if a.proposed else "")
+    env = dict(os.environ)
     spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
     try:
         subprocess.run([spy, "record", "-r", "1000", "-f", "raw", "-o", out, "--", sys.executable,

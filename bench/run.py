@@ -187,13 +187,6 @@ def section_ingest(cfg, pys) -> dict:
         ("asterisk-ami", pys["asterisk-ami"], ["clients/asteriskami_ingest.py"], {}),
         ("pyst2", pys["pyst2"], ["clients/pyst2_ingest.py"], {}),
     ]
-    if cfg.prototype:
-        clients += [
-            ("amish + proposed (subscriber thread)", pys["amish"], ["clients/amish_ingest.py", "--mode", "thread"],
-             {"BENCH_AMISH_PROTOTYPE": "get,frame"}),
-            ("amish + proposed (in callback)", pys["amish"], ["clients/amish_ingest.py", "--mode", "callback"],
-             {"BENCH_AMISH_PROTOTYPE": "get,frame"}),
-        ]
     want = {n: expected(mix, n), n_slow: expected(mix, n_slow)}
     big = FloodServer(n, reps * len(clients) + 2)
     small = FloodServer(n_slow, reps + 2)
@@ -229,7 +222,7 @@ def section_ingest(cfg, pys) -> dict:
 
 def section_tail(cfg, pys) -> dict:
     reps, n = cfg.reps, cfg.n
-    who_all = ("amish", "obvious", "proposed") if cfg.prototype else ("amish", "obvious")
+    who_all = ("amish", "obvious")
     server = FloodServer(n, len(who_all) * reps + 2)
     out = {who: [] for who in who_all}
     try:
@@ -245,16 +238,11 @@ def section_tail(cfg, pys) -> dict:
         "events": n,
         "amish": {"median": median([r.get("rate") for r in out["amish"]]), "runs": out["amish"]},
         "obvious": {"median": median([r.get("rate") for r in out["obvious"]]), "runs": out["obvious"]},
-        "proposed": {"median": median([r.get("rate") for r in out.get("proposed", [])]), "runs": out.get("proposed", [])},
     }
 
 
 def section_bigmsg(cfg, pys) -> dict:
-    res = run_json([pys["amish"], "bigmsg.py", "--reps", 15 if not cfg.quick else 5], timeout=300)
-    if cfg.prototype:
-        env = dict(os.environ, BENCH_AMISH_PROTOTYPE="longline")
-        res["proposed"] = run_json([pys["amish"], "bigmsg.py", "--reps", 15 if not cfg.quick else 5], timeout=300, env=env)
-    return res
+    return run_json([pys["amish"], "bigmsg.py", "--reps", 15 if not cfg.quick else 5], timeout=300)
 
 
 def section_shell(cfg, pys) -> dict:
@@ -263,9 +251,6 @@ def section_shell(cfg, pys) -> dict:
         args += ["--window", "200000", "--keys", "60", "--typing-seconds", "10", "--max-seconds", "45"]
     res = run_json([pys["amish"], *args], timeout=400)
     log(f"shell: {json.dumps({k: v for k, v in res.items() if k != 'rss_samples'})}")
-    if cfg.prototype:
-        res["proposed"] = run_json([pys["amish"], *args, "--proposed"], timeout=400)
-        log(f"shell, proposed: {json.dumps({k: v for k, v in res['proposed'].items() if k != 'rss_samples'})}")
     return res
 
 
@@ -317,10 +302,10 @@ def shell_cells(s: dict) -> tuple[str, str, str, bool, bool, bool]:
 
 
 def table(results: dict) -> str:
-    rows = []  # (target, goal, measured, ok, proposed)
+    rows = []
 
-    def row(target, goal, measured, ok, proposed="—"):
-        rows.append(f"| {target} | {goal} | {measured} | {verdict(ok)} | {proposed} |")
+    def row(target, goal, measured, ok):
+        rows.append(f"| {target} | {goal} | {measured} | {verdict(ok)} |")
 
     detail = []
     r = results.get("ingest")
@@ -337,14 +322,12 @@ def table(results: dict) -> str:
         best = max(peers, key=peers.get) if peers else None
         for mode in ("subscriber thread", "in callback"):
             a = r.get(f"amish ({mode})", {}).get("median")
-            pa = r.get(f"amish + proposed ({mode})", {}).get("median")
             if a and base:
                 row(f"Ingest ({mode}) vs the obvious parser", "≥ 1.5x", f"{a / base:.2f}x ({fmt_rate(a)} vs {fmt_rate(base)} events/s)",
-                    a / base >= 1.5, f"{pa / base:.2f}x ({fmt_rate(pa)} events/s)" if pa else "—")
+                    a / base >= 1.5)
             if a and best:
                 row(f"Ingest ({mode}) vs the fastest peer, {best}", "≥ 3x",
-                    f"{a / peers[best]:.2f}x ({fmt_rate(a)} vs {fmt_rate(peers[best])} events/s)", a / peers[best] >= 3,
-                    f"{pa / peers[best]:.2f}x" if pa else "—")
+                    f"{a / peers[best]:.2f}x ({fmt_rate(a)} vs {fmt_rate(peers[best])} events/s)", a / peers[best] >= 3)
     t = results.get("tail")
     if t and t["amish"]["median"] and t["obvious"]["median"]:
         runs = t["amish"]["runs"]
@@ -354,36 +337,25 @@ def table(results: dict) -> str:
         note = ("output byte-identical to the flood" if intact else
                 f"**but events lost** in {sum(1 for x in lost if x)}/{len(runs)} runs (up to {max(lost):,} of {t['events']:,}; "
                 "amish says so on stderr: the output could not keep up)")
-        pr = t.get("proposed") or {}
-        pnote = "—"
-        if pr.get("median"):
-            pintact = all(x.get("intact") for x in pr["runs"])
-            pnote = (f"{pr['median'] / t['obvious']['median']:.2f}x ({fmt_rate(pr['median'])} events/s), "
-                     + ("output byte-identical to the flood in every run" if pintact else "events lost"))
         row("Tail: `amish events --format raw` to a pipe vs the obvious parser printing each event", "≥ 1x, nothing lost",
             f"{ratio:.2f}x ({fmt_rate(t['amish']['median'])} vs {fmt_rate(t['obvious']['median'])} events/s written), {note}",
-            ratio >= 1 and intact, pnote)
+            ratio >= 1 and intact)
     b = results.get("bigmsg")
     if b and "output" in b:
-        prop = b.get("proposed") or {}
         for shape, label in (("output", "Command output, `Output:` lines"), ("follows", "legacy `Response: Follows` body")):
             x = b[shape]
-            px = prop.get(shape)
             row(f"Big message ({label}): 4 MiB / 1 MiB parse time", "≤ 4.5x",
                 f"{x['parse']['ratio']:.2f}x ({x['parse']['1MiB_ms']:.1f} → {x['parse']['4MiB_ms']:.1f} ms); framing alone "
                 f"{x['frame']['ratio']:.2f}x; plain-Python decode+split+tuples of the same bytes {x['baseline']['ratio']:.2f}x",
-                x["parse"]["ratio"] <= 4.5,
-                f"{px['parse']['ratio']:.2f}x; framing alone {px['frame']['ratio']:.2f}x" if px else "—")
+                x["parse"]["ratio"] <= 4.5)
     s = results.get("shell")
     if s and s.get("p99_ms") is not None:
         lat, red, mem, ok_lat, ok_red, ok_mem = shell_cells(s)
-        p = s.get("proposed") or {}
-        plat, pred, pmem, *_ = shell_cells(p) if p.get("p99_ms") is not None else ("—", "—", "—")
-        row("Shell under flood: keystroke-to-echo latency", "p99 ≤ 50 ms", lat, ok_lat, plat)
-        row("Shell under flood: redraws", "bounded", red, ok_red, pred)
-        row("Shell under flood: RSS after warm-up", "growth ≤ 20 MB over 1,000,000 events", mem, ok_mem, pmem)
+        row("Shell under flood: keystroke-to-echo latency", "p99 ≤ 50 ms", lat, ok_lat)
+        row("Shell under flood: redraws", "bounded", red, ok_red)
+        row("Shell under flood: RSS after warm-up", "growth ≤ 20 MB over 1,000,000 events", mem, ok_mem)
     elif s:
-        rows.append(f"| Shell under flood | | {s.get('error', 'no result')} | **not run** | |")
+        rows.append(f"| Shell under flood | | {s.get('error', 'no result')} | **not run** |")
     st = results.get("startup")
     if st and "median_ms" in st:
         m = st["median_ms"]
@@ -401,9 +373,8 @@ def table(results: dict) -> str:
             f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s, start to exit: "
             f"{pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})", pl["ratio"] >= 0.5 and not pl["problems"])
     elif pl:
-        rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** | |")
-    head = ["## Targets", "", "| target | goal | measured | verdict | with the changes proposed in bench/prototype/ (not in amish) |",
-            "| --- | --- | --- | --- | --- |"]
+        rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** |")
+    head = ["## Targets", "", "| target | goal | measured | verdict |", "| --- | --- | --- | --- |"]
     return "\n".join(head + rows + [""] + detail)
 
 
@@ -431,8 +402,6 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="fewer events and runs (about 3 minutes)")
     p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
     p.add_argument("--no-write", action="store_true", help="print the table only")
-    p.add_argument("--no-prototype", dest="prototype", action="store_false",
-                   help="leave out the rows measuring the changes proposed in bench/prototype/")
     cfg = p.parse_args()
     cfg.n = 50_000 if cfg.quick else 200_000
     cfg.n_slow = 1_000 if cfg.quick else 3_000

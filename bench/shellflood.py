@@ -151,7 +151,6 @@ def main() -> None:
     p.add_argument("--typing-seconds", type=float, default=20.0)
     p.add_argument("--max-seconds", type=float, default=90.0, help="the flood and the whole run stop after this long")
     p.add_argument("--amish", default=os.path.join(os.path.dirname(sys.executable), "amish"))
-    p.add_argument("--proposed", action="store_true", help="run amish with the changes of bench/prototype/ applied")
     p.add_argument("--profile", metavar="FILE", help="py-spy the shell while typing (collapsed stacks to FILE)")
     a = p.parse_args()
 
@@ -179,13 +178,10 @@ def main() -> None:
     env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", AMISH_SECRET=SECRET, XDG_STATE_HOME="/tmp/amish-bench-state",
                NO_COLOR="")
     env.pop("NO_COLOR")
-    if a.proposed:
-        cmd, args = sys.executable, [os.path.join(HERE, "prototype", "amish_proposed.py")]
-    else:
-        cmd, args = a.amish, []
+    cmd, args = a.amish, []
     child = pexpect.spawn(cmd, args + ["-u", "admin", "127.0.0.1", str(port)], env=env, dimensions=(ROWS, COLS))
     screen = Screen(child)
-    result: dict = {"events": a.events, "warmup": a.warmup, "window": a.window, "proposed": a.proposed}
+    result: dict = {"events": a.events, "warmup": a.warmup, "window": a.window}
     deadline = time.monotonic() + a.max_seconds
     try:
         if not screen.wait_for(lambda: screen.input_line().startswith("ami>"), 30):

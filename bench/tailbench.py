@@ -26,14 +26,12 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("port", type=int)
     p.add_argument("--events", type=int, required=True)
-    p.add_argument("--who", choices=("amish", "obvious", "proposed"), required=True)
+    p.add_argument("--who", choices=("amish", "obvious"), required=True)
     a = p.parse_args()
     env = dict(os.environ, AMISH_SECRET=SECRET)
     if a.who == "amish":
         amish = os.path.join(os.path.dirname(sys.executable), "amish")
         cmd = [amish, "events", "-u", "admin", "--format", "raw", "--count", str(a.events), "127.0.0.1", str(a.port)]
-    elif a.who == "proposed":
-        cmd = [sys.executable, os.path.join(HERE, "prototype", "tail_in_io_thread.py"), str(a.port), "--count", str(a.events)]
     else:
         cmd = [sys.executable, os.path.join(HERE, "clients", "obvious_print.py"), str(a.port)]
     _, mix, _ = load_capture()

@@ -1059,3 +1059,44 @@ def test_headers_are_parsed_on_first_access_and_kept():
     first = m.headers
     assert first == [("Event", "VarSet"), ("Variable", "A"), ("Value", "1")]
     assert m.headers is first
+
+
+# -- Message.get on raw bytes: the fast path must give what the full parse gives ------
+
+_raw_line = st.one_of(
+    st.sampled_from([b"Event: Newchannel", b"event: lower", b"EVENT: upper", b"Privilege: call,all",
+                     b"ActionID: 7", b"actionid:8", b"ACTIONID:  9", b"Key: x", b"\xe2\x84\xaaey: kelvin",
+                     b"Value: caf\xc3\xa9", b"Value: caf\xe9", b"Empty:", b"Empty: ", b"no colon here",
+                     b" Event: leading space", b"Event : space before colon", b"A: x\r", b"A: x\r\r", b"A:\ry"]),
+    st.binary(max_size=12),
+)
+_raw_end = st.sampled_from([b"\r\n", b"\n"])
+_get_keys = ["Event", "event", "EVENT", "Privilege", "ActionID", "actionid", "Key", "key", "Value", "Empty",
+             "A", "Missing", "no colon here", " Event", "Event ", "k\u212aey", ""]
+
+
+@given(st.lists(st.tuples(_raw_line, _raw_end), min_size=1, max_size=8))
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+def test_property_get_from_raw_bytes_equals_the_full_parse(lines):
+    raw = b"".join(line + end for line, end in lines) + b"\r\n"
+    for key in _get_keys:
+        fast = Message.from_raw(raw)
+        full = Message.from_raw(raw)
+        full.headers  # parsed: get() goes through the index
+        assert fast.get(key) == full.get(key), (key, raw)
+
+
+@pytest.mark.parametrize(
+    "raw, key, expected",
+    [
+        (b"Event: A\r\nPrivilege: call\r\n\r\n", "Privilege", "call"),
+        (b"Event: A\r\nprivilege: low\r\nPrivilege: exact\r\n\r\n", "Privilege", "low"),  # the first, any case
+        (b"Event: A\r\nValue:  two spaces\r\n\r\n", "Value", " two spaces"),
+        (b"Event: A\r\nValue: x\r\r\n\r\n", "Value", "x\r"),
+        (b"Event: A\r\nName: Jos\xe9\r\n\r\n", "Name", "Jos\xe9"),  # not UTF-8: the fallback encoding
+        (b"Event: A\r\n\xe2\x84\xaaey: kelvin\r\nKey: ascii\r\n\r\n", "Key", "kelvin"),  # KELVIN SIGN lowers to k
+        (b"Event: A\r\nMissing\r\n\r\n", "Missing", None),
+    ],
+)
+def test_get_from_raw_bytes(raw, key, expected):
+    assert Message.from_raw(raw).get(key) == expected

@@ -10,14 +10,7 @@ one more header of every event (as a peer's callback gets a parsed event).
 """
 
 from _base import END_EVENT, SAMPLE_EVERY, SECRET, USER, Tally, args, now, report
-import os
 import threading
-
-PROTO = os.environ.get("BENCH_AMISH_PROTOTYPE", "")
-if "get" in PROTO:
-    import prototype.fastget  # noqa: F401  (a proposed change, see bench/prototype/)
-if "frame" in PROTO:
-    import prototype.fastframe  # noqa: F401
 
 from amish.connection import Closed, Connection
 from amish.protocol import Message
@@ -71,5 +64,5 @@ else:
             items = [item]
         consume(items)
 t1 = state["t1"] or now()
-report(f"amish-{mode}" + (f"+{PROTO}" if PROTO else ""), t, t0, t1, dropped=sub.dropped)
+report(f"amish-{mode}", t, t0, t1, dropped=sub.dropped)
 conn.close(logoff=False)
