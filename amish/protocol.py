@@ -54,6 +54,8 @@ MAX_BANNER = 1024
 # empty line (LF or CR LF). "\n\r?\n" matches all four combinations.
 _TERMINATOR = re.compile(rb"\n\r?\n")
 _SPLIT = re.compile(rb"(\n\r?\n)")
+# How a piece of a split read may start that needs a look: blank lines, nothing, a Response (Follows?)
+_SPECIAL_STARTS = frozenset((b"", b"\r", b"\n", b"R", b"r"))
 _FOLLOWS = b"response: follows"
 _END_COMMAND = b"--END COMMAND--"
 
@@ -523,26 +525,30 @@ class Parser:
             sep = b""
         fallback = self._fallback
         limit = min(self._max_line, self._max_message)
+        check_size = len(region) > limit
         new = object.__new__
         append = out.append
-        count = 0
+        before = len(out)
+        errors = 0
         for i, raw in enumerate(parts):
-            c = raw[:1]
-            if c == b"\r" or c == b"\n" or not c:  # blank lines before a message are not part of it
-                raw = _strip_blank_lines(raw)
-                if not raw or raw == b"\r":
-                    continue
+            if raw[:1] in _SPECIAL_STARTS:  # one set lookup for the common case (an Event)
                 c = raw[:1]
-            if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
-                # a legacy Command body may hold blank lines: from here on, one by one
-                self.messages += count
-                return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+                if c != b"R" and c != b"r":  # blank lines before a message are not part of it
+                    raw = _strip_blank_lines(raw)
+                    if not raw or raw == b"\r":
+                        continue
+                    c = raw[:1]
+                if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
+                    # a legacy Command body may hold blank lines: from here on, one by one
+                    self.messages += len(out) - before - errors
+                    return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
             if sep:
                 raw += sep
-            if len(raw) > limit:
+            if check_size and len(raw) > limit:
                 error = self._over_bounds(raw)
                 if error is not None:
                     append(error)
+                    errors += 1
                     continue
             msg = new(Message)
             msg._headers = None
@@ -550,8 +556,7 @@ class Parser:
             msg._index = None
             msg._fallback = fallback
             append(msg)
-            count += 1
-        self.messages += count
+        self.messages += len(out) - before - errors
         return tail if tail.strip(b"\r\n") else b""
 
     def _over_bounds(self, raw: bytes) -> ProtocolError | None:
