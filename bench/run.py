@@ -399,7 +399,7 @@ captured from the sandbox Asterisk (bench/data/), every {SAMPLE_EVERY}th event's
 
 def main() -> None:
     p = argparse.ArgumentParser(description="amish's benchmark suite")
-    p.add_argument("--quick", action="store_true", help="fewer events and runs (about 3 minutes)")
+    p.add_argument("--quick", action="store_true", help="fewer events and runs (about 1-2 minutes)")
     p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
     p.add_argument("--no-write", action="store_true", help="print the table only")
     cfg = p.parse_args()
