@@ -306,6 +306,8 @@ class Connection:
         self._wake_pending = False
         self._stop = False
         self._early: list = []
+        self._boot_bytes_seen = True  # until the I/O thread starts: the login's items are looked at
+        self._rx_tail = b""  # the last bytes of the previous read (a name cut between two reads)
         #: What arrived before anyone subscribed, for the first subscriber (bounded).
         self._backlog: collections.deque = collections.deque(maxlen=10_000)
         self.backlog_dropped = 0
@@ -641,7 +643,11 @@ class Connection:
         try:
             if self._early:
                 early, self._early = self._early, []
-                self._dispatch(early)
+                self._dispatch(early)  # looked at one by one (_boot_bytes_seen starts True)
+            # from here on the reads are searched; a name cut between what connect() read and
+            # the next read is found through the bytes the parser still holds
+            self._rx_tail = bytes(self._parser._buf[-len(_BOOTED):])
+            self._boot_bytes_seen = False
             while not self._stop and self.closed_reason is None:
                 for key, mask in sel.select(self._tick()):
                     if key.fileobj is self._wake_r:
@@ -721,6 +727,14 @@ class Connection:
                 return False
             self._wire("in", data)
             self._last_rx = time.monotonic()
+            if not self._boot_bytes_seen:
+                # one C-level search per read, so that items are looked at one by one only
+                # when FullyBooted may be among them (a session without "system" events never
+                # sees it, and would otherwise pay for the look on every event of a flood)
+                if _BOOTED in data or _BOOTED in self._rx_tail + data[: len(_BOOTED)]:
+                    self._boot_bytes_seen = True
+                else:
+                    self._rx_tail = data[-len(_BOOTED):]
             self._dispatch(self._parser.receive_data(data))
             if not is_tls and len(data) < 262144:
                 return True
@@ -746,7 +760,7 @@ class Connection:
         if not items:
             return
         pending_map = self._pending
-        if not self.fully_booted.is_set():
+        if self._boot_bytes_seen and not self.fully_booted.is_set():
             self._look_for_fully_booted(items)
         if not pending_map and not self._fifo:
             # nothing in flight (a flood being watched): everything goes to the subscribers
@@ -874,6 +888,7 @@ def _sees_system_events(events: str) -> bool:
 
 
 _ACTION_ID = re.compile(rb"(?i)actionid[ \t]*:")
+_BOOTED = b"FullyBooted"
 
 
 def _may_have_action_id(raw: bytes) -> bool:

@@ -967,6 +967,33 @@ def test_events_before_the_first_subscription_reach_the_first_subscriber():
             conn.close(timeout=1.0)
 
 
+@pytest.mark.parametrize("cut", [0, 3, 8, 12, 18, 19, 21, 40])
+def test_fully_booted_is_seen_whichever_read_its_name_is_cut_across(cut):
+    """The I/O thread looks for FullyBooted only in reads whose bytes hold its name; cut anywhere, it is found."""
+    booted = encode(("Event", "FullyBooted"), ("Privilege", "system,all"), ("Status", "Fully Booted"))
+    flood = b"".join(encode(("Event", "VarSet"), ("Variable", f"V{i}")) for i in range(50))
+
+    def handler(action, client):
+        if (action.get("Action") or "").lower() == "ping":
+            data = flood + booted + flood
+            cut_at = len(flood) + cut
+            client.send(data[:cut_at])
+            time.sleep(0.05)  # two reads on the other side
+            client.send(data[cut_at:])
+        default_handler(action, client)
+
+    with FakeAMI(handler) as fake:
+        conn = new_conn(fake)
+        try:
+            conn.connect()
+            conn.login("admin", "secret", timeout=T)
+            assert not conn.fully_booted.is_set()
+            conn.send([("Action", "Ping")], timeout=T)
+            assert conn.fully_booted.wait(T)
+        finally:
+            conn.close(timeout=1.0)
+
+
 def test_a_failing_subscriber_callback_does_not_kill_the_connection():
     def handler(action, client):
         client.event("Hello")
