@@ -24,6 +24,7 @@ import shlex
 
 from .errors import InputError
 from .protocol import HeaderError, Message, encode_action
+from .records import Record
 
 TYPE_CHECKING = False  # typing and dataclasses cost ~10 ms of the pipe tool's start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,35 +40,13 @@ _ACTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-class ActionBlock:
+class ActionBlock(Record):
     """One action from the input, with where it started (immutable, compared and shown by value)."""
 
     __slots__ = ("message", "line")
-    __match_args__ = ("message", "line")
 
     def __init__(self, message: Message, line: int) -> None:
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "line", line)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.message, self.line) == (other.message, other.line)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.message, self.line))
-
-    def __reduce__(self):  # copy and pickle: __setattr__ refuses
-        return self.__class__, (self.message, self.line)
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(message={self.message!r}, line={self.line!r})"
+        self._fill(locals())
 
     @property
     def name(self) -> str:

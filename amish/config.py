@@ -44,6 +44,7 @@ import shlex
 import stat
 
 from .errors import AmishError, InputError
+from .records import Record
 
 TYPE_CHECKING = False  # typing costs 3 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,58 +77,10 @@ DEFAULT_HOST = "127.0.0.1"
 PORT, TLS_PORT = 5038, 5039
 
 
-# -- records ------------------------------------------------------------------------------
-
-
-class _Record:
-    """An immutable record, as a frozen dataclass is (dataclasses imports inspect: ~10 ms).
-
-    The fields are __slots__, in __init__'s order, set once by __init__; records
-    are compared, hashed and shown by value; the fields in _hidden are left out
-    of repr (secrets).
-    """
-
-    __slots__ = ()
-    _hidden: tuple[str, ...] = ()
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.__match_args__ = cls.__slots__
-
-    def _fill(self, values: dict[str, object]) -> None:
-        """Set every field from `values` (__init__'s locals())."""
-        for name in self.__slots__:
-            object.__setattr__(self, name, values[name])
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __reduce__(self):  # copy and pickle: __setattr__ refuses
-        return self.__class__, self._values()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name not in self._hidden)
-        return f"{self.__class__.__qualname__}({shown})"
-
-
 # -- the file -------------------------------------------------------------------------
 
 
-class Profile(_Record):
+class Profile(Record):
     """One [profiles.NAME] section; None means "not set here"."""
 
     __slots__ = (
@@ -198,7 +151,7 @@ def _toml_type(value: object) -> str:
     return type(value).__name__  # dates and times
 
 
-class Config(_Record):
+class Config(Record):
     """A parsed config file; `Config()` is no file at all."""
 
     __slots__ = ("path", "profiles", "default_profile", "mode", "exists")
@@ -384,7 +337,7 @@ def example_config() -> str:
 # -- ami:// URLs ------------------------------------------------------------------------
 
 
-class Target(_Record):
+class Target(Record):
     """Where a HOST argument points: a plain host, or what an ami:// / amis:// URL says."""
 
     __slots__ = ("host", "port", "user", "tls")
@@ -456,7 +409,7 @@ def _port(text: str | int) -> int:
 # -- resolving: command line > environment > profile > defaults ------------------------------
 
 
-class Settings(_Record):
+class Settings(Record):
     """Everything needed to connect and log in, resolved."""
 
     __slots__ = (

@@ -16,6 +16,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from .records import Record
+
 TYPE_CHECKING = False  # typing and dataclasses cost ~8 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Iterable, Iterator, Union
@@ -286,40 +288,13 @@ def _needles(key: str) -> tuple[bytes, bytes, bytes, bytes, bool] | None:
     return found
 
 
-class _Frozen:
-    """A small immutable record: fields set once in __init__, compared and shown by value."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is type(self):
-            return self._values() == other._values()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"{type(self).__name__}({shown})"
-
-
-class Banner(_Frozen):
+class Banner(Record):
     """The first line a server sends, e.g. ``Asterisk Call Manager/11.0.0``."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: str):
-        object.__setattr__(self, "text", text)
+        self._fill(locals())
 
     @property
     def version(self) -> str:
@@ -328,17 +303,17 @@ class Banner(_Frozen):
         return tail.strip() if sep else ""
 
 
-class ProtocolError(_Frozen):
-    """Something in the stream that is not a valid message; parsing goes on after it."""
+class ProtocolError(Record):
+    """Something in the stream that is not a valid message; parsing goes on after it.
+
+    `skipped`: how many bytes were skipped because of it; `sample`: the first of
+    them, for the user to see.
+    """
 
     __slots__ = ("reason", "skipped", "sample")
 
     def __init__(self, reason: str, skipped: int = 0, sample: bytes = b""):
-        object.__setattr__(self, "reason", reason)
-        #: How many bytes were skipped because of it.
-        object.__setattr__(self, "skipped", skipped)
-        #: The first bytes of what was skipped, for the user to see.
-        object.__setattr__(self, "sample", sample)
+        self._fill(locals())
 
 
 Item = "Message | Banner | ProtocolError"  # for annotations
@@ -526,7 +501,7 @@ class Parser:
         fallback = self._fallback
         limit = min(self._max_line, self._max_message)
         check_size = len(region) > limit
-        new = object.__new__
+        from_raw = Message.from_raw
         append = out.append
         before = len(out)
         errors = 0
@@ -550,12 +525,7 @@ class Parser:
                     append(error)
                     errors += 1
                     continue
-            msg = new(Message)
-            msg._headers = None
-            msg.raw = raw
-            msg._index = None
-            msg._fallback = fallback
-            append(msg)
+            append(from_raw(raw, fallback))
         self.messages += len(out) - before - errors
         return tail if tail.strip(b"\r\n") else b""
 
@@ -643,11 +613,11 @@ class Parser:
                 out.append(_parse_follows(raw, fallback))
                 self.messages += 1
                 continue
-            if len(raw) > max_line and _has_line_over(raw, max_line):
-                out.append(
-                    ProtocolError(f"line longer than {max_line} bytes; message skipped", len(raw), raw[:200])
-                )
-                continue
+            if len(raw) > max_line:
+                error = self._over_bounds(raw)
+                if error is not None:
+                    out.append(error)
+                    continue
             out.append(Message.from_raw(raw, fallback))
             self.messages += 1
         if start:
