@@ -111,7 +111,7 @@ def run_actions(
     if read_only:
         check_read_only(blocks, catalogue, source)
     if confirm:
-        blocks = confirmed(blocks, source, ask or ask_on_terminal)
+        blocks = confirmed(blocks, source, ask or ask_on_terminal, err)
     emit = _Printer(fmt, out)
 
     def plan(block: ActionBlock) -> tuple[str | None, float]:
@@ -229,7 +229,7 @@ def ask_on_terminal(question: str) -> bool:
         raise InputError("--confirm needs a terminal to ask on") from None
 
 
-def confirmed(blocks: list[ActionBlock], source: str, ask) -> list[ActionBlock]:
+def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = None) -> list[ActionBlock]:
     """--confirm: ask before each risky action; a no skips it (said on stderr)."""
     from .safety import confirmation_reason
 
@@ -237,7 +237,7 @@ def confirmed(blocks: list[ActionBlock], source: str, ask) -> list[ActionBlock]:
     for block in blocks:
         reason = confirmation_reason(block.message)
         if reason and not ask(f"{source}:{block.line}: {block.name} {reason}. Send it?"):
-            print(f"amish: {source}:{block.line}: {block.name} skipped", file=sys.stderr)
+            print(f"amish: {source}:{block.line}: {block.name} skipped", file=err or sys.stderr)
             continue
         kept.append(block)
     return kept

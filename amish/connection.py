@@ -644,10 +644,9 @@ class Connection:
             if self._early:
                 early, self._early = self._early, []
                 self._dispatch(early)  # looked at one by one (_boot_bytes_seen starts True)
-            # from here on the reads are searched; a name cut between what connect() read and
-            # the next read is found through the bytes the parser still holds
-            self._rx_tail = bytes(self._parser._buf[-len(_BOOTED):])
-            self._boot_bytes_seen = False
+            # from here on each read is searched first (_read); what connect() read and
+            # the parser still holds may hold the name, so look until it is all framed
+            self._boot_bytes_seen = self._parser.buffered > 0
             while not self._stop and self.closed_reason is None:
                 for key, mask in sel.select(self._tick()):
                     if key.fileobj is self._wake_r:
@@ -762,6 +761,8 @@ class Connection:
         pending_map = self._pending
         if self._boot_bytes_seen and not self.fully_booted.is_set():
             self._look_for_fully_booted(items)
+            if not self._parser.buffered:
+                self._boot_bytes_seen = False  # every byte read so far was framed and looked at
         if not pending_map and not self._fifo:
             # nothing in flight (a flood being watched): everything goes to the subscribers
             # as it is, with no per-item work here. Reading the two without the lock is safe:

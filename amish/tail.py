@@ -80,10 +80,7 @@ def tail_events(
                     print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
                 elif isinstance(item, Closed):
                     out.flush()
-                    print(f"amish: connection lost: {item.reason}", file=err)
-                    if reconnect is None:
-                        return EXIT_CONNECTION
-                    fresh = _reconnect(reconnect, deadline, err)
+                    fresh = _resume(reconnect, item.reason, deadline, err)
                     if fresh is None:
                         return EXIT_CONNECTION
                     conn.unsubscribe(sub)
@@ -167,10 +164,7 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
             if state["done"] or state["gone"] or _reader_gone(out):
                 return EXIT_OK
             if state["closed"]:
-                print(f"amish: connection lost: {state['closed']}", file=err)
-                if reconnect is None:
-                    return EXIT_CONNECTION
-                fresh = _reconnect(reconnect, deadline, err)
+                fresh = _resume(reconnect, state["closed"], deadline, err)
                 if fresh is None:
                     return EXIT_CONNECTION
                 conn.unsubscribe(sub)
@@ -188,6 +182,12 @@ def _out_of_time(had_goal: bool, seen: int, duration: float, err) -> int:
         print(f"amish: {seen} matching events in {duration:g} s; gave up waiting", file=err)
         return EXIT_TIMEOUT
     return EXIT_OK
+
+
+def _resume(reconnect, reason: str, deadline: float | None, err) -> Connection | None:
+    """The connection was lost: say so, and reconnect when that was asked for; None ends the tail."""
+    print(f"amish: connection lost: {reason}", file=err)
+    return None if reconnect is None else _reconnect(reconnect, deadline, err)
 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:

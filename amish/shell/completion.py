@@ -62,7 +62,10 @@ _CHANNEL_HEADERS = {"channel", "destchannel", "extrachannel", "channel1", "chann
 
 
 #: Headers whose values completion learns from events, and how they show in the bytes.
-_LEARNED = tuple((h, b"\n" + h.encode() + b":") for h in ("Context", "Queue", "Endpoint", "Peer", "Family", "BridgeUniqueid"))
+_LEARNED = tuple(
+    (h, b"\n" + h.encode() + b":") for h in ("Context", "Queue", "Endpoint", "Peer", "Family", "BridgeUniqueid")
+)
+
 
 class LiveValues:
     """Values the server has shown, for completion. Bounded; updated on the UI thread."""

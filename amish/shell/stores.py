@@ -79,8 +79,7 @@ class EventLog:
     @property
     def view(self) -> list[EventEntry]:
         """What passes the filter, oldest first (summaries as far as made)."""
-        plain = self._plain
-        return [EventEntry(seq, when, raw, plain.get(seq, "")) for seq, when, raw in self._view]
+        return [self._entry(record) for record in self._view]
 
     def _entry(self, record: tuple[int, float, bytes]) -> EventEntry:
         seq, when, raw = record
