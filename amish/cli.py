@@ -34,10 +34,56 @@ EVENT_FORMATS = ("pretty", "raw", "jsonl")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is bad input: one line, exit 4."""
+    """argparse, but a bad option is bad input (one line, exit 4), and an optional value is attached.
+
+    An option whose value may be left out (``--trace`` or ``--trace=FILE``) never
+    takes the next word as its value: ``amish --trace pbx`` traces the session
+    with pbx, it does not write a trace file called pbx and connect to 127.0.0.1.
+    The value goes after an ``=``, so no ordering of options and positionals can
+    change the server silently.
+    """
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(EXIT_INPUT, f"{self.prog}: {message} (--help for usage)\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        args = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(attach_optional_values(self, args), namespace)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        # positionals may sit on either side of options: amish pbx --tls 5039
+        return self.parse_intermixed_args(args, namespace)
+
+
+def attach_optional_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`argv` with every bare option of optional value (``--trace``) given its default value attached.
+
+    argparse would take the next word as the value (nargs="?"); writing the
+    option as ``--trace=-`` keeps that word a positional. Abbreviations argparse
+    accepts (``--tra``) count too; nothing after ``--`` is touched.
+    """
+    optional = {
+        s: action for action in parser._actions if action.nargs == "?" and action.option_strings
+        for s in action.option_strings
+    }
+    if not optional:
+        return argv
+    out = []
+    for i, word in enumerate(argv):
+        if word == "--":
+            return out + argv[i:]
+        action = optional.get(word)
+        if action is None and word.startswith("--") and "=" not in word and len(word) > 3:
+            matches = {a for s, a in optional.items() if s.startswith(word)}
+            longs = [s for a in parser._actions for s in a.option_strings if s.startswith(word)]
+            if len(matches) == 1 and all(optional.get(s) in matches for s in longs):
+                action = matches.pop()
+        if action is not None:
+            long = next((s for s in action.option_strings if s.startswith("--")), None)
+            if long is not None:  # every such option has one (tests/test_cli.py)
+                word = f"{long}={action.const}"
+        out.append(word)
+    return out
 
 
 def _terminal_width() -> int:
@@ -54,8 +100,27 @@ def _terminal_width() -> int:
     return (columns or 80) - 2
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Shows an optional value as it must be written: ``--trace[=FILE]``."""
+
+    def _format_action_invocation(self, action):
+        if action.nargs == "?" and action.option_strings:
+            metavar = self._get_default_metavar_for_optional(action)
+            return ", ".join(f"{s}[={action.metavar or metavar}]" for s in action.option_strings)
+        return super()._format_action_invocation(action)
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        text = super()._format_usage(usage, actions, groups, prefix)
+        for action in actions:
+            if action.nargs == "?" and action.option_strings:
+                metavar = action.metavar or self._get_default_metavar_for_optional(action)
+                for s in action.option_strings:
+                    text = text.replace(f"{s} [{metavar}]", f"{s}[={metavar}]")
+        return text
+
+
 def _formatter(prog):
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30, width=_terminal_width())
+    return _Formatter(prog, max_help_position=30, width=_terminal_width())
 
 
 def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = True) -> None:
@@ -96,7 +161,8 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
                    help="after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don't wait)")
     d = p.add_argument_group("debugging")
     d.add_argument("--trace", nargs="?", const="-", metavar="FILE",
-                   help="show every byte on the wire, both ways, secrets masked (to stderr, or FILE)")
+                   help="show every byte on the wire, both ways, secrets masked: to stderr, or with "
+                   "--trace=FILE to FILE (the next word is never taken for the file)")
     d.add_argument("--record", metavar="FILE", help="record the session (both ways, timestamps, secrets masked) for amish replay")
 
 
@@ -465,7 +531,7 @@ def _run(args: argparse.Namespace) -> int:
         events_default = "system"  # only to see FullyBooted: a flood of call events is not wanted here
     if interactive and args.trace == "-":
         raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
-                         "give a file (--trace wire.log) and follow it with tail -f")
+                         "give a file (--trace=wire.log) and follow it with tail -f")
     session = Session(args, events_default=events_default, login=not own_login)
     try:
         conn = session.connect()

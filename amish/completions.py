@@ -37,7 +37,7 @@ CONFIG = "amish/config.toml"  # under ${XDG_CONFIG_HOME:-$HOME/.config}
 class Option:
     strings: list[str]
     help: str
-    arg: str  # "" (a flag), "required" or "optional" (nargs="?")
+    arg: str  # "" (a flag), "required" or "optional" (nargs="?": only ever --opt=VALUE, never the next word)
     complete: str = ""  # "choices", "files", "hosts", "profiles" or "" (a free value)
     choices: list[str] = field(default_factory=list)
     metavar: str = ""
@@ -261,9 +261,9 @@ def _bash_command(cmd: Command, modes: list[Command]) -> list[str]:
         else:
             action = ""  # a free value: nothing to offer
         pattern = _bash_case(o.strings)
-        if o.arg == "optional":  # the next word is its value unless it looks like an option
+        if o.arg == "optional":  # a value only after its = (the next word is never its value)
             if action:
-                out.append(f"        {pattern}) [[ $cur == -* ]] || {{ {action}; return 0; }} ;;")
+                out.append(f"        {pattern}) [[ -n $attached ]] && {{ {action}; return 0; }} ;;")
             continue
         out.append(f"        {pattern}) {action + '; ' if action else ''}return 0 ;;")
     out += ["    esac"]
@@ -277,7 +277,6 @@ def _bash_command(cmd: Command, modes: list[Command]) -> list[str]:
         "        if (( skip == 2 )); then",
         "            skip=0",
         "            [[ $w == = ]] && { skip=1; continue; }",
-        "            [[ $w == -* ]] || continue",
         "        fi",
         "        case $w in",
         "            --) dd=1 ;;",
@@ -322,15 +321,15 @@ def _bash(cmds: list[Command]) -> str:
     out += [
         "",
         "_amish() {",
-        "    local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq=",
+        "    local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq= attached=",
         "    (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}",
         "    # --option=value: bash splits it at = (COMP_WORDBREAKS), or leaves it whole",
         "    if [[ $cur == = ]]; then",
-        "        cur=",
+        "        cur= attached=1",
         "    elif [[ $prev == = ]] && (( COMP_CWORD > 1 )); then",
-        "        prev=${COMP_WORDS[COMP_CWORD-2]}",
+        "        prev=${COMP_WORDS[COMP_CWORD-2]} attached=1",
         "    elif [[ $cur == --*=* ]]; then",
-        '        prev=${cur%%=*} eq=${cur%%=*}= cur=${cur#*=}',
+        '        prev=${cur%%=*} eq=${cur%%=*}= cur=${cur#*=} attached=1',
         "    fi",
         "    COMPREPLY=()",
         "    if (( COMP_CWORD > 1 )); then",
@@ -407,8 +406,9 @@ def _zsh_specs(cmd: Command, first: str | None) -> list[str]:
             colons = "::" if o.arg == "optional" else ":"
             arg = f"{colons}{_zsh_msg(o.metavar)}:{_zsh_action(o.complete, o.choices)}"
         for s in o.strings:
-            # a long option's value may also follow an = (argparse takes --format=json)
-            eq = "=" if o.arg == "required" and s.startswith("--") else ""
+            # a long option's value may also follow an = (argparse takes --format=json);
+            # an optional value only ever does (=-: in the same word)
+            eq = "=-" if o.arg == "optional" else "=" if o.arg == "required" and s.startswith("--") else ""
             specs.append(_sq(f"{excl}{star}{s}{eq}{desc}{arg}"))
     for i, p in enumerate(cmd.positionals, 1):
         action = first if i == 1 and first else _zsh_action(p.complete, [])
@@ -553,7 +553,6 @@ def _fish(cmds: list[Command]) -> str:
         "    set -l tokens (commandline -opc)",
         "    set -e tokens[1]",
         "    set -l valued",
-        "    set -l optional",
         '    switch "$tokens[1]"',
     ]
     for c in modes + [main]:
@@ -562,8 +561,6 @@ def _fish(cmds: list[Command]) -> str:
             out.append("            set -e tokens[1]")
         if c.strings("required"):
             out.append(f"            set valued {_fish_list(c.strings('required'))}")
-        if c.strings("optional"):
-            out.append(f"            set optional {_fish_list(c.strings('optional'))}")
     out += [
         "    end",
         "    set -l n 0",
@@ -578,26 +575,15 @@ def _fish(cmds: list[Command]) -> str:
         "            set skip 0",
         "            continue",
         "        end",
-        "        if test $skip = 2",
-        "            set skip 0",
-        "            string match -q -- '-*' $w; or continue",
-        "        end",
         "        if test \"$w\" = --",
         "            set dd 1",
         "        else if contains -- $w $valued",
         "            set skip 1",
-        "        else if contains -- $w $optional",
-        "            set skip 2",
         "        else if not string match -q -- '-*' $w",
         "            set n (math $n + 1)",
         "        end",
         "    end",
         '    test $n -eq "$want"',
-        "end",
-        "",
-        "function __amish_prev_is -d 'is the word before the cursor one of these?'",
-        "    set -l tokens (commandline -opc)",
-        "    contains -- $tokens[-1] $argv",
         "end",
     ]
     if _uses_profiles(cmds):
@@ -636,15 +622,7 @@ def _fish(cmds: list[Command]) -> str:
                     parts.append("-x")
             parts.append(f"-d {_fq(o.help)}" if o.help else "")
             out.append(" ".join(p for p in parts if p))
-            if o.arg == "optional":  # its value is the next word, when that is not an option
-                value = (
-                    f"-a {_fq(' '.join(_fish_word(v) for v in o.choices))}"
-                    if o.complete == "choices"
-                    else fish_values.get(o.complete, "")
-                )
-                if value:
-                    prev = _fq(f"{cond}; and __amish_prev_is {' '.join(o.strings)}")
-                    out.append(f"complete -c {PROG} -n {prev} {value}")
+            # an optional value (--trace=FILE) is never the next word: nothing to offer after it
         for i, p in enumerate(c.positionals):
             if p.complete:
                 pcond = _fq(f"{cond}; and __amish_npos {i}")

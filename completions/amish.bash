@@ -56,7 +56,7 @@ __amish_main() {
         --key) __amish_files; return 0 ;;
         --keepalive) return 0 ;;
         --boot-timeout) return 0 ;;
-        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --trace) [[ -n $attached ]] && { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
         -f|--file) __amish_files; return 0 ;;
         --format) __amish_words pretty raw json; return 0 ;;
@@ -74,7 +74,6 @@ __amish_main() {
         if (( skip == 2 )); then
             skip=0
             [[ $w == = ]] && { skip=1; continue; }
-            [[ $w == -* ]] || continue
         fi
         case $w in
             --) dd=1 ;;
@@ -112,7 +111,7 @@ __amish_events() {
         --key) __amish_files; return 0 ;;
         --keepalive) return 0 ;;
         --boot-timeout) return 0 ;;
-        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --trace) [[ -n $attached ]] && { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
         --filter|-e) return 0 ;;
         --format) __amish_words pretty raw jsonl; return 0 ;;
@@ -128,7 +127,6 @@ __amish_events() {
         if (( skip == 2 )); then
             skip=0
             [[ $w == = ]] && { skip=1; continue; }
-            [[ $w == -* ]] || continue
         fi
         case $w in
             --) dd=1 ;;
@@ -166,7 +164,7 @@ __amish_raw() {
         --key) __amish_files; return 0 ;;
         --keepalive) return 0 ;;
         --boot-timeout) return 0 ;;
-        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --trace) [[ -n $attached ]] && { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
     esac
     local i w n=0 skip=0 dd=0
@@ -177,7 +175,6 @@ __amish_raw() {
         if (( skip == 2 )); then
             skip=0
             [[ $w == = ]] && { skip=1; continue; }
-            [[ $w == -* ]] || continue
         fi
         case $w in
             --) dd=1 ;;
@@ -213,7 +210,6 @@ __amish_replay() {
         if (( skip == 2 )); then
             skip=0
             [[ $w == = ]] && { skip=1; continue; }
-            [[ $w == -* ]] || continue
         fi
         case $w in
             --) dd=1 ;;
@@ -249,7 +245,7 @@ __amish_audit() {
         --key) __amish_files; return 0 ;;
         --keepalive) return 0 ;;
         --boot-timeout) return 0 ;;
-        --trace) [[ $cur == -* ]] || { __amish_files; return 0; } ;;
+        --trace) [[ -n $attached ]] && { __amish_files; return 0; } ;;
         --record) __amish_files; return 0 ;;
         --format) __amish_words pretty json; return 0 ;;
         --ignore) return 0 ;;
@@ -262,7 +258,6 @@ __amish_audit() {
         if (( skip == 2 )); then
             skip=0
             [[ $w == = ]] && { skip=1; continue; }
-            [[ $w == -* ]] || continue
         fi
         case $w in
             --) dd=1 ;;
@@ -284,15 +279,15 @@ __amish_audit() {
 }
 
 _amish() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq=
+    local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq= attached=
     (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
     # --option=value: bash splits it at = (COMP_WORDBREAKS), or leaves it whole
     if [[ $cur == = ]]; then
-        cur=
+        cur= attached=1
     elif [[ $prev == = ]] && (( COMP_CWORD > 1 )); then
-        prev=${COMP_WORDS[COMP_CWORD-2]}
+        prev=${COMP_WORDS[COMP_CWORD-2]} attached=1
     elif [[ $cur == --*=* ]]; then
-        prev=${cur%%=*} eq=${cur%%=*}= cur=${cur#*=}
+        prev=${cur%%=*} eq=${cur%%=*}= cur=${cur#*=} attached=1
     fi
     COMPREPLY=()
     if (( COMP_CWORD > 1 )); then

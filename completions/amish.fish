@@ -23,26 +23,21 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l valued
-    set -l optional
     switch "$tokens[1]"
         case events
             set -e tokens[1]
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --filter -e --format --count -n --until --duration --for
-            set optional --trace
         case raw
             set -e tokens[1]
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record
-            set optional --trace
         case replay
             set -e tokens[1]
             set valued --speed --filter --scrollback
         case audit
             set -e tokens[1]
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
-            set optional --trace
         case '*'
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --filter --scrollback --completions
-            set optional --trace
     end
     set -l n 0
     set -l skip 0
@@ -56,26 +51,15 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
             set skip 0
             continue
         end
-        if test $skip = 2
-            set skip 0
-            string match -q -- '-*' $w; or continue
-        end
         if test "$w" = --
             set dd 1
         else if contains -- $w $valued
             set skip 1
-        else if contains -- $w $optional
-            set skip 2
         else if not string match -q -- '-*' $w
             set n (math $n + 1)
         end
     end
     test $n -eq "$want"
-end
-
-function __amish_prev_is -d 'is the word before the cursor one of these?'
-    set -l tokens (commandline -opc)
-    contains -- $tokens[-1] $argv
 end
 
 function __amish_profiles -d 'the [profiles.NAME] sections of the amish config'
@@ -114,8 +98,7 @@ complete -c amish -n '__amish_using main' -l no-confirm -d 'never ask'
 complete -c amish -n '__amish_using main' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
 complete -c amish -n '__amish_using main' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
 complete -c amish -n '__amish_using main' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
-complete -c amish -n '__amish_using main' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
-complete -c amish -n '__amish_using main; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using main' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
 complete -c amish -n '__amish_using main' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
 complete -c amish -n '__amish_using main' -s f -l file -r -F -d 'read actions from FILE (\'-\' for stdin)'
 complete -c amish -n '__amish_using main' -l format -x -a 'pretty raw json' -d 'pretty (default on a terminal), raw (the AMI text as received; default otherwise), json (one object per action)'
@@ -155,8 +138,7 @@ complete -c amish -n '__amish_using events' -l no-confirm -d 'never ask'
 complete -c amish -n '__amish_using events' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
 complete -c amish -n '__amish_using events' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
 complete -c amish -n '__amish_using events' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
-complete -c amish -n '__amish_using events' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
-complete -c amish -n '__amish_using events; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using events' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
 complete -c amish -n '__amish_using events' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
 complete -c amish -n '__amish_using events' -l filter -s e -x -d 'only events matching EXPR (the shell\'s filter language)'
 complete -c amish -n '__amish_using events' -l format -x -a 'pretty raw jsonl' -d 'pretty (default on a terminal), raw (AMI text; default otherwise), jsonl'
@@ -187,8 +169,7 @@ complete -c amish -n '__amish_using raw' -l no-confirm -d 'never ask'
 complete -c amish -n '__amish_using raw' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
 complete -c amish -n '__amish_using raw' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
 complete -c amish -n '__amish_using raw' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
-complete -c amish -n '__amish_using raw' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
-complete -c amish -n '__amish_using raw; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using raw' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
 complete -c amish -n '__amish_using raw' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
 complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
 
@@ -222,8 +203,7 @@ complete -c amish -n '__amish_using audit' -l no-confirm -d 'never ask'
 complete -c amish -n '__amish_using audit' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
 complete -c amish -n '__amish_using audit' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
 complete -c amish -n '__amish_using audit' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
-complete -c amish -n '__amish_using audit' -l trace -d 'show every byte on the wire, both ways, secrets masked (to stderr, or FILE)'
-complete -c amish -n '__amish_using audit; and __amish_prev_is --trace' -F
+complete -c amish -n '__amish_using audit' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
 complete -c amish -n '__amish_using audit' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
 complete -c amish -n '__amish_using audit' -l format -x -a 'pretty json' -d 'pretty (a table; plain text when not a terminal) or json (one object with the findings)'
 complete -c amish -n '__amish_using audit' -l ignore -x -d 'accept a known finding, e.g. user.write:admin (globs allowed; repeatable): shown as ignored, not counted'

@@ -206,8 +206,11 @@ BASH_CASES = [
     (["amish", "r"], {"raw", "replay"}, "exact"),
     (["amish", "-f", "READ"], {"README.md"}, "exact"),
     (["amish", "--cafile", "READ"], {"README.md"}, "exact"),
-    (["amish", "--trace", "READ"], {"README.md"}, "exact"),
-    (["amish", "--trace", "--tl"], {"--tls"}, "exact"),  # --trace's value is optional
+    # --trace's value is optional and only ever after its =: the next word is the host
+    (["amish", "--trace", "pbx-t"], {HOST}, "exact"),
+    (["amish", "--trace", "--tl"], {"--tls"}, "exact"),
+    (["amish", "--trace", "=", "READ"], {"README.md"}, "exact"),  # --trace=READ (bash splits at =)
+    (["amish", "--trace", "pbx", "5038", "READ"], set(), "exact"),  # no third positional
     (["amish", "replay", "READ"], {"README.md"}, "exact"),
     (["amish", "replay", "--s"], {"--speed", "--scrollback"}, "exact"),
     (["amish", "pbx-t"], {HOST}, "exact"),
@@ -262,7 +265,7 @@ FISH_CASES = [
     ("amish e", {"events"}, "exact"),
     ("amish -f READ", {"README.md"}, "exact"),
     ("amish --key READ", {"README.md"}, "exact"),
-    ("amish --trace READ", {"README.md"}, "superset"),
+    ("amish --trace pbx-t", {HOST}, "exact"),  # the word after a bare --trace is the host
     ("amish replay READ", {"README.md"}, "exact"),
     ("amish pbx-t", {HOST}, "exact"),
     ("amish -H pbx-t", {HOST}, "exact"),
@@ -360,6 +363,8 @@ ZSH_CASES = [
     ("amish pbx-t", {HOST}, "exact"),
     ("amish -u admin pbx-t", {HOST}, "exact"),
     ("amish events -n 3 pbx-t", {HOST}, "exact"),
+    ("amish --trace pbx-t", {HOST}, "exact"),  # the word after a bare --trace is the host
+    ("amish --trace=READ", {"README.md"}, "exact"),
 ]
 
 
