@@ -204,7 +204,7 @@ def build_events_parser() -> argparse.ArgumentParser:
         prog="amish events",
         description="Stream the server's events to stdout, filtered.\n\n"
         "  amish events -u admin --filter 'Newchannel|Hangup Channel=PJSIP/*' pbx\n"
-        "  amish events -u admin --until FullyBooted --timeout 60 --format jsonl pbx",
+        "  amish events -u admin --until FullyBooted --duration 60 --format jsonl pbx",
         epilog="exit codes: 0 done (count reached, --until seen, end of --timeout without a goal, Ctrl-C), "
         "2 connection lost or failed, 3 --timeout before --count/--until, 4 bad input.",
         formatter_class=_formatter,
