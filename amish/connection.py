@@ -375,7 +375,7 @@ class Connection:
                 why = f"timed out after {self.connect_timeout:g} s" if isinstance(e, socket.timeout) else _reason(e)
                 raise TLSError(f"TLS handshake with {self.address} failed: {why}; is this a TLS port?") from None
         try:
-            banner = self._read_banner(sock)
+            banner = self._read_banner(sock, ctx)
         except BaseException:
             sock.close()
             raise
@@ -386,17 +386,28 @@ class Connection:
         self._thread.start()
         return banner
 
-    def _read_banner(self, sock: socket.socket) -> Banner:
-        deadline = time.monotonic() + self.banner_timeout
+    def _read_banner(self, sock: socket.socket, ctx: ssl.SSLContext | None = None) -> Banner:
+        start = time.monotonic()
+        deadline = start + self.banner_timeout
+        # Asterisk sends its banner as soon as it accepts; a server that waits for the client
+        # to speak first is asked, on a connection of its own, whether it is an HTTP server.
+        probe_at = start + min(HTTP_PROBE_AFTER, self.banner_timeout / 2)
         items: list = []
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 raise NotAMIError(
                     f"{self.address} sent no AMI banner within {self.banner_timeout:g} s; "
                     "is this the AMI port" + ("" if self.tls else " (or a TLS-only port)") + "?"
                 )
-            sock.settimeout(remaining)
+            if probe_at is not None and now >= probe_at and not items:
+                probe_at = None
+                server = self._http_server(ctx, remaining)
+                if server is not None:
+                    raise NotAMIError(_http_port_message(self.address, server))
+                continue
+            sock.settimeout(min(remaining, probe_at - now) if probe_at is not None else remaining)
             try:
                 data = sock.recv(65536)
             except socket.timeout:
@@ -414,6 +425,35 @@ class Connection:
                     raise NotAMIError(f"{self.address} is not AMI: it answered {shown!r}")
                 self._early = items[1:]
                 return banner
+
+    def _http_server(self, ctx: ssl.SSLContext | None, timeout: float) -> str | None:
+        """The Server header (or "") when the peer answers HTTP on a connection of its own; else None.
+
+        Only for a peer that sent no banner: the probe never touches the AMI
+        connection, so a slow Asterisk that sends its banner late is unharmed.
+        """
+        timeout = max(0.1, min(timeout, 2.0))
+        try:
+            with socket.create_connection((self.host, self.port), timeout=timeout) as raw:
+                probe = ctx.wrap_socket(raw, server_hostname=self.server_hostname or self.host) if ctx else raw
+                with probe:
+                    probe.settimeout(timeout)
+                    probe.sendall(b"HEAD / HTTP/1.0\r\nUser-Agent: amish\r\nConnection: close\r\n\r\n")
+                    data = b""
+                    while b"\r\n\r\n" not in data and len(data) < 4096:
+                        chunk = probe.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+        except (OSError, ssl.SSLError, ValueError):
+            return None
+        if not data.startswith(b"HTTP/"):
+            return None
+        for line in data.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"server":
+                return value.strip().decode("ascii", "replace")[:60]
+        return ""
 
     def login(
         self,
@@ -897,6 +937,20 @@ def _may_have_action_id(raw: bytes) -> bool:
     if not raw:
         return True  # built here, not received: look properly
     return b"ActionID:" in raw or _ACTION_ID.search(raw) is not None
+
+
+#: Seconds of silence after which a peer that sent no banner is asked whether it speaks HTTP.
+HTTP_PROBE_AFTER = 0.5
+
+
+def _http_port_message(address: str, server: str) -> str:
+    """What to say when the port is an HTTP server's (Asterisk's own mini HTTP server, or another)."""
+    if server.lower().startswith("asterisk"):
+        return (f"{address} is Asterisk's HTTP server ({server}), not its AMI port: AMI listens on the port "
+                "in manager.conf (5038 by default; 5039 for TLS); over HTTP it is the /rawman endpoint, "
+                "which amish does not speak yet")
+    shown = f" ({server})" if server else ""
+    return f"{address} is an HTTP server{shown}, not AMI: is this the AMI port (manager.conf, 5038 by default)?"
 
 
 def _reason(e: BaseException) -> str:

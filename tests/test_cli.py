@@ -120,7 +120,7 @@ def test_tls_from_the_command_line(asterisk, amish_cmd, auth):
         (["-u", "admin"], "wrong", "amish: login to 127.0.0.1:{port} as admin failed: Authentication failed"),
         (["-u", "nobody"], "wrong", "amish: login to 127.0.0.1:{port} as nobody failed: Authentication failed"),
         (["-u", "admin", "--tls", "--cafile", "{other_ca}", "-p", "{tls_port}"], ADMIN[1], "certificate not trusted"),
-        (["-u", "admin", "-p", "{http_port}", "--connect-timeout", "0.5"], ADMIN[1], "sent no AMI banner"),
+        (["-u", "admin", "-p", "{http_port}"], ADMIN[1], "is Asterisk's HTTP server (Asterisk/22"),
         (["-u", "admin", "-p", "1"], ADMIN[1], "cannot connect to 127.0.0.1:1: connection refused"),
     ],
     ids=["wrong-secret", "unknown-user", "wrong-ca", "http-port", "closed-port"],

@@ -159,6 +159,71 @@ def test_silent_server_is_not_ami_after_banner_timeout():
         assert not conn.connected
 
 
+class _HTTPServer:
+    """A loopback HTTP server that answers every request with `reply` (and counts them)."""
+
+    def __init__(self, reply: bytes):
+        import socketserver
+
+        outer = self
+        self.requests: list[bytes] = []
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = self.request.recv(1024)
+                    if not chunk:
+                        return
+                    data += chunk
+                outer.requests.append(data)
+                self.request.sendall(reply)
+
+        self.server = socketserver.ThreadingTCPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "reply, said",
+    [
+        (b"HTTP/1.1 404 Not Found\r\nServer: Asterisk/22.1.0\r\n\r\n", "is Asterisk's HTTP server (Asterisk/22.1.0)"),
+        (b"HTTP/1.0 200 OK\r\nServer: nginx\r\n\r\n", "is an HTTP server (nginx), not AMI"),
+        (b"HTTP/1.0 400 Bad Request\r\n\r\n", "is an HTTP server, not AMI"),
+    ],
+    ids=["asterisk", "nginx", "no-server-header"],
+)
+def test_an_http_server_is_recognised_long_before_the_banner_timeout(reply, said):
+    with _HTTPServer(reply) as http:
+        conn = Connection(HOST, http.port, connect_timeout=2.0, banner_timeout=60)
+        with pytest.raises(NotAMIError) as info:  # a 60 s banner wait would fail the test's own timeout
+            conn.connect()
+        assert said in str(info.value)
+        assert len(http.requests) == 1 and http.requests[0].startswith(b"HEAD / HTTP/1.0")
+        assert not conn.connected
+
+
+def test_a_late_banner_is_taken_and_the_http_probe_leaves_the_ami_session_alone():
+    """An AMI server slower than the probe: the probe went to a connection of its own."""
+    def late(client):
+        time.sleep(1.0)
+        client.send(b"Asterisk Call Manager/11.0.0\r\n")
+
+    with FakeAMI(banner=None, on_connect=late) as fake:
+        with session(fake, login=False, banner_timeout=5) as conn:
+            assert conn.banner.text == "Asterisk Call Manager/11.0.0"
+            assert conn.send([("Action", "Ping")], timeout=5).response is not None
+        assert [m.get("Action") for m in fake.actions if m.get("Action")] == ["Ping"]  # the probe sent no action
+
+
 def test_connection_refused_is_connect_error():
     port = closed_port()
     conn = Connection(HOST, port, connect_timeout=2.0, banner_timeout=0.5)
