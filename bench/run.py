@@ -37,6 +37,12 @@ PEERS = {
     "panoramisk": ("panoramisk", "panoramisk_ingest.py"),
     "asterisk-ami": ("asterisk-ami", "asteriskami_ingest.py"),
     "pyst2": ("pyst2", "pyst2_ingest.py"),
+    "basicami": ("basicami", "basicami_ingest.py"),
+}
+#: Python AMI clients that are not ingest peers, and why (said under the ingest table).
+NOT_PEERS = {
+    "astami 1.1.0": "has no way to receive events: it reads the stream only while waiting for a response "
+    "and drops every message whose ActionID is not the one it waits for",
 }
 
 
@@ -186,6 +192,7 @@ def section_ingest(cfg, pys) -> dict:
         ("panoramisk", pys["panoramisk"], ["clients/panoramisk_ingest.py"], {}),
         ("asterisk-ami", pys["asterisk-ami"], ["clients/asteriskami_ingest.py"], {}),
         ("pyst2", pys["pyst2"], ["clients/pyst2_ingest.py"], {}),
+        ("basicami", pys["basicami"], ["clients/basicami_ingest.py"], {}),
     ]
     want = {n: expected(mix, n), n_slow: expected(mix, n_slow)}
     big = FloodServer(n, reps * len(clients) + 2)
@@ -263,7 +270,7 @@ def section_pipeline(cfg, pys) -> dict:
         return {"error": "nc (netcat-openbsd) is missing and could not be installed"}
     if not sandbox_up():
         return {"error": "the sandbox Asterisk is not running on 127.0.0.1:15038 (scripts/asterisk-sandbox up, as root)"}
-    return run_json([pys["amish"], "pipeline.py", "--reps", cfg.reps, "--actions", 10_000], timeout=300)
+    return run_json([pys["amish"], "pipeline.py", "--reps", cfg.reps, "--actions", 50_000, "--base", 1_000], timeout=900)
 
 
 SECTIONS = {
@@ -318,6 +325,7 @@ def table(results: dict) -> str:
             fid = "; ".join(x["problems"]) or ("count only (no parsing)" if name == "raw" else "intact")
             detail.append(f"| {name} | {fmt_rate(x['median'])} | {ratio} | {x['events']:,} | {fid} |")
         detail.append("")
+        detail += [f"Not measured: {name}, which {why}." for name, why in NOT_PEERS.items()] + [""]
         peers = {k: r[k]["median"] for k in PEERS if r.get(k) and r[k]["median"]}
         best = max(peers, key=peers.get) if peers else None
         for mode in ("subscriber thread", "in callback"):
@@ -369,9 +377,11 @@ def table(results: dict) -> str:
     pl = results.get("pipeline")
     if pl and "ratio" in pl:
         extra = f"; {'; '.join(pl['problems'])}" if pl["problems"] else ""
-        row("Pipelined batch: 10,000 `Ping` with `--pipeline` vs `nc` with the same bytes (sandbox Asterisk)", "≥ 0.5x",
-            f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s, start to exit: "
-            f"{pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})", pl["ratio"] >= 0.5 and not pl["problems"])
+        row(f"Pipelined batch: throughput of `Ping` with `--pipeline` vs `nc` with the same bytes ({pl['actions']:,} "
+            f"minus {pl['base']:,} actions, so start-up cancels out; sandbox Asterisk)", "≥ 0.5x",
+            f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s; "
+            f"{pl['actions']:,} start to exit: {pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})",
+            pl["ratio"] >= 0.5 and not pl["problems"])
     elif pl:
         rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** |")
     head = ["## Targets", "", "| target | goal | measured | verdict |", "| --- | --- | --- | --- |"]
