@@ -20,7 +20,8 @@ further, by what they carry:
 - ``Getvar``'s ``Variable`` and ``Status``' ``Variables`` are evaluated by
   Asterisk: a name ending in ``)`` calls a dialplan function. Every function
   named anywhere in the value, inside ``${...}`` and ``$[...]`` too, must be
-  on `PURE_FUNCTIONS`; CURL, SHELL, ODBC, DB_DELETE, SET, EVAL... are refused.
+  on `PURE_FUNCTIONS`; CURL, SHELL, ODBC, DB_DELETE, SET, EVAL... are refused,
+  and so is a "(" after ``${...}``, whose function is named only when evaluated.
 
 Every header whose name could be read as the one judged is judged (each
 ``Action`` of a raw block, whatever its case or spacing), and a line over
@@ -80,15 +81,16 @@ PURE_FUNCTIONS = _names("""
     LEN ISNULL EXISTS IF IFTIME CUT FIELDQTY FIELDNUM FILTER LISTFILTER REPLACE STRREPLACE
     TOLOWER TOUPPER REGEX QUOTE CSV_QUOTE SPRINTF STRFTIME STRPTIME PASSTHRU
     BASE64_ENCODE BASE64_DECODE URIENCODE URIDECODE MD5 SHA1 KEYPADHASH MATH MIN MAX ABS
-    CHANNEL CHANNELS CALLERID CONNECTEDLINE REDIRECTING CDR GLOBAL SHARED IMPORT EXCEPTION LOCAL_PEEK
+    CHANNEL CHANNELS CALLERID CONNECTEDLINE REDIRECTING CDR GLOBAL SHARED EXCEPTION
     DEVICE_STATE EXTENSION_STATE HINT DIALPLAN_EXISTS VALID_EXTEN VERSION
     GROUP GROUP_COUNT GROUP_MATCH_COUNT GROUP_LIST DB DB_KEYS
     PJSIP_ENDPOINT PJSIP_AOR PJSIP_CONTACT
-    QUEUE_MEMBER QUEUE_EXISTS QUEUE_WAITING_COUNT QUEUE_MEMBER_LIST
 """)
 
 #: A name right before "(": what Asterisk would call (spaces before "(" too, to be safe).
 _CALL = re.compile(r"([A-Za-z0-9_]*)\s*\(")
+#: What may stand before a "(" that names no function: a bracket that only groups.
+_GROUPING_AFTER = frozenset("(,[?:+-*/%=<>!&|")
 
 #: CLI modules whose "show"/"list" commands were reviewed (MODULE show|list ...).
 _CLI_MODULES = _names("""
@@ -152,8 +154,13 @@ def _expression_refusal(value: str) -> str | None:
     """Why evaluating `value` could change something, or None (a plain name, pure functions)."""
     for m in _CALL.finditer(value):
         function = m.group(1)
-        if function and function.upper() not in PURE_FUNCTIONS:
-            return f"calls {function}(), which is not on the list of side-effect-free functions"
+        if function:
+            if function.upper() not in PURE_FUNCTIONS:
+                return f"calls {function}(), which is not on the list of side-effect-free functions"
+            continue
+        before = value[: m.start()].rstrip()
+        if before and before[-1] not in _GROUPING_AFTER:  # ${X}(...): a name computed when evaluated
+            return "calls a function whose name is only known when it is evaluated"
     return None
 
 
