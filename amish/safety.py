@@ -124,19 +124,18 @@ def read_only_refusal(message: Message) -> str | None:
         line = len((f"{key}: {value}\r\n" if key is not None else f"{value}\r\n").encode("utf-8", "surrogateescape"))
         if line > ASTERISK_MAX_LINE:
             return f"read-only: a {line}-byte line, over Asterisk's {ASTERISK_MAX_LINE}: it would be cut unjudged"
-    name = actions[0].strip()
-    low = name.lower()
-    if low == "command":
-        commands = _judged(message, ("command",)) or [""]
-        for command in commands:
-            refusal = _cli_refusal(command)
-            if refusal:
-                return refusal
-    for header in _EXPRESSION_HEADERS.get(low, ()):
-        for value in _judged(message, (header,)):
-            refusal = _expression_refusal(value)
-            if refusal:
-                return f"read-only: {name}'s {header.capitalize()} {refusal}"
+    for name in dict.fromkeys(a.strip() for a in actions):  # each Action as if it were the one Asterisk reads
+        low = name.lower()
+        if low == "command":
+            for command in _judged(message, ("command",)) or [""]:
+                refusal = _cli_refusal(command)
+                if refusal:
+                    return refusal
+        for header in _EXPRESSION_HEADERS.get(low, ()):
+            for value in _judged(message, (header,)):
+                refusal = _expression_refusal(value)
+                if refusal:
+                    return f"read-only: {name}'s {header.capitalize()} {refusal}"
     return None
 
 

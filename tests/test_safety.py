@@ -197,6 +197,7 @@ def test_status_judges_every_variable_in_its_list():
         (raw_block("Action: Ping", " action : DBPut"), "DBPut is not on the list"),
         (raw_block("Action: Getvar", "Variable: LEN(a)", "Variable: CURL(http://x/)"), "calls CURL()"),
         (raw_block("Action: Command", "Command: core show channels", "Command: core stop now"), "core stop now"),
+        (raw_block("Action: Ping", "Action: Getvar", "Variable: CURL(http://x/)"), "Getvar's Variable calls CURL()"),
         (raw_block("Username: admin"), "no Action header"),
         (raw_block("Action: Ping", "X: " + "a" * 1100), "over Asterisk's 1024"),
     ],
