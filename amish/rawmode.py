@@ -134,11 +134,11 @@ class RawSession:
         banner = self.conn.banner.text if self.conn.banner else ""
         with patch_stdout(raw=True):
             how = (
-                "--read-only: each action is judged at its blank line, then sent whole or refused"
+                "--read-only: an action goes out at its blank line, whole, if it only reads"
                 if self.read_only
-                else "lines go out as typed"
+                else "lines go out as typed; a blank line ends an action"
             )
-            print_formatted_text(f"{banner}  [amish raw: {how}; a blank line ends an action; Ctrl-D quits]")
+            print_formatted_text(f"{banner}  [amish raw: {how}; Ctrl-D quits]")
             self._drain()
             while not self.closed:
                 try:

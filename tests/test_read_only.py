@@ -39,7 +39,7 @@ def _type_block(t: Terminal, *lines: str) -> None:
 
 def _raw_refuses_dbput(asterisk, t: Terminal) -> None:
     marker = _marker()
-    t.wait_text("--read-only: each action is judged at its blank line")
+    t.wait_text("--read-only: an action goes out at its blank line, whole, if it only reads")
     _type_block(t, "Action: DBPut", "Family: amish-ro", f"Key: {marker}", "Val: 1")
     t.wait_text("[amish: not sent: read-only: DBPut is not on the list of read-only actions")
     # a read still goes out, and Asterisk has nothing under the key
