@@ -94,8 +94,6 @@ def run_actions(
     pipeline: bool = False,
     stop_on_error: bool = False,
     wait_originate: float | None = None,
-    read_only: bool = False,
-    catalogue=None,
     confirm: bool = False,
     ask=None,
 ) -> int:
@@ -105,11 +103,11 @@ def run_actions(
     out, 2 when the connection was lost (the remaining actions are not sent).
     `wait_originate`: an async Originate also waits (up to that many seconds)
     for its OriginateResponse, which decides whether it succeeded.
+    --read-only is not judged here: the caller checks the whole input
+    (`check_read_only`) before it connects, its own Login included.
     """
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
-    if read_only:
-        check_read_only(blocks, catalogue, source)
     if confirm:
         blocks = confirmed(blocks, source, ask or ask_on_terminal, err)
     emit = _Printer(fmt, out)
@@ -205,13 +203,13 @@ def _send(conn, blocks, pipeline, plan, emit, report, timed_out, stop_on_error) 
     return code
 
 
-def check_read_only(blocks: list[ActionBlock], catalogue, source: str) -> None:
-    """--read-only: refuse the whole input (exit 4) before anything is sent."""
+def check_read_only(blocks: list[ActionBlock], source: str) -> None:
+    """--read-only: refuse the whole input (exit 4); called before connecting, so nothing was sent."""
     from .errors import InputError
     from .safety import read_only_refusal
 
     for block in blocks:
-        refusal = read_only_refusal(block.message, catalogue)
+        refusal = read_only_refusal(block.message)
         if refusal:
             raise InputError(f"{source}:{block.line}: {refusal}; nothing was sent")
 

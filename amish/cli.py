@@ -148,7 +148,8 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
     t.add_argument("--insecure", action="store_true", default=None, help="do not verify the server's certificate")
     r = p.add_argument_group("safety and staying connected")
     r.add_argument("--read-only", action="store_true", default=False,
-                   help="refuse every action that changes state (judged by the privilege it needs)")
+                   help="send only actions on amish's list of read-only ones (statuses, lists, show commands...); "
+                   "refuse the rest, in every mode")
     conf = r.add_mutually_exclusive_group()
     conf.add_argument("--confirm", dest="confirm", action="store_true", default=None,
                       help="ask before actions that hang up, move calls, reload or write config (the shell's default; "
@@ -521,6 +522,10 @@ def _run(args: argparse.Namespace) -> int:
     if not interactive:
         text, source = _read_input(args)
         blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
+        if args.read_only:  # the whole input, its own Login included, before anything is sent
+            from .batch import check_read_only
+
+            check_read_only(blocks, source)
     # telnet habits: a pipe that starts with its own Login logs in by itself
     own_login = not interactive and not args.user and bool(blocks) and blocks[0].name.lower() == "login"
     if interactive:
@@ -550,8 +555,6 @@ def _run(args: argparse.Namespace) -> int:
                 pipeline=args.pipeline,
                 stop_on_error=args.stop_on_error,
                 wait_originate=args.originate_timeout if args.wait_originate else None,
-                read_only=bool(args.read_only),
-                catalogue=_live_catalogue(conn) if args.read_only else None,
                 confirm=args.confirm is True,
             )
             if own_login:
@@ -567,18 +570,6 @@ def _run(args: argparse.Namespace) -> int:
             conn.close()
     finally:
         session.close()
-
-
-def _live_catalogue(conn):
-    """The catalogue with what this login may run and the privilege each action needs."""
-    from .catalogue import Catalogue, fetch_live
-
-    catalogue = Catalogue.bundled()
-    try:
-        fetch_live(conn, catalogue)
-    except AmishError:
-        pass  # then only the known readers pass --read-only
-    return catalogue
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -4,6 +4,11 @@ Each line typed goes out as typed, CRLF added; a blank line ends an action,
 exactly as over telnet. Everything the server sends is printed as it
 arrives, above the prompt, so events never garble what is being typed. A
 Secret or Key typed by hand is masked on screen and kept out of history.
+
+Under --read-only (or a profile's read_only), lines are held until the blank
+line that ends the action; the block is then judged by
+amish.safety.read_only_refusal, like every other mode's actions, and sent
+whole, or refused with one line and not sent at all.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from .protocol import MASK, Message, ProtocolError, encode_message
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
 _SECRET_LINE = re.compile(r"(?i)^(\s*(?:secret|key)\s*:\s?).*$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class MaskSecretWhileTyping(Processor):
@@ -45,10 +51,13 @@ def mask_typed_line(line: str) -> str:
 
 
 class RawSession:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, *, read_only: bool = False):
         from .lexer import AmiLexer, ami_style
 
         self.conn = conn
+        self.read_only = read_only
+        #: --read-only: the lines of the action being typed, held until its blank line.
+        self._held: list[str] = []
         self.lexer = AmiLexer()
         self.style = ami_style()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +92,30 @@ class RawSession:
     def send_line(self, line: str) -> None:
         self.conn.send_raw(line.encode("utf-8", "surrogateescape") + b"\r\n")
 
+    def take_line(self, line: str) -> None:
+        """A line typed: out as typed; under --read-only, held until its action is complete and judged."""
+        if not self.read_only:
+            self.send_line(line)
+            return
+        for part in _LINE_BREAK.split(line):  # a pasted line break ends a line for Asterisk too
+            if part:
+                self._held.append(part)
+            else:
+                self._end_held_block()
+
+    def _end_held_block(self) -> None:
+        from .safety import read_only_refusal
+
+        block, self._held = self._held, []
+        if not block:
+            return
+        data = b"".join(part.encode("utf-8", "surrogateescape") + b"\r\n" for part in block)
+        refusal = read_only_refusal(Message.from_raw(data))
+        if refusal:
+            print_formatted_text(f"[amish: not sent: {refusal} (what passes: README, Safety rails)]")
+            return
+        self.conn.send_raw(data + b"\r\n")
+
     async def run(self) -> int:
         from prompt_toolkit.lexers import PygmentsLexer
 
@@ -100,7 +133,12 @@ class RawSession:
         )
         banner = self.conn.banner.text if self.conn.banner else ""
         with patch_stdout(raw=True):
-            print_formatted_text(f"{banner}  [amish raw: lines go out as typed; a blank line ends an action; Ctrl-D quits]")
+            how = (
+                "--read-only: an action goes out at its blank line, whole, if it only reads"
+                if self.read_only
+                else "lines go out as typed; a blank line ends an action"
+            )
+            print_formatted_text(f"{banner}  [amish raw: {how}; Ctrl-D quits]")
             self._drain()
             while not self.closed:
                 try:
@@ -116,7 +154,7 @@ class RawSession:
                     include_default_pygments_style=False,
                 )
                 try:
-                    self.send_line(line)
+                    self.take_line(line)
                 except AmishError as e:
                     print_formatted_text(f"[amish: {e}]")
                     break
@@ -130,7 +168,7 @@ def run_raw_command(args) -> int:
     try:
         conn = session.connect()
         try:
-            return asyncio.run(RawSession(conn).run())
+            return asyncio.run(RawSession(conn, read_only=bool(getattr(args, "read_only", False))).run())
         finally:
             conn.close()
     finally:

@@ -1,57 +1,167 @@
 """Safety rails: what --read-only allows, what needs a confirmation, risky logins.
 
-UI-free and pure: the shell and the pipe tool ask these functions and say
-the answer in their own way.
+UI-free and pure: every mode that can send an action (the shell, line mode,
+the pipe tool, `amish raw`) asks `read_only_refusal` and says the answer in
+its own way. Nothing else decides.
 
-Read-only is decided by the privilege an action needs, as the live server
-reports it in ListCommands (``Priv: call,reporting,all``: any one of the
-classes suffices). An action is read-only when it can be run with
-``reporting`` (the class Asterisk gives to status queries), or when it is one
-of the known readers (GetConfig needs ``config``; Ping needs nothing). Needing
-no privilege is not enough: BridgeKick and QueueReset need none. ``Command`` is read-only only for CLI commands that show
-or list. When the server has not said (ListCommands not run or not allowed),
-only the built-in list of known readers passes.
+--read-only denies by default. An action passes only when it is on
+`READ_ONLY_ACTIONS`, a list reviewed action by action against what Asterisk
+does with it (statuses, lists, show, get, ping, the session's own login,
+events and filters). The privilege class an action needs is not used: it
+says who may run an action, not what the action does (PJSIPUnregister needs
+only ``reporting``, BridgeKick nothing at all). An action not on the list,
+one amish does not know included, is refused. Two listed actions are judged
+further, by what they carry:
+
+- ``Command`` (an Asterisk CLI command): only ``MODULE show ...`` and
+  ``MODULE list ...`` for a known module, and none of the words that make a
+  show command do something (``core show translation recalc``, ``sip show
+  peer X load``).
+- ``Getvar``'s ``Variable`` and ``Status``' ``Variables`` are evaluated by
+  Asterisk: a name ending in ``)`` calls a dialplan function. Every function
+  named anywhere in the value, inside ``${...}`` and ``$[...]`` too, must be
+  on `PURE_FUNCTIONS`; CURL, SHELL, ODBC, DB_DELETE, SET, EVAL... are refused,
+  and so is a "(" after ``${...}``, whose function is named only when evaluated.
+
+Every header whose name could be read as the one judged is judged (each
+``Action`` of a raw block, whatever its case or spacing), and a line over
+Asterisk's limit is refused, since Asterisk would cut it and read what
+amish did not judge.
 """
 
 from __future__ import annotations
 
 import re
 
-from .protocol import Message
+from .protocol import ASTERISK_MAX_LINE, Message
 
 __all__ = [
     "read_only_refusal",
     "confirmation_reason",
     "plaintext_login_warning",
     "is_loopback",
-    "KNOWN_READERS",
+    "READ_ONLY_ACTIONS",
+    "PURE_FUNCTIONS",
 ]
 
-#: Actions that only read state, whatever class they need.
-KNOWN_READERS = frozenset(
-    name.lower()
-    for name in """
-    Ping Challenge Login Logoff ListCommands Events Filter WaitEvent
-    CoreShowChannels CoreShowChannelMap CoreStatus CoreSettings Status Getvar
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: The actions --read-only lets through: each one only reads, or only changes
+#: this session (Events, Filter, Login). Reviewed one by one; tests/test_safety.py
+#: lists them again, so that adding one is a visible decision.
+READ_ONLY_ACTIONS = _names("""
+    Login Logoff Challenge Ping Events Filter WaitEvent ListCommands
+    CoreSettings CoreStatus CoreShowChannels CoreShowChannelMap Status Getvar ModuleCheck Command
     GetConfig GetConfigJSON ListCategories ShowDialPlan
-    DBGet DBGetTree ExtensionState ExtensionStateList PresenceState PresenceStateList DeviceStateList
-    QueueStatus QueueSummary QueueRule Agents MailboxCount MailboxStatus VoicemailUsersList
-    VoicemailUserStatus VoicemailBoxSummary
-    BridgeList BridgeInfo BridgeTechnologyList ConfbridgeList ConfbridgeListRooms ConfbridgeGetRecordingFile
-    MeetmeList MeetmeListRooms ParkedCalls Parkinglots FAXSessions FAXSession FAXStats
+    DBGet DBGetTree
+    ExtensionState ExtensionStateList PresenceState PresenceStateList DeviceStateList
+    QueueStatus QueueSummary QueueRule Agents
+    MailboxCount MailboxStatus MWIGet VoicemailUsersList VoicemailUserStatus VoicemailBoxSummary
+    BridgeList BridgeInfo BridgeTechnologyList
+    ConfbridgeList ConfbridgeListRooms MeetmeList MeetmeListRooms
+    ParkedCalls Parkinglots FAXSessions FAXSession FAXStats
     PJSIPShowEndpoints PJSIPShowEndpoint PJSIPShowContacts PJSIPShowAors PJSIPShowAuths
     PJSIPShowRegistrationsInbound PJSIPShowRegistrationsOutbound PJSIPShowRegistrationInboundContactStatuses
-    PJSIPShowResourceLists PJSIPShowSubscriptionsInbound PJSIPShowSubscriptionsOutbound PJSIPQualify
-    IAXpeers IAXpeerlist IAXnetstats IAXregistry SIPpeers SIPshowpeer SIPshowregistry SIPpeerstatus
-    DAHDIShowChannels DAHDIShowStatus PRIShowSpans ModuleCheck LoggerRotate
-    """.split()
-) - {"loggerrotate"}
+    PJSIPShowResourceLists PJSIPShowSubscriptionsInbound PJSIPShowSubscriptionsOutbound PJSIPShowMaintenance
+    IAXpeers IAXpeerlist IAXnetstats IAXregistry
+    DAHDIShowChannels DAHDIShowStatus PRIShowSpans
+""")
+_READ_ONLY_LOWER = frozenset(n.lower() for n in READ_ONLY_ACTIONS)
 
-#: Actions runnable with "reporting" that still change something.
-_REPORTING_WRITERS = frozenset({"loggerrotate"})
+#: Headers that Asterisk evaluates (a value ending in ")" calls a dialplan function).
+_EXPRESSION_HEADERS = {"getvar": ("variable",), "status": ("variables",)}
 
-#: CLI commands (Action: Command) that only show things.
-_READ_CLI = re.compile(r"^\s*(?:\S+\s+)?(?:show|list)\b|^\s*(?:core\s+)?(?:ping|waitfullybooted)\b", re.I)
+#: Dialplan functions whose read neither writes anything (not even a channel
+#: variable, as DB_EXISTS and QUEUE_VARIABLES do) nor reaches outside Asterisk
+#: (CURL, ODBC, ENUMLOOKUP, SHELL...), nor evaluates its argument (EVAL).
+PURE_FUNCTIONS = _names("""
+    LEN ISNULL EXISTS IF IFTIME CUT FIELDQTY FIELDNUM FILTER LISTFILTER REPLACE STRREPLACE
+    TOLOWER TOUPPER REGEX QUOTE CSV_QUOTE SPRINTF STRFTIME STRPTIME PASSTHRU
+    BASE64_ENCODE BASE64_DECODE URIENCODE URIDECODE MD5 SHA1 KEYPADHASH MATH MIN MAX ABS
+    CHANNEL CHANNELS CALLERID CONNECTEDLINE REDIRECTING CDR GLOBAL SHARED EXCEPTION
+    DEVICE_STATE EXTENSION_STATE HINT DIALPLAN_EXISTS VALID_EXTEN VERSION
+    GROUP GROUP_COUNT GROUP_MATCH_COUNT GROUP_LIST DB DB_KEYS
+    PJSIP_ENDPOINT PJSIP_AOR PJSIP_CONTACT
+""")
+
+#: A name right before "(": what Asterisk would call (spaces before "(" too, to be safe).
+_CALL = re.compile(r"([A-Za-z0-9_]*)\s*\(")
+#: What may stand before a "(" that names no function: a bracket that only groups.
+_GROUPING_AFTER = frozenset("(,[?:+-*/%=<>!&|")
+
+#: CLI modules whose "show"/"list" commands were reviewed (MODULE show|list ...).
+_CLI_MODULES = _names("""
+    core pjsip sip iax2 dialplan database queue agent confbridge meetme voicemail manager module
+    logger cdr cel bridge features parking moh http ari stun local indication dundi xmpp fax devstate
+    presencestate group acl keys dahdi pri rtp rtcp udptl cc
+""")
+#: Words that turn a show command into one that does something.
+_CLI_ACTING_WORDS = _names("""
+    recalc load unload reload set put del deltree delete remove add clear reset write save dump html
+    hangup originate request kill stop start restart shutdown
+""")
+#: Read-only CLI commands that are not MODULE show|list.
+_CLI_READERS = (("database", "get"), ("database", "showkey"), ("core", "waitfullybooted"))
+
+
+def _judged(message: Message, names: tuple[str, ...]) -> list[str]:
+    """Every value of every header that Asterisk could take for one of `names` (any case, spaces around)."""
+    return [v for k, v in message.headers if k is not None and k.strip().lower() in names]
+
+
+def read_only_refusal(message: Message) -> str | None:
+    """Why --read-only refuses `message` (one line), or None when it only reads."""
+    actions = _judged(message, ("action",))
+    if not actions:
+        return "read-only: no Action header, nothing to judge"
+    for name in (a.strip() for a in actions):
+        if name.lower() not in _READ_ONLY_LOWER:
+            return f"read-only: {name or 'an empty Action'} is not on the list of read-only actions"
+    for key, value in message.headers:
+        line = len((f"{key}: {value}\r\n" if key is not None else f"{value}\r\n").encode("utf-8", "surrogateescape"))
+        if line > ASTERISK_MAX_LINE:
+            return f"read-only: a {line}-byte line, over Asterisk's {ASTERISK_MAX_LINE}: it would be cut unjudged"
+    for name in dict.fromkeys(a.strip() for a in actions):  # each Action as if it were the one Asterisk reads
+        low = name.lower()
+        if low == "command":
+            for command in _judged(message, ("command",)) or [""]:
+                refusal = _cli_refusal(command)
+                if refusal:
+                    return refusal
+        for header in _EXPRESSION_HEADERS.get(low, ()):
+            for value in _judged(message, (header,)):
+                refusal = _expression_refusal(value)
+                if refusal:
+                    return f"read-only: {name}'s {header.capitalize()} {refusal}"
+    return None
+
+
+def _cli_refusal(command: str) -> str | None:
+    words = re.sub(r'["\\]', "", command).lower().split()  # as Asterisk reads them: quotes and escapes hide no word
+    if (
+        (len(words) >= 2 and words[0] in _CLI_MODULES and words[1] in ("show", "list"))
+        or tuple(words[:2]) in _CLI_READERS
+    ) and not _CLI_ACTING_WORDS.intersection(words):
+        return None
+    return f"read-only: the CLI command {command.strip()!r} is not one that only shows (MODULE show|list ...)"
+
+
+def _expression_refusal(value: str) -> str | None:
+    """Why evaluating `value` could change something, or None (a plain name, pure functions)."""
+    for m in _CALL.finditer(value):
+        function = m.group(1)
+        if function:
+            if function.upper() not in PURE_FUNCTIONS:
+                return f"calls {function}(), which is not on the list of side-effect-free functions"
+            continue
+        before = value[: m.start()].rstrip()
+        if before and before[-1] not in _GROUPING_AFTER:  # ${X}(...): a name computed when evaluated
+            return "calls a function whose name is only known when it is evaluated"
+    return None
+
 
 #: Actions that hang up, move or break calls, reload, or write config and data.
 _DANGEROUS = {
@@ -85,35 +195,6 @@ _DANGEROUS_CLI = re.compile(
     r"channel\s+request|database\s+put|module\s+load)\b",
     re.I,
 )
-
-
-def _classes(privilege: str) -> set[str]:
-    return {c.strip().lower() for c in privilege.split(",") if c.strip()}
-
-
-def read_only_refusal(message: Message, catalogue=None) -> str | None:
-    """Why --read-only refuses `message`, or None when it only reads."""
-    name = (message.get("Action") or "").strip()
-    low = name.lower()
-    if low == "command":
-        command = message.get("Command") or ""
-        if _READ_CLI.search(command) and not _DANGEROUS_CLI.search(command):
-            return None
-        return f"read-only: the CLI command {command!r} is not one that only shows (show/list)"
-    if low in KNOWN_READERS:
-        return None
-    spec = catalogue.action(name) if catalogue is not None else None
-    privilege = getattr(spec, "privilege", "") if spec is not None else ""
-    if spec is not None and spec.available is not None:  # the live server said what it needs
-        classes = _classes(privilege)
-        if "reporting" in classes and low not in _REPORTING_WRITERS:
-            return None
-        if not classes - {"all"}:
-            # no privilege needed is not the same as harmless (BridgeKick, QueueReset...)
-            return f"read-only: {name} is not a known read-only action"
-        needs = ",".join(sorted(classes - {"all"}))
-        return f"read-only: {name} changes state (it needs the {needs} privilege)"
-    return f"read-only: {name} is not a known read-only action"
 
 
 def confirmation_reason(message: Message) -> str | None:

@@ -82,7 +82,7 @@ class ShellSession:
         self._logged_off = False
         #: Reconnect by itself when the connection drops (Asterisk restarting, a network blip).
         self.auto_reconnect = auto_reconnect
-        #: Refuse every action that changes state (classified by privilege).
+        #: Send only actions on amish.safety's list of read-only ones.
         self.read_only = read_only
         #: Ask (Enter again) before actions that hang up, move calls, reload or write config.
         self.confirm = confirm
@@ -236,7 +236,7 @@ class ShellSession:
         if self.read_only:
             from ..safety import read_only_refusal
 
-            refusals = [r for r in (read_only_refusal(m, self.catalogue) for m in messages) if r]
+            refusals = [r for r in (read_only_refusal(m) for m in messages) if r]
             if refusals:
                 for r in refusals:
                     self.error(f"refused, nothing sent: {r}")
