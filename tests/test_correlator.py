@@ -351,7 +351,8 @@ def test_when_idle_everything_is_handed_back_as_it_is():
 
 
 def test_protocol_errors_and_banners_are_loose_in_stream_order():
-    items = framed("Event: Newchannel\nTag: before", "Event: Big\nFoo: " + "x" * 40, "Event: Hangup\nTag: after", max_line=30)
+    too_long = "Event: Big\nFoo: " + "x" * 40
+    items = framed("Event: Newchannel\nTag: before", too_long, "Event: Hangup\nTag: after", max_line=30)
     items.insert(1, Banner("Asterisk Call Manager/9.0.0"))
     driver = Driver(action("a1"))
     loose, completed = driver.correlator.receive(items)
