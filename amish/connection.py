@@ -4,9 +4,11 @@ UI-free: imports nothing from prompt_toolkit or rich, so scripts, the batch
 mode and the shell all share it.
 
 One background thread owns the socket. It reads, frames (with the sans-IO
-`protocol.Parser`), correlates responses with their actions, and hands
-everything over without ever waiting on a consumer: waiters are woken with a
-`threading.Event`, subscribers get bounded deques whose overflow is counted.
+`protocol.Parser`), pairs answers with their actions (with the sans-IO
+`correlator.Correlator`, under the connection's lock, once per read), and
+hands everything over without ever waiting on a consumer: waiters are woken
+with a `threading.Event`, subscribers get bounded deques whose overflow is
+counted.
 Sends from any thread are queued and written by the same I/O thread, so a
 caller never blocks on the network and TLS is never read and written from
 two threads at once.
@@ -17,7 +19,6 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import re
 import selectors
 import socket
 import ssl
@@ -28,6 +29,7 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
+from .correlator import Correlator, fully_booted_in
 from .errors import (
     ActionTimeout,
     AmishError,
@@ -293,9 +295,8 @@ class Connection:
         self._parser = Parser(fallback_encoding=fallback_encoding)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # guards _pending, _fifo, _out, _subs
-        self._pending: dict[str, Pending] = {}
-        self._fifo: collections.deque[Pending] = collections.deque()
+        self._lock = threading.Lock()  # guards _correlator, _out, _subs
+        self._correlator = Correlator()  # the actions in flight
         self._out = bytearray()
         self._subs: list[Subscription] = []
         self._ids = itertools.count(1)
@@ -557,10 +558,7 @@ class Connection:
         with self._lock:
             if self.closed_reason is not None or self._sock is None:
                 raise ConnectionLost(f"not connected to {self.address}" + (f": {self.closed_reason}" if self.closed_reason else ""))
-            if action_id in self._pending:
-                raise AmishError(f"ActionID {action_id} is already in flight")
-            self._pending[action_id] = pending
-            self._fifo.append(pending)
+            self._correlator.expect(pending)
             pending.sent_at = time.monotonic()
             self._wire("out", data)  # under the lock: a trace never shows the answer before the action
             self._out += data
@@ -595,12 +593,7 @@ class Connection:
 
     def _forget(self, pending: Pending) -> None:
         with self._lock:
-            if self._pending.get(pending.action_id) is pending:
-                del self._pending[pending.action_id]
-            try:
-                self._fifo.remove(pending)
-            except ValueError:
-                pass
+            self._correlator.forget(pending)
 
     def subscribe(self, maxlen: int = 100_000, callback: Callable[[], None] | None = None) -> Subscription:
         """Receive everything no action claims: events, late responses, errors."""
@@ -795,61 +788,26 @@ class Connection:
         return True
 
     def _dispatch(self, items: list) -> None:
-        """Correlate what arrived with the actions in flight; hand the rest to subscribers."""
+        """Pair what arrived with the actions in flight; finish those it completes, hand the rest to subscribers."""
         if not items:
             return
-        pending_map = self._pending
         if self._boot_bytes_seen and not self.fully_booted.is_set():
-            self._look_for_fully_booted(items)
+            if fully_booted_in(items):
+                self.fully_booted.set()
             if not self._parser.buffered:
                 self._boot_bytes_seen = False  # every byte read so far was framed and looked at
-        if not pending_map and not self._fifo:
+        correlator = self._correlator
+        if correlator.idle:
             # nothing in flight (a flood being watched): everything goes to the subscribers
-            # as it is, with no per-item work here. Reading the two without the lock is safe:
-            # an action is in them before its bytes are queued, so before its answer can come.
+            # as it is, with no per-item work here (reading it without the lock: see `idle`)
             self._deliver(items)
             return
-        loose = []
-        append = loose.append
-        fifo = self._fifo
         with self._lock:  # once per read, not per item: submit() takes it too, 10,000 times in a pipeline
-            for item in items:
-                if type(item) is not Message:
-                    append(item)
-                    continue
-                first = item.kind  # read from the bytes: events are not parsed here
-                if first == "event":
-                    if not pending_map or not _may_have_action_id(item.raw):
-                        append(item)
-                        continue
-                    action_id = item.get("ActionID")
-                    pending = pending_map.get(action_id) if action_id is not None else None
-                    if pending is None or self._on_event(pending, item) != "list":
-                        append(item)
-                elif first == "response":
-                    action_id = item.get("ActionID")
-                    if action_id is None:
-                        # no ActionID echoed: the oldest action still waiting for its response
-                        pending = next((p for p in fifo if p.response is None), None)
-                    else:
-                        # an ActionID nobody waits for (abandoned, timed out) is nobody's
-                        pending = pending_map.get(action_id)
-                        if pending is not None and pending.response is not None:
-                            pending = None
-                    if pending is None:
-                        append(item)
-                    else:
-                        self._on_response(pending, item)
-                else:
-                    append(item)
+            loose, completed = correlator.receive(items)
+            for pending in completed:
+                pending._finish()
         if loose:
             self._deliver(loose)
-
-    def _look_for_fully_booted(self, items: list) -> None:
-        for item in items:
-            if type(item) is Message and item.raw.startswith(b"Event: FullyBooted"):
-                self.fully_booted.set()
-                return
 
     def _deliver(self, loose: list) -> None:
         """Hand what no action claimed to every subscriber (to the backlog while there is none)."""
@@ -870,50 +828,12 @@ class Connection:
         """Messages read from the server so far on this connection."""
         return self._parser.messages
 
-    def _on_response(self, pending: Pending, msg: Message) -> None:
-        pending.response = msg
-        if (msg.get("EventList") or "").lower() == "start":
-            pending.listing = True
-            return
-        if pending.wait_event and pending.event is None and (msg.get("Response") or "").lower() == "success":
-            return
-        self._done(pending)
-
-    def _on_event(self, pending: Pending, msg: Message) -> str:
-        """An event carrying a pending action's ActionID: 'list' item, 'waited' or ''."""
-        if pending.wait_event and pending.event is None and (msg.get("Event") or "").lower() == pending.wait_event:
-            pending.event = msg
-            if pending.response is not None and not pending.listing:
-                self._done(pending)
-            return "waited"
-        if pending.listing:
-            if (msg.get("EventList") or "").lower() == "complete":
-                pending.complete = msg
-                if not (pending.wait_event and pending.event is None):
-                    self._done(pending)
-            else:
-                pending.events.append(msg)
-            return "list"
-        return ""
-
-    def _done(self, pending: Pending) -> None:
-        # called with self._lock held
-        if self._pending.get(pending.action_id) is pending:
-            del self._pending[pending.action_id]
-        try:
-            self._fifo.remove(pending)
-        except ValueError:
-            pass
-        pending._finish()
-
     def _lost(self, reason: str) -> None:
         with self._lock:
             if self.closed_reason is not None:
                 return
             self.closed_reason = reason
-            waiting = list(self._pending.values())
-            self._pending.clear()
-            self._fifo.clear()
+            waiting = self._correlator.forget_all()
             subs = list(self._subs)
         for pending in waiting:
             name = pending.action.get("Action") or "action"
@@ -928,15 +848,7 @@ def _sees_system_events(events: str) -> bool:
     return bool(classes & {"on", "all", "system", "yes", "true", "1"})
 
 
-_ACTION_ID = re.compile(rb"(?i)actionid[ \t]*:")
 _BOOTED = b"FullyBooted"
-
-
-def _may_have_action_id(raw: bytes) -> bool:
-    """Cheap test on the bytes before parsing an event to read its ActionID."""
-    if not raw:
-        return True  # built here, not received: look properly
-    return b"ActionID:" in raw or _ACTION_ID.search(raw) is not None
 
 
 #: Seconds of silence after which a peer that sent no banner is asked whether it speaks HTTP.
