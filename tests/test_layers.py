@@ -17,6 +17,7 @@ UI = ("prompt_toolkit", "rich", "pygments")
 
 CORE = [
     "amish.protocol",
+    "amish.correlator",
     "amish.connection",
     "amish.config",
     "amish.eventfilter",
