@@ -46,6 +46,20 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         elif completions:
             buf.start_completion(insert_common_part=True)
 
+    @kb.add("space", filter=input_focused & completion_is_selected)
+    def _(event):
+        "Space with a completion selected: take it (one space, not two, after one that ends in a space)."
+        buf = event.current_buffer
+        taken = buf.complete_state.current_completion
+        buf.complete_state = None
+        if not taken.text.endswith(" "):
+            buf.insert_text(" ")
+
+    @kb.add("escape", filter=input_focused & has_completions)
+    def _(event):
+        "Esc with the completion menu open: close it, the input as typed."
+        event.current_buffer.cancel_completion()
+
     @kb.add("s-tab", filter=input_focused)
     def _(event):
         "Shift-Tab: the previous completion."
@@ -56,7 +70,12 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "Alt-Enter: a new line in the input (to type the telnet form)."
         event.current_buffer.insert_text("\n")
 
-    @kb.add("c-c", filter=input_focused)
+    @kb.add("c-c", filter=input_focused & has_completions)
+    def _(event):
+        "Ctrl-C with the completion menu open: close it, the input as typed."
+        event.current_buffer.cancel_completion()
+
+    @kb.add("c-c", filter=input_focused & ~has_completions)
     def _(event):
         "Ctrl-C: clear the input; stop waiting for the actions in flight."
         shell.cancel()
@@ -120,15 +139,30 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "Ctrl-Down: make the events pane bigger."
         shell.resize_events(+2)
 
-    @kb.add("pageup", filter=input_focused & ~has_completions)
+    @kb.add("pageup", filter=input_focused)
     def _(event):
-        "PageUp in the input: scroll the transcript up."
+        "PageUp in the input: scroll the transcript up (the input and its cursor stay)."
         shell.scroll("transcript", -shell.page_size("transcript"))
 
-    @kb.add("pagedown", filter=input_focused & ~has_completions)
+    @kb.add("pagedown", filter=input_focused)
     def _(event):
         "PageDown in the input: scroll the transcript down."
         shell.scroll("transcript", shell.page_size("transcript"))
+
+    @kb.add("c-end", filter=input_focused)
+    def _(event):
+        "Ctrl-End in the input: the transcript back to its newest line."
+        shell.to_newest("transcript")
+
+    @kb.add("end", filter=input_focused)
+    def _(event):
+        "End in the input: the cursor to the end of its line; already there, both panes back to their newest line (the events pane follows again)."
+        buf = event.current_buffer
+        if buf.document.is_cursor_at_the_end_of_line:
+            shell.to_newest("transcript")
+            shell.to_newest("events")
+        else:
+            buf.cursor_position += buf.document.get_end_of_line_position()
 
     @kb.add("s-up", filter=input_focused)
     def _(event):
