@@ -149,9 +149,9 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "PageDown in the input: scroll the transcript down."
         shell.scroll("transcript", shell.page_size("transcript"))
 
-    @kb.add("c-end", filter=input_focused)
+    @kb.add("c-end", filter=~is_searching)
     def _(event):
-        "Ctrl-End in the input: the transcript back to its newest line."
+        "Ctrl-End: the transcript back to its newest line."
         shell.to_newest("transcript")
 
     @kb.add("end", filter=input_focused)
