@@ -25,7 +25,8 @@ def shell(asterisk, tmp_path):
     started = []
 
     def start(size=WIDE, **env):
-        t = Terminal(["-u", "admin", asterisk.host, str(asterisk.port)], {"XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"), **env}, size=size)
+        dirs = {"XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}  # no cached help
+        t = Terminal(["-u", "admin", asterisk.host, str(asterisk.port)], {**dirs, **env}, size=size)
         started.append(t)
         t.wait_text("connected")
         t.wait_for(lambda s: title_row(t, "Transcript") is not None, what="the transcript pane")

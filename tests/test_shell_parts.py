@@ -47,7 +47,9 @@ BUSY = dict(
     address="127.0.0.1:15038", user="admin", asterisk_version="22.10.1", ami_version="11.0.0", received=250,
     shown=20, rate=4, dropped=3, filter_text="Newchannel|Hangup", in_flight=1, read_only=True, follow=False,
 )
-CALM = dict(address="127.0.0.1:15038", user="admin", asterisk_version="22.10.1", ami_version="11.0.0", received=26, shown=26)
+CALM = dict(
+    address="127.0.0.1:15038", user="admin", asterisk_version="22.10.1", ami_version="11.0.0", received=26, shown=26
+)
 
 # (state, width, shown, left out): the fields go by rank, whole, never cut
 TOOLBAR_WIDTHS = [
@@ -68,7 +70,10 @@ TOOLBAR_WIDTHS = [
 ]
 
 
-@pytest.mark.parametrize("state, width, shown, left_out", TOOLBAR_WIDTHS, ids=[f"{'busy' if s is BUSY else 'calm'}-{w}" for s, w, *_ in TOOLBAR_WIDTHS])
+@pytest.mark.parametrize(
+    "state, width, shown, left_out", TOOLBAR_WIDTHS,
+    ids=[f"{'busy' if s is BUSY else 'calm'}-{w}" for s, w, *_ in TOOLBAR_WIDTHS],
+)
 def test_toolbar_fits_the_width_by_rank(state, width, shown, left_out):
     text = "".join(t for _, t in toolbar_fragments(ToolbarState(**state), width))
     assert len(text) <= max(width, len(" connected "))

@@ -502,9 +502,10 @@ class Shell(ShellSession):
         moves at once (moved from the cursor, the first page up would only bring the
         cursor to the top line).
         """
-        target, window = (
-            (self.transcript_pane, self.transcript_window) if pane == "transcript" else (self.events_pane, self.events_window)
-        )
+        if pane == "transcript":
+            target, window = self.transcript_pane, self.transcript_window
+        else:
+            target, window = self.events_pane, self.events_window
         info = window.render_info
         if info is None:
             target.scroll(lines)

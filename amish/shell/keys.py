@@ -156,7 +156,8 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
 
     @kb.add("end", filter=input_focused)
     def _(event):
-        "End in the input: the cursor to the end of its line; already there, both panes back to their newest line (the events pane follows again)."
+        """End in the input: the cursor to the end of its line; already there, both panes back to their
+        newest line (the events pane follows again)."""
         buf = event.current_buffer
         if buf.document.is_cursor_at_the_end_of_line:
             shell.to_newest("transcript")
@@ -193,7 +194,7 @@ def describe_bindings(kb: KeyBindings) -> list[tuple[str, str]]:
     """(keys, what it does) for every binding with a docstring, for /keys."""
     out = []
     for binding in kb.bindings:
-        doc = (binding.handler.__doc__ or "").strip()
+        doc = " ".join((binding.handler.__doc__ or "").split())  # one line, however the docstring wraps
         if doc:
             keys, _, what = doc.partition(": ")
             out.append((keys, what))

@@ -98,7 +98,8 @@ def _groups(s: ToolbarState) -> list[list[_Field]]:
             events.append(_Field(_DROPPED, "class:toolbar.bad", (f"dropped {_count(s.dropped)}",)))
         if s.paused:
             events.append(_Field(_FOLLOW, "class:toolbar.warn", ("PAUSED",)))
-        events.append(_Field(_FOLLOW, "class:toolbar.ok" if s.follow else "class:toolbar.warn", ("follow" if s.follow else "scrolled",)))
+        follow = ("class:toolbar.ok", "follow") if s.follow else ("class:toolbar.warn", "scrolled")
+        events.append(_Field(_FOLLOW, follow[0], (follow[1],)))
         if s.filter_text:
             forms = (f"filter: {_clip(s.filter_text, 30)}", f"filter: {_clip(s.filter_text, 10)}", "filter")
             events.append(_Field(_FILTER, "class:toolbar.filter", tuple(dict.fromkeys(forms))))
