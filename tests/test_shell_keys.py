@@ -240,3 +240,14 @@ def test_a_space_after_a_taken_completion_is_not_doubled(shell):
     term.send("\t")
     term.wait_for(lambda s: "Channel=" in term.input_line(), what="Channel= completed")
     assert term.input_line().rstrip() == "ami> MixMonitor Channel="
+
+
+def test_a_space_after_a_completion_taken_by_tab_is_not_doubled(shell):
+    term = shell()
+    term.send("MixMonitorMu")
+    term.wait_for(lambda s: "MixMonitorMute" in s and "action" in s, what="the one match in the menu")
+    term.send("\t")  # a single match is taken at once, with its space
+    term.wait_for(lambda s: "MixMonitorMute" not in s.replace(term.input_line(), ""), what="the menu closed")
+    term.send(" Dir")
+    term.wait_for(lambda s: "Dir" in term.input_line(), what="typed on")
+    assert term.input_line().rstrip() == "ami> MixMonitorMute Dir"

@@ -18,11 +18,27 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
     kb = KeyBindings()
     input_focused = has_focus(shell.input_buffer)
     pane_focused = Condition(lambda: shell.focused_pane() is not None)
+    # where the input stood right after a completion ending in a space was taken: a space
+    # typed there adds nothing (the completion brought its own)
+    spaced = {"at": None}
+
+    def take(buf, completion=None) -> None:
+        """Take `completion` (or the one selected in the menu) into the input."""
+        if completion is None:
+            completion = buf.complete_state.current_completion
+            buf.complete_state = None
+        else:
+            buf.apply_completion(completion)
+        spaced["at"] = (buf.text, buf.cursor_position) if completion.text.endswith(" ") else None
+
+    after_spaced_completion = Condition(
+        lambda: spaced["at"] == (shell.input_buffer.text, shell.input_buffer.cursor_position)
+    )
 
     @kb.add("enter", filter=input_focused & completion_is_selected)
     def _(event):
         "Enter with a completion selected: take the completion, do not send."
-        event.current_buffer.complete_state = None
+        take(event.current_buffer)
 
     @kb.add("enter", filter=input_focused & ~completion_is_selected)
     def _(event):
@@ -36,24 +52,29 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         state = buf.complete_state
         if state is not None:
             if len(state.completions) == 1:
-                buf.apply_completion(state.completions[0])
+                take(buf, state.completions[0])
             else:
                 buf.complete_next()
             return
         completions = list(buf.completer.get_completions(buf.document, CompleteEvent(completion_requested=True)))
         if len(completions) == 1:
-            buf.apply_completion(completions[0])
+            take(buf, completions[0])
         elif completions:
             buf.start_completion(insert_common_part=True)
 
     @kb.add("space", filter=input_focused & completion_is_selected)
     def _(event):
-        "Space with a completion selected: take it (one space, not two, after one that ends in a space)."
+        "Space with a completion selected: take it (one space after it, not two)."
         buf = event.current_buffer
-        taken = buf.complete_state.current_completion
-        buf.complete_state = None
-        if not taken.text.endswith(" "):
+        take(buf)
+        if spaced["at"] is None:
             buf.insert_text(" ")
+        spaced["at"] = None
+
+    @kb.add("space", filter=input_focused & ~completion_is_selected & after_spaced_completion)
+    def _(event):
+        "Space right after a completion that brought its own space: nothing more."
+        spaced["at"] = None
 
     @kb.add("escape", filter=input_focused & has_completions)
     def _(event):
