@@ -55,7 +55,7 @@ PANE_REFRESH_BUSY = 0.25  # under a flood the events pane is rebuilt at most 4 t
 FLOOD_TAIL = 150  # ...from its newest lines only (more than a pane's height), while it follows; the full view returns when it calms
 FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
 MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
-ESC_WAIT = 0.4
+ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_toolkit: 1.0)
 EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 
 SHELL_STYLE = Style.from_dict(
