@@ -20,15 +20,16 @@ COLS, ROWS = 140, 44
 class Terminal:
     """amish in a pseudo-terminal, its screen kept by pyte."""
 
-    def __init__(self, args, env_extra=None):
+    def __init__(self, args, env_extra=None, size=(ROWS, COLS)):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
         env.update({"TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "AMISH_SECRET": ADMIN[1]})
         env["XDG_STATE_HOME"] = env_extra.pop("XDG_STATE_HOME") if env_extra and "XDG_STATE_HOME" in env_extra else "/tmp/amish-e2e-state"
         env.update(env_extra or {})
-        self.screen = pyte.Screen(COLS, ROWS)
+        rows, cols = size
+        self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "amish", *args], env=env, dimensions=(ROWS, COLS), timeout=10
+            sys.executable, ["-m", "amish", *args], env=env, dimensions=(rows, cols), timeout=10
         )
 
     def pump(self, seconds=0.05):

@@ -43,6 +43,57 @@ def test_toolbar(state, expected):
         assert part in text
 
 
+BUSY = dict(
+    address="127.0.0.1:15038", user="admin", asterisk_version="22.10.1", ami_version="11.0.0", received=250,
+    shown=20, rate=4, dropped=3, filter_text="Newchannel|Hangup", in_flight=1, read_only=True, follow=False,
+)
+CALM = dict(
+    address="127.0.0.1:15038", user="admin", asterisk_version="22.10.1", ami_version="11.0.0", received=26, shown=26
+)
+
+# (state, width, shown, left out): the fields go by rank, whole, never cut
+TOOLBAR_WIDTHS = [
+    (BUSY, 160, ["connected", "admin@127.0.0.1:15038", "READ-ONLY", "AMI 11.0.0", "events 20/250 4/s", "dropped 3",
+                 "scrolled", "filter: Newchannel|Hangup", "waiting for 1"], ["F1"]),
+    (BUSY, 100, ["connected", "READ-ONLY", "events 20/250 ", "dropped 3", "scrolled", "filter: Newchannel|Hangup",
+                 "waiting for 1"], ["admin", "Asterisk", "4/s"]),
+    (BUSY, 80, ["connected", "READ-ONLY", "dropped 3", "scrolled", "filter: Newchannel|Hangup"], ["events", "waiting"]),
+    (BUSY, 50, ["connected", "READ-ONLY", "dropped 3", "scrolled", "filter"], ["Newchannel"]),
+    (BUSY, 40, ["connected", "READ-ONLY", "dropped 3", "filter"], ["scrolled"]),
+    (BUSY, 30, ["connected", "READ-ONLY", "filter"], ["dropped"]),
+    (BUSY, 5, ["connected"], ["READ-ONLY"]),
+    (CALM, 160, ["connected", "admin@127.0.0.1:15038", "Asterisk 22.10.1", "events 26/26", "follow", "Ctrl-D quit"], []),
+    (CALM, 80, ["connected", "admin@127.0.0.1:15038", "plain", "events 26/26 0/s", "follow", "F1 help"], ["Asterisk", "F2"]),
+    (CALM, 60, ["connected", "127.0.0.1:15038", "events 26/26 0/s", "follow"], ["admin", "F1"]),
+    (CALM, 40, ["connected", "events 26/26 0/s", "follow"], ["plain"]),
+    (CALM, 30, ["connected", "plain", "follow"], ["events"]),
+]
+
+
+@pytest.mark.parametrize(
+    "state, width, shown, left_out", TOOLBAR_WIDTHS,
+    ids=[f"{'busy' if s is BUSY else 'calm'}-{w}" for s, w, *_ in TOOLBAR_WIDTHS],
+)
+def test_toolbar_fits_the_width_by_rank(state, width, shown, left_out):
+    text = "".join(t for _, t in toolbar_fragments(ToolbarState(**state), width))
+    assert len(text) <= max(width, len(" connected "))
+    for part in shown:
+        assert part in text
+    for part in left_out:
+        assert part not in text
+
+
+@pytest.mark.parametrize("state", [BUSY, CALM], ids=["busy", "calm"])
+def test_toolbar_never_cuts_a_field_at_any_width(state):
+    full = "".join(t for _, t in toolbar_fragments(ToolbarState(**state)))
+    for width in range(0, len(full) + 2):
+        fragments = toolbar_fragments(ToolbarState(**state), width)
+        text = "".join(t for _, t in fragments)
+        assert len(text) <= max(width, len(" connected "))
+        for _, piece in fragments:  # each piece is whole: in the full toolbar, or a shorter form of a field
+            assert piece in full or piece.startswith("filter") or piece == "F1 help " or piece in ("127.0.0.1:15038 ",)
+
+
 def test_toolbar_leaves_out_what_is_zero():
     text = toolbar_text()
     assert "evicted" not in text and "dropped" not in text and "waiting" not in text
@@ -94,6 +145,24 @@ def test_transcript_is_bounded():
     t.add_lines([[("", f"line {i}")] for i in range(5)])
     assert t.text() == "line 2\nline 3\nline 4"
     assert t.take_evicted() == 2
+
+
+def lines(*texts):
+    return [[("", x)] for x in texts]
+
+
+def test_transcript_replaces_a_block_in_place():
+    t = Transcript(maxlines=5)
+    t.add_lines(lines("a"))
+    help_at = t.add_lines(lines("short help", "asking..."))
+    after = t.add_lines(lines("b"))
+    assert t.replace(help_at, 2, lines("full help", "with", "more")) and t.text() == "a\nfull help\nwith\nmore\nb"
+    assert t.replace(after + 1, 1, lines("b2"))  # positions after it moved with it
+    assert t.text() == "a\nfull help\nwith\nmore\nb2"
+    t.add_lines(lines("c", "d"))  # "a" and "full help" fall off the top
+    assert not t.replace(help_at, 3, lines("x")) and t.text() == "with\nmore\nb2\nc\nd"
+    t.clear()
+    assert not t.replace(after, 1, lines("x")) and t.text() == ""
 
 
 ENTER = [

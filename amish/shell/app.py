@@ -55,6 +55,8 @@ PANE_REFRESH_BUSY = 0.25  # under a flood the events pane is rebuilt at most 4 t
 FLOOD_TAIL = 150  # ...from its newest lines only (more than a pane's height), while it follows; the full view returns when it calms
 FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
 MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
+ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_toolkit: 1.0)
+EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 
 SHELL_STYLE = Style.from_dict(
     {
@@ -66,6 +68,10 @@ SHELL_STYLE = Style.from_dict(
         "toolbar.filter": "reverse fg:ansicyan",
         "title": "bold",
         "title.dim": "fg:ansibrightblack",
+        # the focused pane: its title and the line under its cursor in reverse video
+        # (NO_COLOR keeps reverse video, and the title also says it in words)
+        "title.focused": "reverse bold",
+        "cursor-line": "reverse nounderline",
         "prompt": "bold fg:ansigreen",
         "prompt.disconnected": "bold fg:ansired",
     }
@@ -96,7 +102,8 @@ class Shell(ShellSession):
         self.transcript = Transcript()
         self.events_visible = True
         self.paused = False
-        self.events_rows: int | None = None
+        self.events_share = EVENTS_SHARE  # of the terminal's rows: a resize keeps the proportions
+        self._blocks: dict[str, tuple[int, int]] = {}  # key -> (position, lines) in the transcript
         self._fragment_cache: dict[int, list] = {}
         self._rate_samples: collections.deque = collections.deque(maxlen=20)
         self._last_pane_refresh = 0.0
@@ -129,15 +136,30 @@ class Shell(ShellSession):
             input=input,
             output=output,
         )
+        # a lone Esc (closing the completion menu) waits this long for a key that would make it
+        # Alt-something (Alt-Enter), instead of prompt_toolkit's full second
+        self.app.timeoutlen = ESC_WAIT
 
     # -- layout ---------------------------------------------------------------
     def _layout(self) -> Layout:
         from ..lexer import InputLexer
 
-        events_title = Window(FormattedTextControl(self._events_title), height=1, style="class:title")
-        events_window = Window(self.events_pane.control, wrap_lines=False, height=self._events_height)
-        transcript_title = Window(FormattedTextControl(self._transcript_title), height=1, style="class:title")
-        transcript_window = Window(self.transcript_pane.control, wrap_lines=False)
+        events_window = Window(
+            self.events_pane.control, wrap_lines=False, height=self._events_height,
+            cursorline=Condition(lambda: self.focused_pane() is self.events_pane),
+        )
+        transcript_window = Window(
+            self.transcript_pane.control, wrap_lines=False,
+            cursorline=Condition(lambda: self.focused_pane() is self.transcript_pane),
+        )
+        self.events_window = events_window
+        self.transcript_window = transcript_window
+        events_title = Window(
+            FormattedTextControl(self._events_title), height=1, style=lambda: self._title_style(events_window)
+        )
+        transcript_title = Window(
+            FormattedTextControl(self._transcript_title), height=1, style=lambda: self._title_style(transcript_window)
+        )
         input_window = Window(
             BufferControl(
                 self.input_buffer,
@@ -149,9 +171,7 @@ class Shell(ShellSession):
             dont_extend_height=True,
         )
         self.input_window = input_window
-        self.events_window = events_window
-        self.transcript_window = transcript_window
-        body = HSplit(
+        panes = HSplit(
             [
                 ConditionalContainer(
                     HSplit([events_title, events_window]), filter=Condition(lambda: self.events_visible)
@@ -160,28 +180,45 @@ class Shell(ShellSession):
                 transcript_window,
                 input_window,
                 self.search,
+            ]
+        )
+        # the completion menu floats over the panes only: the toolbar below stays in sight
+        body = HSplit(
+            [
+                FloatContainer(
+                    content=panes,
+                    floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=12, scroll_offset=1))],
+                ),
                 Window(FormattedTextControl(self._toolbar), height=1, style="class:toolbar"),
             ]
         )
-        root = FloatContainer(
-            content=body,
-            floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=12, scroll_offset=1))],
-        )
-        return Layout(root, focused_element=input_window)
+        return Layout(body, focused_element=input_window)
+
+    def _terminal_rows(self) -> int:
+        return self.app.output.get_size().rows if hasattr(self, "app") else 24
+
+    def events_rows(self) -> int:
+        """The events pane's height: its share of the terminal's rows, leaving room for the rest."""
+        rows = self._terminal_rows()
+        return max(1, min(round(rows * self.events_share), rows - 6))
 
     def _events_height(self) -> D:
-        rows = self.app.output.get_size().rows if hasattr(self, "app") else 24
-        if self.events_rows is None:
-            self.events_rows = max(3, int(rows * 0.4))
-        return D.exact(max(1, min(self.events_rows, rows - 6)))
+        return D.exact(self.events_rows())
+
+    def _title_style(self, window: Window) -> str:
+        return "class:title.focused" if self.app.layout.has_focus(window) else "class:title"
 
     def _prompt(self):
         style = "class:prompt" if self.conn.connected else "class:prompt.disconnected"
         return [(style, "ami> ")]
 
+    def _focus_mark(self, pane: Pane) -> list:
+        return [("class:title", "[focused] ")] if self.focused_pane() is pane else []
+
     def _events_title(self):
         log = self.events
-        parts = [("class:title", " Events "), ("class:title.dim", f"{log.shown} shown of {log.received} received")]
+        parts = [("class:title", " Events "), *self._focus_mark(self.events_pane)]
+        parts.append(("class:title.dim", f"{log.shown} shown of {log.received} received"))
         if log.evicted:
             parts.append(("class:title.dim", f", {log.evicted} evicted"))
         if self.sub.dropped:
@@ -195,7 +232,12 @@ class Shell(ShellSession):
         return parts
 
     def _transcript_title(self):
-        return [("class:title", " Transcript "), ("class:title.dim", "(F3 to focus, PageUp/PageDown to scroll)")]
+        parts = [("class:title", " Transcript "), *self._focus_mark(self.transcript_pane)]
+        if self.transcript_pane.follow:
+            parts.append(("class:title.dim", "(F3 to focus, PageUp/PageDown to scroll)"))
+        else:
+            parts.append(("fg:ansiyellow", "scrolled (Ctrl-End for the newest)"))
+        return parts
 
     def toolbar_state(self) -> ToolbarState:
         now = time.monotonic()
@@ -230,7 +272,7 @@ class Shell(ShellSession):
         now = time.monotonic()
         if not self._rate_samples or now - self._rate_samples[-1][0] >= 0.5:
             self._rate_samples.append((now, self.events.received))
-        return toolbar_fragments(self.toolbar_state())
+        return toolbar_fragments(self.toolbar_state(), self.app.output.get_size().columns)
 
     # -- running --------------------------------------------------------------
     def run(self) -> int:
@@ -357,8 +399,14 @@ class Shell(ShellSession):
             lines.insert(0, [("fg:ansiyellow", note)])
         return lines
 
-    def show_lines(self, lines: list[list]) -> None:
-        self.transcript.add_lines(lines)
+    def show_lines(self, lines: list[list]) -> int:
+        """Add lines to the transcript and bring it back to its newest line; returns their position."""
+        position = self.transcript.add_lines(lines)
+        self._refresh_transcript()
+        return position
+
+    def _refresh_transcript(self) -> None:
+        self.transcript_pane.follow = True  # what was sent or came back is what the user looks for
         self.transcript_pane.refresh(self.transcript.take_evicted())
         self.app.invalidate()
 
@@ -438,8 +486,9 @@ class Shell(ShellSession):
         self.transcript_pane.refresh()
 
     def resize_events(self, delta: int) -> None:
-        rows = self.app.output.get_size().rows
-        self.events_rows = max(1, min((self.events_rows or 10) + delta, rows - 6))
+        rows = self._terminal_rows()
+        wanted = max(1, min(self.events_rows() + delta, rows - 6))
+        self.events_share = wanted / rows
 
     def page_size(self, pane: str) -> int:
         window = self.transcript_window if pane == "transcript" else self.events_window
@@ -447,7 +496,29 @@ class Shell(ShellSession):
         return max(1, (info.window_height - 1) if info else 10)
 
     def scroll(self, pane: str, lines: int) -> None:
-        (self.transcript_pane if pane == "transcript" else self.events_pane).scroll(lines)
+        """Move a pane's view by `lines` (negative: up), from the edge of what it shows.
+
+        Its cursor goes that far past the top (or bottom) line on screen, so the view
+        moves at once (moved from the cursor, the first page up would only bring the
+        cursor to the top line).
+        """
+        if pane == "transcript":
+            target, window = self.transcript_pane, self.transcript_window
+        else:
+            target, window = self.events_pane, self.events_window
+        info = window.render_info
+        if info is None:
+            target.scroll(lines)
+            return
+        edge = info.first_visible_line() if lines < 0 else info.last_visible_line()
+        target.scroll_to(edge + lines)
+
+    def to_newest(self, pane: str) -> None:
+        """A pane back to its newest line (the events pane follows again)."""
+        if pane == "events":
+            self.follow_events()
+        else:
+            self.transcript_pane.to_end()
 
     def expand_current_event(self) -> None:
         pane = self.focused_pane()
@@ -469,6 +540,22 @@ class Shell(ShellSession):
 
     def show_renderable(self, renderable) -> None:
         self.show_lines(self.render_lines(renderable))
+
+    def show_block(self, key: str, renderable) -> None:
+        lines = self.render_lines(renderable)
+        if len(self._blocks) > 20:
+            self._blocks.clear()
+        self._blocks[key] = (self.show_lines(lines), len(lines))
+
+    def replace_block(self, key: str, renderable) -> None:
+        old = self._blocks.pop(key, None)
+        lines = self.render_lines(renderable)
+        if old is None or not self.transcript.replace(old[0], old[1], lines):
+            self.show_lines(lines)
+            return
+        start, delta = old[0], len(lines) - old[1]
+        self._blocks = {k: (p + delta if p > start else p, n) for k, (p, n) in self._blocks.items()}
+        self._refresh_transcript()
 
     def apply_filter_to_view(self) -> None:
         self.events.set_filter(self.event_filter if self.filter_text else None)

@@ -18,11 +18,27 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
     kb = KeyBindings()
     input_focused = has_focus(shell.input_buffer)
     pane_focused = Condition(lambda: shell.focused_pane() is not None)
+    # where the input stood right after a completion ending in a space was taken: a space
+    # typed there adds nothing (the completion brought its own)
+    spaced = {"at": None}
+
+    def take(buf, completion=None) -> None:
+        """Take `completion` (or the one selected in the menu) into the input."""
+        if completion is None:
+            completion = buf.complete_state.current_completion
+            buf.complete_state = None
+        else:
+            buf.apply_completion(completion)
+        spaced["at"] = (buf.text, buf.cursor_position) if completion.text.endswith(" ") else None
+
+    after_spaced_completion = Condition(
+        lambda: spaced["at"] == (shell.input_buffer.text, shell.input_buffer.cursor_position)
+    )
 
     @kb.add("enter", filter=input_focused & completion_is_selected)
     def _(event):
         "Enter with a completion selected: take the completion, do not send."
-        event.current_buffer.complete_state = None
+        take(event.current_buffer)
 
     @kb.add("enter", filter=input_focused & ~completion_is_selected)
     def _(event):
@@ -36,15 +52,34 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         state = buf.complete_state
         if state is not None:
             if len(state.completions) == 1:
-                buf.apply_completion(state.completions[0])
+                take(buf, state.completions[0])
             else:
                 buf.complete_next()
             return
         completions = list(buf.completer.get_completions(buf.document, CompleteEvent(completion_requested=True)))
         if len(completions) == 1:
-            buf.apply_completion(completions[0])
+            take(buf, completions[0])
         elif completions:
             buf.start_completion(insert_common_part=True)
+
+    @kb.add("space", filter=input_focused & completion_is_selected)
+    def _(event):
+        "Space with a completion selected: take it (one space after it, not two)."
+        buf = event.current_buffer
+        take(buf)
+        if spaced["at"] is None:
+            buf.insert_text(" ")
+        spaced["at"] = None
+
+    @kb.add("space", filter=input_focused & ~completion_is_selected & after_spaced_completion)
+    def _(event):
+        "Space right after a completion that brought its own space: nothing more."
+        spaced["at"] = None
+
+    @kb.add("escape", filter=input_focused & has_completions)
+    def _(event):
+        "Esc with the completion menu open: close it, the input as typed."
+        event.current_buffer.cancel_completion()
 
     @kb.add("s-tab", filter=input_focused)
     def _(event):
@@ -56,7 +91,12 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "Alt-Enter: a new line in the input (to type the telnet form)."
         event.current_buffer.insert_text("\n")
 
-    @kb.add("c-c", filter=input_focused)
+    @kb.add("c-c", filter=input_focused & has_completions)
+    def _(event):
+        "Ctrl-C with the completion menu open: close it, the input as typed."
+        event.current_buffer.cancel_completion()
+
+    @kb.add("c-c", filter=input_focused & ~has_completions)
     def _(event):
         "Ctrl-C: clear the input; stop waiting for the actions in flight."
         shell.cancel()
@@ -120,15 +160,31 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         "Ctrl-Down: make the events pane bigger."
         shell.resize_events(+2)
 
-    @kb.add("pageup", filter=input_focused & ~has_completions)
+    @kb.add("pageup", filter=input_focused)
     def _(event):
-        "PageUp in the input: scroll the transcript up."
+        "PageUp in the input: scroll the transcript up (the input and its cursor stay)."
         shell.scroll("transcript", -shell.page_size("transcript"))
 
-    @kb.add("pagedown", filter=input_focused & ~has_completions)
+    @kb.add("pagedown", filter=input_focused)
     def _(event):
         "PageDown in the input: scroll the transcript down."
         shell.scroll("transcript", shell.page_size("transcript"))
+
+    @kb.add("c-end", filter=~is_searching)
+    def _(event):
+        "Ctrl-End: the transcript back to its newest line."
+        shell.to_newest("transcript")
+
+    @kb.add("end", filter=input_focused)
+    def _(event):
+        """End in the input: the cursor to the end of its line; already there, both panes back to their
+        newest line (the events pane follows again)."""
+        buf = event.current_buffer
+        if buf.document.is_cursor_at_the_end_of_line:
+            shell.to_newest("transcript")
+            shell.to_newest("events")
+        else:
+            buf.cursor_position += buf.document.get_end_of_line_position()
 
     @kb.add("s-up", filter=input_focused)
     def _(event):
@@ -159,7 +215,7 @@ def describe_bindings(kb: KeyBindings) -> list[tuple[str, str]]:
     """(keys, what it does) for every binding with a docstring, for /keys."""
     out = []
     for binding in kb.bindings:
-        doc = (binding.handler.__doc__ or "").strip()
+        doc = " ".join((binding.handler.__doc__ or "").split())  # one line, however the docstring wraps
         if doc:
             keys, _, what = doc.partition(": ")
             out.append((keys, what))

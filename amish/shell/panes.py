@@ -125,9 +125,13 @@ class Pane:
             self._updating = False
 
     def scroll(self, lines: int) -> None:
-        """Move the view by `lines` (negative: up). Leaving the bottom turns follow off."""
+        """Move the cursor by `lines` (negative: up). Leaving the bottom turns follow off."""
+        self.scroll_to(self.buffer.document.cursor_position_row + lines)
+
+    def scroll_to(self, row: int) -> None:
+        """The cursor to `row` (within the lines); follow is on only at the bottom."""
         doc = self.buffer.document
-        row = max(0, min(doc.cursor_position_row + lines, doc.line_count - 1))
+        row = max(0, min(row, doc.line_count - 1))
         self.buffer.cursor_position = doc.translate_row_col_to_index(row, 0)
         self.follow = row >= doc.line_count - 1
 

@@ -370,7 +370,7 @@ class ShellSession:
             return
         spec = self.catalogue.action(name)
         if spec is not None:
-            self.show_renderable(views.render_action_help(spec))
+            self.show_block(f"help {spec.name}", views.render_action_help(spec))
             if not spec.description and "manager-show" not in getattr(spec, "source", ()):
                 threading.Thread(target=self._fetch_help, args=(spec.name,), daemon=True).start()
             return
@@ -396,7 +396,15 @@ class ShellSession:
         if ok:
             spec = self.catalogue.action(name)
             if spec is not None and spec.description:
-                self.call_in_ui(self.show_renderable, views.render_action_help(spec))
+                self.call_in_ui(self.replace_block, f"help {name}", views.render_action_help(spec))
+
+    def show_block(self, key: str, renderable) -> None:
+        """Show a block that replace_block(key, ...) may later replace (where the screen can)."""
+        self.show_renderable(renderable)
+
+    def replace_block(self, key: str, renderable) -> None:
+        """Show `renderable` in place of the block last shown under `key` (below it where that cannot be)."""
+        self.show_renderable(renderable)
 
     def _general_help(self):
         table = Table.grid(padding=(0, 2))

@@ -175,18 +175,39 @@ class TranscriptLine:
     fragments: Fragments
 
 
+def _line(fragments: Fragments) -> TranscriptLine:
+    return TranscriptLine("".join(t for _, t, *_ in fragments), fragments)
+
+
 class Transcript:
     """The transcript pane's lines: what was sent and what came back."""
 
     def __init__(self, maxlines: int = 20_000):
         self.lines: collections.deque[TranscriptLine] = collections.deque(maxlen=maxlines)
         self.evicted = 0
+        self.added = 0  # lines ever added: a line's position is the count before it
 
-    def add_lines(self, lines: Iterable[Fragments]) -> None:
+    def add_lines(self, lines: Iterable[Fragments]) -> int:
+        """Append lines; returns the position of the first (for `replace`)."""
+        start = self.added
         for fragments in lines:
             if len(self.lines) == self.lines.maxlen:
                 self.evicted += 1
-            self.lines.append(TranscriptLine("".join(t for _, t, *_ in fragments), fragments))
+            self.lines.append(_line(fragments))
+            self.added += 1
+        return start
+
+    def replace(self, start: int, count: int, lines: list[Fragments]) -> bool:
+        """Put `lines` in place of the `count` lines from position `start`; False if they are gone."""
+        i = start - (self.added - len(self.lines))
+        if i < 0 or i + count > len(self.lines):
+            return False  # evicted or cleared meanwhile
+        kept = list(self.lines)
+        kept[i : i + count] = [_line(fragments) for fragments in lines]
+        self.evicted += max(0, len(kept) - self.lines.maxlen)
+        self.lines = collections.deque(kept, maxlen=self.lines.maxlen)
+        self.added += len(lines) - count
+        return True
 
     def take_evicted(self) -> int:
         n, self.evicted = self.evicted, 0
