@@ -6,7 +6,7 @@ thread for every chunk read (the banner included) and with ``("out", action)``
 from the sending thread for each whole encoded action. Both are thread-safe
 (one lock), never raise from the hook (a failing write is counted in `errors`,
 the first reason kept in `error`, and the hook goes quiet), and mask secrets
-with `amish.protocol.mask_secrets`.
+with `amish.secrets.mask_bytes`.
 
 Masking on whole lines
 ----------------------
@@ -114,7 +114,8 @@ from typing import Callable, TextIO
 
 from . import __version__
 from .errors import InputError
-from .protocol import MASK, Parser, is_ami_banner, mask_secrets
+from .protocol import Parser, is_ami_banner
+from .secrets import mask_bytes, mask_login_keys, opens_login
 
 __all__ = [
     "Tracer",
@@ -132,10 +133,6 @@ RECORDING_VERSION = 1
 #: The most bytes of an incomplete line held back for masking before it is written as is.
 MAX_HELD = 64 * 1024
 
-_MASK_BYTES = MASK.encode()
-# The same patterns as amish.protocol's, for a Login whose lines span two chunks.
-_KEY_LINE = re.compile(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
-_LOGIN = re.compile(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
 _BLANK_LINE = re.compile(rb"(?m)^\r?\n")
 
 
@@ -170,12 +167,12 @@ class _LineMasker:
         return self._mask(rest) if rest else b""
 
     def _mask(self, block: bytes) -> bytes:
-        out = mask_secrets(block)
+        out = mask_bytes(block)
         if self.login:
             # the Login began in an earlier chunk: its Key lines are up to the first blank line
             m = _BLANK_LINE.search(out)
             end = m.start() if m else len(out)
-            out = _KEY_LINE.sub(rb"\1" + _MASK_BYTES, out[:end]) + out[end:]
+            out = mask_login_keys(out[:end]) + out[end:]
         # which message is still open after this block, and is it a Login?
         tail = -1
         if out.startswith(b"\r\n"):
@@ -189,9 +186,9 @@ class _LineMasker:
         if i >= 0:
             tail = max(tail, i + 3)
         if tail < 0:
-            self.login = self.login or _LOGIN.search(out) is not None
+            self.login = self.login or opens_login(out)
         else:
-            self.login = _LOGIN.search(out, tail) is not None
+            self.login = opens_login(out, tail)
         return out
 
 
