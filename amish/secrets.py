@@ -44,8 +44,7 @@ __all__ = [
     "SECRET_NAMES",
     "is_secret_name",
     "mask_bytes",
-    "mask_login_keys",
-    "opens_login",
+    "carried_context",
     "mask_header",
     "mask_config_value",
     "mask_json",
@@ -189,14 +188,23 @@ def mask_bytes(data: bytes) -> bytes:
     return out
 
 
-def mask_login_keys(data: bytes) -> bytes:
-    """Every ``Key:`` line of `data` masked: for the rest of a Login begun in an earlier chunk."""
-    return _KEY_LINE.sub(rb"\1" + _MASK_B, data)
+_CONTEXT_LINE = re.compile(
+    rb"(?im)^(?:[ \t]*action[ \t]*:[ \t]*login|[ \t]*var-\d+[ \t]*:[ \t]*(?:" + _NAMES_B + rb"))[ \t]*\r?\n"
+)
 
 
-def opens_login(data: bytes, start: int = 0) -> bool:
-    """True when `data` from `start` holds an ``Action: Login`` line."""
-    return _LOGIN_LINE.search(data, start) is not None
+def carried_context(data: bytes) -> bytes:
+    """The lines of `data` that make later lines of their message secret, for a masker that sees pieces.
+
+    A Login's ``Action: Login`` line (its Key) and an UpdateConfig's
+    ``Var-N: <secret name>`` (its Value-N). Put in front of the next piece
+    of the same message, they mask it as if it were whole; masking never
+    adds or removes a line, so the piece is what follows their lines.
+    """
+    low = data.lower()
+    if b"login" not in low and b"var-" not in low:
+        return b""
+    return b"".join(m.group(0) for m in _CONTEXT_LINE.finditer(data))
 
 
 # -- text: parsed headers, rendered config ------------------------------------------
