@@ -32,6 +32,7 @@ The maskers
 ``mask_header``   one header of a parsed message (Message.masked)
 ``mask_json``     GetConfigJSON's value; ``mask_config_value`` one ini variable
 ``mask_typed`` / ``typed_secret_spans``  what a person types (shell, line mode, raw mode)
+``mask_error``    an error message that may quote what was typed
 ``has_secret``    whether an input line may be kept in history
 """
 
@@ -49,6 +50,7 @@ __all__ = [
     "mask_config_value",
     "mask_json",
     "mask_typed",
+    "mask_error",
     "typed_secret_spans",
     "has_secret",
     "may_hold_secret",
@@ -275,6 +277,7 @@ def secret_var_numbers(headers) -> frozenset[str]:
 
 _TYPED_HEADER = re.compile(r"(?im)^([ \t]*([A-Za-z][\w-]*)[ \t]*:[ \t]?)([^\r\n]*)")
 _TYPED_LOGIN = re.compile(r"(?im)^\s*(?:action\s*:\s*)?login\b")
+_HEADER_WORD = re.compile(r"^[A-Za-z][\w-]*:?=")
 
 
 def _words(line: str):
@@ -316,12 +319,21 @@ def typed_secret_spans(text: str, login: bool | None = None) -> list[tuple[int, 
         if m and not body.lstrip().startswith(("/", "!")) and " " not in m.group(2):
             pairs.append((m.group(2), m.group(3), offset + m.start(3), offset + m.end(3)))
         elif not body.lstrip().startswith(("/", "!", "#")):
+            after_name = False  # the word before was "Secret=" or "Secret": this one is its value, misplaced
             for start, end in _words(body):
                 word = body[start:end]
+                if after_name and not _HEADER_WORD.match(word):
+                    spans.append((offset + start, offset + end))
+                    after_name = False
+                    continue
                 eq = word.find("=")
                 if eq > 0:
                     name = word[:eq].strip("\"'").rstrip(":")
-                    pairs.append((name, word[eq + 1 :].strip("\"'"), offset + start + eq + 1, offset + end))
+                    value = word[eq + 1 :].strip("\"'")
+                    pairs.append((name, value, offset + start + eq + 1, offset + end))
+                    after_name = not value and is_secret_name(name)
+                else:
+                    after_name = is_secret_name(word.strip("\"'").rstrip(":"))
         offset += len(line)
     secret_vars = {name.lower()[4:] for name, value, _, _ in pairs if name.lower().startswith("var-") and is_secret_name(value)}
     for name, _value, start, end in pairs:
@@ -329,7 +341,7 @@ def typed_secret_spans(text: str, login: bool | None = None) -> list[tuple[int, 
         if is_secret_name(low) or (login and low == "key") or (low.startswith("value-") and low[6:] in secret_vars):
             if end > start:
                 spans.append((start, end))
-    return spans
+    return sorted(spans)
 
 
 def mask_typed(text: str, login: bool | None = None) -> str:
@@ -344,6 +356,22 @@ def mask_typed(text: str, login: bool | None = None) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def mask_error(message: str, typed: str) -> str:
+    """An error message about the input `typed`, safe to show.
+
+    Secret values in it are masked; and when the input holds or may hold a
+    secret (a Login, a secret header), no piece of the input is quoted: a
+    misplaced secret ("Secret= hunter2") is a word like any other to the parser.
+    """
+    out = mask_typed(message)
+    if has_secret(typed):
+        out = _QUOTED.sub(lambda m: "'" + MASK + "'" if m.group(0)[1:-1] in typed else m.group(0), out)
+    return out
 
 
 # -- history ------------------------------------------------------------------------
