@@ -34,8 +34,6 @@ __all__ = [
     "limit_warnings",
     "is_ami_banner",
     "mask_secrets",
-    "SECRET_HEADERS",
-    "secret_header",
     "ASTERISK_MAX_LINE",
     "ASTERISK_MAX_HEADERS",
 ]
@@ -45,8 +43,6 @@ ASTERISK_MAX_LINE = 1024
 #: AST_MAX_MANHEADERS: the most lines Asterisk accepts in one action.
 ASTERISK_MAX_HEADERS = 128
 
-#: Kept for the library API: amish.secrets owns the names (SECRET_NAMES) and the maskers.
-SECRET_HEADERS = frozenset({"secret", "key"})
 
 DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 DEFAULT_MAX_LINE = 1024 * 1024
@@ -806,21 +802,3 @@ def limit_warnings(headers: HeadersLike) -> list[str]:
 def mask_secrets(data: bytes) -> bytes:
     """`data` with every secret masked (`amish.secrets.mask_bytes`), kept here for the library API."""
     return mask_bytes(data)
-
-
-def secret_header(key: str | None, value: str, is_login: bool) -> bool | str:
-    """False when the header may be shown; otherwise its masked value (`amish.secrets.mask_header`)."""
-    shown = mask_header(key, value, is_login)
-    return False if shown is None else shown
-    low = key.strip().lower()  # " Secret" and "Secret " too, as mask_secrets masks them in the bytes
-    if low == "secret" or (low == "key" and is_login):
-        return MASK
-    if low.startswith("line-") and "=" in value:
-        m = _CONFIG_SECRET_TEXT.match(value)
-        if m:
-            return m.group(1) + MASK
-    if low == "json" and '"' in value:
-        masked = _JSON_SECRET_TEXT.sub(lambda m: m.group(1) + MASK + m.group(3), value)
-        if masked != value:
-            return masked
-    return False

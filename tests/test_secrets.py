@@ -294,3 +294,13 @@ def test_the_real_asterisks_getconfig_and_getconfigjson_are_masked_in_trace_reco
         for value in (*REAL.values(), "amish-admin-secret", "4242"):
             assert value not in stored, (fmt, value)
         assert "dbpass=********" in stored and '\\"md5_cred\\":\\"********\\"' in rec.read_text()
+
+
+def test_the_secrets_module_is_ui_free():
+    import subprocess
+    import sys
+
+    code = ("import sys, amish.secrets; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'rich', 'pygments')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
