@@ -316,9 +316,9 @@ def typed_secret_spans(text: str, login: bool | None = None) -> list[tuple[int, 
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
         m = _TYPED_HEADER.match(body)
-        if m and not body.lstrip().startswith(("/", "!")) and " " not in m.group(2):
+        if m and not body.lstrip().startswith(("/", "!")):
             pairs.append((m.group(2), m.group(3), offset + m.start(3), offset + m.end(3)))
-        elif not body.lstrip().startswith(("/", "!", "#")):
+        if not body.lstrip().startswith(("/", "!", "#")):  # words too: "Action:Login Secret=x" is not a header
             after_name = False  # the word before was "Secret=" or "Secret": this one is its value, misplaced
             for start, end in _words(body):
                 word = body[start:end]
@@ -341,7 +341,13 @@ def typed_secret_spans(text: str, login: bool | None = None) -> list[tuple[int, 
         if is_secret_name(low) or (login and low == "key") or (low.startswith("value-") and low[6:] in secret_vars):
             if end > start:
                 spans.append((start, end))
-    return sorted(spans)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def mask_typed(text: str, login: bool | None = None) -> str:

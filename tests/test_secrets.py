@@ -230,6 +230,9 @@ TYPED = [
     ("PJSIPX Password=p1 Md5Cred=p2 Username=alice", "PJSIPX Password=******** Md5Cred=******** Username=alice"),
     ("Login Username=admin Secret= hunter2", "Login Username=admin Secret= ********"),  # misplaced: still hidden
     ("Login Username=admin Secret hunter2 Events=off", "Login Username=admin Secret ******** Events=off"),
+    ("Action:Login Secret=hunter2", "Action:Login Secret=********"),
+    ("Action: Login\nSecret:  two words \nEvents: off", "Action: Login\nSecret: ********\nEvents: off"),
+    ("Action: Originate\nVariable: A=1\nChannel: PJSIP/1", "Action: Originate\nVariable: A=1\nChannel: PJSIP/1"),
     ("Ping", "Ping"),
     ("!core show channels", "!core show channels"),
 ]
