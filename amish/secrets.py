@@ -141,24 +141,37 @@ def headers_may_hold_secret(headers) -> bool:
     return False
 
 
+class _Lazy:
+    """A regex compiled on first use: compiling them all costs ~15 ms of a start-up that may never mask."""
+
+    def __init__(self, *args) -> None:
+        self._args = args
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(*self._args)
+        for method in ("sub", "search", "match", "finditer"):  # from now on, found without this call
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
 # One alternation of every name; an underscore may be left out (Md5Cred, OauthSecret).
 _NAMES = "|".join(sorted((re.escape(n).replace("_", "_?") for n in SECRET_NAMES), key=len, reverse=True))
 _NAMES_B = _NAMES.encode()
 
 # -- bytes: traces, recordings ---------------------------------------------------
 
-_HEADER_LINE = re.compile(rb"(?im)^([ \t]*(?:" + _NAMES_B + rb")[ \t]*:[ \t]?)[^\r\n]*")
-_KEY_LINE = re.compile(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
-_LOGIN_LINE = re.compile(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
+_HEADER_LINE = _Lazy(rb"(?im)^([ \t]*(?:" + _NAMES_B + rb")[ \t]*:[ \t]?)[^\r\n]*")
+_KEY_LINE = _Lazy(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
+_LOGIN_LINE = _Lazy(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
 # GetConfig: "Line-000003-000001: secret=xyz"
-_CONFIG_LINE = re.compile(rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*(?:" + _NAMES_B + rb")[ \t]*=>?[ \t]*)[^\r\n]*")
+_CONFIG_LINE = _Lazy(rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*(?:" + _NAMES_B + rb")[ \t]*=>?[ \t]*)[^\r\n]*")
 # GetConfig of voicemail.conf: "Line-000001-000000: 1234=4242,Example Mailbox,root@localhost"
-_MAILBOX_LINE = re.compile(rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*\d+[ \t]*=>?[ \t]*)-?[0-9#*]+(?=,|[ \t]*\r?$)")
+_MAILBOX_LINE = _Lazy(rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*\d+[ \t]*=>?[ \t]*)-?[0-9#*]+(?=,|[ \t]*\r?$)")
 # GetConfigJSON: {"admin":{"secret":"xyz",...}}; and a voicemail box: "1234":"4242,Name"
-_JSON_PAIR = re.compile(rb'(?i)("(?:' + _NAMES_B + rb')"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
-_JSON_MAILBOX = re.compile(rb'("\d+"[ \t]*:[ \t]*")-?[0-9#*]+(?=[,"])')
+_JSON_PAIR = _Lazy(rb'(?i)("(?:' + _NAMES_B + rb')"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
+_JSON_MAILBOX = _Lazy(rb'("\d+"[ \t]*:[ \t]*")-?[0-9#*]+(?=[,"])')
 # UpdateConfig: "Var-000000: secret" then "Value-000000: xyz"
-_VAR_LINE = re.compile(rb"(?im)^[ \t]*var-(\d+)[ \t]*:[ \t]*(?:" + _NAMES_B + rb")[ \t]*\r?$")
+_VAR_LINE = _Lazy(rb"(?im)^[ \t]*var-(\d+)[ \t]*:[ \t]*(?:" + _NAMES_B + rb")[ \t]*\r?$")
 
 
 def _value_line(number: bytes) -> re.Pattern:
@@ -190,7 +203,7 @@ def mask_bytes(data: bytes) -> bytes:
     return out
 
 
-_CONTEXT_LINE = re.compile(
+_CONTEXT_LINE = _Lazy(
     rb"(?im)^(?:[ \t]*action[ \t]*:[ \t]*login|[ \t]*var-\d+[ \t]*:[ \t]*(?:" + _NAMES_B + rb"))[ \t]*\r?\n"
 )
 
@@ -211,10 +224,10 @@ def carried_context(data: bytes) -> bytes:
 
 # -- text: parsed headers, rendered config ------------------------------------------
 
-_CONFIG_TEXT = re.compile(r"^([ \t]*([^=]*?)[ \t]*=>?[ \t]*)(.*)$", re.S)
-_MAILBOX_VALUE = re.compile(r"^-?[0-9#*]+(?=,|[ \t]*$)")
-_JSON_PAIR_TEXT = re.compile(r'(?i)("(?:' + _NAMES + r')"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
-_JSON_MAILBOX_TEXT = re.compile(r'("\d+"[ \t]*:[ \t]*")-?[0-9#*]+(?=[,"])')
+_CONFIG_TEXT = _Lazy(r"^([ \t]*([^=]*?)[ \t]*=>?[ \t]*)(.*)$", re.S)
+_MAILBOX_VALUE = _Lazy(r"^-?[0-9#*]+(?=,|[ \t]*$)")
+_JSON_PAIR_TEXT = _Lazy(r'(?i)("(?:' + _NAMES + r')"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
+_JSON_MAILBOX_TEXT = _Lazy(r'("\d+"[ \t]*:[ \t]*")-?[0-9#*]+(?=[,"])')
 
 
 def mask_config_value(name: str, value: str) -> str:
@@ -275,9 +288,9 @@ def secret_var_numbers(headers) -> frozenset[str]:
 
 # -- what a person types ----------------------------------------------------------
 
-_TYPED_HEADER = re.compile(r"(?im)^([ \t]*([A-Za-z][\w-]*)[ \t]*:[ \t]?)([^\r\n]*)")
-_TYPED_LOGIN = re.compile(r"(?im)^\s*(?:action\s*:\s*)?login\b")
-_HEADER_WORD = re.compile(r"^[A-Za-z][\w-]*:?=")
+_TYPED_HEADER = _Lazy(r"(?im)^([ \t]*([A-Za-z][\w-]*)[ \t]*:[ \t]?)([^\r\n]*)")
+_TYPED_LOGIN = _Lazy(r"(?im)^\s*(?:action\s*:\s*)?login\b")
+_HEADER_WORD = _Lazy(r"^[A-Za-z][\w-]*:?=")
 
 
 def _words(line: str):
@@ -364,7 +377,7 @@ def mask_typed(text: str, login: bool | None = None) -> str:
     return "".join(out)
 
 
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_QUOTED = _Lazy(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def mask_error(message: str, typed: str) -> str:
@@ -382,8 +395,8 @@ def mask_error(message: str, typed: str) -> str:
 
 # -- history ------------------------------------------------------------------------
 
-_HISTORY_SECRET = re.compile(rf"(?im)(?:^|[\s=:\"'])(?:{_NAMES})\s*[:=]")
-_HISTORY_CONFIG_VAR = re.compile(rf"(?im)\bvar-\d+\s*[:=]\s*[\"']?(?:{_NAMES})\b")
+_HISTORY_SECRET = _Lazy(rf"(?im)(?:^|[\s=:\"'])(?:{_NAMES})\s*[:=]")
+_HISTORY_CONFIG_VAR = _Lazy(rf"(?im)\bvar-\d+\s*[:=]\s*[\"']?(?:{_NAMES})\b")
 
 
 def has_secret(text: str) -> bool:
