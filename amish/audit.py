@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from .errors import EXIT_OK, InputError
-from .protocol import MASK, Message
+from .protocol import Message
+from .secrets import MASK, is_secret_name
 
 __all__ = [
     "SEVERITIES",
@@ -975,7 +976,7 @@ def _secrets(facts: Facts, own: str | None) -> list[str]:
     out = [own] if own else []
     for cfg in (facts.manager, facts.http):
         for _name, section in normalize(cfg).items():
-            out.extend(v for k, v in section if k in ("secret", "md5secret", "password"))
+            out.extend(v for k, v in section if is_secret_name(k))
     return out
 
 

@@ -66,6 +66,10 @@ DEFAULT_TIMEOUT = 10.0
 WireHook = "Callable[[str, bytes], None]"  # for annotations: (direction, data)
 
 
+# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH: the chain is trusted, the name is not in it
+_NAME_MISMATCH = frozenset({62, 64})
+
+
 class Closed:
     """Put in every subscription when the connection ends."""
 
@@ -343,6 +347,32 @@ class Connection:
                 raise TLSError(f"cannot load client certificate {self.certfile}: {_reason(e)}") from None
         return ctx
 
+    def _name_mismatch(self) -> str:
+        """What to say when the certificate is trusted but does not name the host asked for."""
+        name = self.server_hostname or self.host
+        names = self._certificate_names()
+        held = f" (it names {', '.join(names)})" if names else ""
+        return (f"TLS to {self.address}: the certificate does not name {name}{held}; "
+                "connect by a name it holds")
+
+    def _certificate_names(self) -> list[str]:
+        """The names of the server's certificate, read in a second handshake that checks it but not the name.
+
+        Empty when that fails: the message then only says the name does not match.
+        """
+        try:
+            ctx = self._ssl_context()
+            ctx.check_hostname = False  # the chain is still verified: only a trusted certificate is quoted
+            with socket.create_connection((self.host, self.port), timeout=self.connect_timeout) as raw:
+                with ctx.wrap_socket(raw, server_hostname=self.server_hostname or self.host) as tls:
+                    cert = tls.getpeercert() or {}
+        except (OSError, ssl.SSLError, TLSError, ValueError):
+            return []
+        names = [str(value) for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+        if not names:  # no subjectAltName: the common name
+            names = [str(v) for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"]
+        return list(dict.fromkeys(names))
+
     def connect(self) -> Banner:
         """Open the socket (and TLS), read the banner, start the I/O thread."""
         if self._sock is not None:
@@ -363,6 +393,8 @@ class Connection:
                 sock = ctx.wrap_socket(sock, server_hostname=self.server_hostname or self.host)
             except ssl.SSLCertVerificationError as e:
                 sock.close()
+                if e.verify_code in _NAME_MISMATCH:  # trusted, but issued for other names: --cafile cannot help
+                    raise TLSError(self._name_mismatch()) from None
                 raise TLSError(
                     f"TLS to {self.address}: certificate not trusted ({e.verify_message}); "
                     "give its CA with --cafile, or --insecure to skip verification"

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-__all__ = ["history_path", "has_secret", "ensure_private_file"]
+from .secrets import has_secret  # what may not be stored: amish.secrets decides
 
-_SECRET_WORDS = r"(?:secret|md5secret|remotesecret|password|passwd)"
-_SECRET_HEADER = re.compile(rf"(?im)(?:^|[\s=:]){_SECRET_WORDS}\s*[:=]")
-_LOGIN = re.compile(r"(?im)^\s*(?:action\s*:\s*)?login\b")
-_CONFIG_SECRET_VAR = re.compile(rf"(?im)\bvar-\d+\s*[:=]\s*{_SECRET_WORDS}\b")
+__all__ = ["history_path", "has_secret", "ensure_private_file"]
 
 
 def history_path() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "amish" / "history"
-
-
-def has_secret(text: str) -> bool:
-    """True when an input line must not be stored: it holds or may hold a secret.
-
-    Login actions in any form (with their Secret or MD5 Key), Secret and
-    password headers, and UpdateConfig changes of a secret variable.
-    """
-    return bool(_SECRET_HEADER.search(text) or _LOGIN.search(text) or _CONFIG_SECRET_VAR.search(text))
 
 
 def ensure_private_file(path: Path) -> Path:

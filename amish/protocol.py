@@ -17,6 +17,7 @@ import itertools
 import re
 
 from .records import Record
+from .secrets import MASK, headers_may_hold_secret, is_secret_name, mask_bytes, mask_header, secret_var_numbers
 
 TYPE_CHECKING = False  # typing and dataclasses cost ~8 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,8 +34,6 @@ __all__ = [
     "limit_warnings",
     "is_ami_banner",
     "mask_secrets",
-    "SECRET_HEADERS",
-    "secret_header",
     "ASTERISK_MAX_LINE",
     "ASTERISK_MAX_HEADERS",
 ]
@@ -44,9 +43,6 @@ ASTERISK_MAX_LINE = 1024
 #: AST_MAX_MANHEADERS: the most lines Asterisk accepts in one action.
 ASTERISK_MAX_HEADERS = 128
 
-#: Headers whose values are secrets and are masked wherever amish shows or stores them.
-SECRET_HEADERS = frozenset({"secret", "key"})
-MASK = "********"
 
 DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 DEFAULT_MAX_LINE = 1024 * 1024
@@ -248,24 +244,25 @@ class Message:
     def masked(self) -> "Message":
         """This message with every secret masked (itself when it holds none).
 
-        Secret headers, a Login's Key, and secret variables in GetConfig output.
+        What `amish.secrets` calls a secret: secret-named headers, a Login's
+        Key, secret variables in GetConfig and GetConfigJSON output, the
+        Value of an UpdateConfig change to a secret variable.
         """
+        if not headers_may_hold_secret(self.headers):
+            return self  # the common case, fast: no header whose name could hold a secret
         raw = self.raw
-        if raw:
-            low = raw.lower()  # four substring searches beat a case-insensitive regex
-            if b"secret" not in low and b"key" not in low and b"line-" not in low and b"passw" not in low:
-                return self  # the common case, fast: nothing that could be a secret
         is_login = (self.get("Action") or "").strip().lower() == "login"
+        secret_vars = secret_var_numbers(self.headers)
         headers = None
         for i, (key, value) in enumerate(self.headers):
-            masked = secret_header(key, value, is_login)
-            if masked is not False:
+            shown = mask_header(key, value, is_login, secret_vars)
+            if shown is not None:
                 if headers is None:
                     headers = list(self.headers)
-                headers[i] = (key, masked)
+                headers[i] = (key, shown)
         if headers is None:
             return self
-        return Message(headers, mask_secrets(self.raw) if self.raw else b"")
+        return Message(headers, mask_bytes(raw) if raw else b"")
 
 
 _KELVIN = "\u212a".encode()
@@ -743,7 +740,7 @@ def _check_header(key: object, value: object) -> tuple[str, str]:
     if key != key.strip():
         raise HeaderError(f"header name {key!r} has surrounding spaces")
     if "\r" in value or "\n" in value:
-        shown = MASK if key.lower() in SECRET_HEADERS else repr(value)
+        shown = MASK if is_secret_name(key) or key.lower() == "key" else repr(value)
         raise HeaderError(f"value of {key} contains a line break ({shown}); that would inject headers")
     return key, value
 
@@ -802,50 +799,6 @@ def limit_warnings(headers: HeadersLike) -> list[str]:
     return warnings
 
 
-_SECRET_LINE = re.compile(rb"(?im)^([ \t]*secret[ \t]*:[ \t]?)[^\r\n]*")
-_KEY_LINE = re.compile(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
-_LOGIN = re.compile(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
-# GetConfig of manager.conf, pjsip.conf...: "Line-000003-000001: secret=xyz"
-_CONFIG_SECRET = re.compile(
-    rb"(?im)^(line-\d+-\d+[ \t]*:[ \t]*(?:secret|md5secret|remotesecret|password|passwd)[ \t]*=[ \t]*)[^\r\n]*"
-)
-_CONFIG_SECRET_TEXT = re.compile(r"(?i)^([ \t]*(?:secret|md5secret|remotesecret|password|passwd)[ \t]*=[ \t]*).*")
-_MASK_BYTES = MASK.encode()
-# GetConfigJSON: {"admin": {"secret": "xyz", ...}}
-_JSON_SECRET = re.compile(rb'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
-_JSON_SECRET_TEXT = re.compile(r'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"[ \t]*:[ \t]*")((?:[^"\\]|\\.)*)(")')
-
-
 def mask_secrets(data: bytes) -> bytes:
-    """`data` with every secret replaced by a mask, for traces, recordings and screens.
-
-    Masks ``Secret:`` lines, ``Key:`` lines of a Login action (the MD5 digest;
-    a DBPut's Key is not a secret), and secret variables in GetConfig output
-    (``Line-000003-000001: secret=...``). Works on any run of AMI bytes that
-    starts at a line boundary: a whole message or a wire chunk.
-    """
-    out = _SECRET_LINE.sub(rb"\1" + _MASK_BYTES, data)
-    if _LOGIN.search(out):
-        out = _KEY_LINE.sub(rb"\1" + _MASK_BYTES, out)
-    if b"ine-" in out:
-        out = _CONFIG_SECRET.sub(rb"\1" + _MASK_BYTES, out)
-    out = _JSON_SECRET.sub(rb"\1" + _MASK_BYTES + rb"\3", out)
-    return out
-
-
-def secret_header(key: str | None, value: str, is_login: bool) -> bool | str:
-    """False when the header may be shown; otherwise its masked value."""
-    if key is None:
-        return False
-    low = key.strip().lower()  # " Secret" and "Secret " too, as mask_secrets masks them in the bytes
-    if low == "secret" or (low == "key" and is_login):
-        return MASK
-    if low.startswith("line-") and "=" in value:
-        m = _CONFIG_SECRET_TEXT.match(value)
-        if m:
-            return m.group(1) + MASK
-    if low == "json" and '"' in value:
-        masked = _JSON_SECRET_TEXT.sub(lambda m: m.group(1) + MASK + m.group(3), value)
-        if masked != value:
-            return masked
-    return False
+    """`data` with every secret masked (`amish.secrets.mask_bytes`), kept here for the library API."""
+    return mask_bytes(data)

@@ -18,36 +18,23 @@ import re
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import PygmentsTokens
-from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
-from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
 from .connection import Closed, Connection
 from .errors import AmishError
-from .protocol import MASK, Message, ProtocolError, encode_message
+from .protocol import Message, ProtocolError, encode_message
+from .secrets import mask_typed
+from .shell.masking import MaskTypedSecrets
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
-_SECRET_LINE = re.compile(r"(?i)^(\s*(?:secret|key)\s*:\s?).*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-class MaskSecretWhileTyping(Processor):
-    """Shows the value of a Secret: or Key: line as stars while it is typed."""
-
-    def apply_transformation(self, ti: TransformationInput) -> Transformation:
-        m = _SECRET_LINE.match(ti.document.lines[ti.lineno])
-        if not m:
-            return Transformation(ti.fragments)
-        keep = len(m.group(1))
-        chars = explode_text_fragments(ti.fragments)
-        return Transformation([(f[0], f[1] if i < keep else "*") for i, f in enumerate(chars)])
-
-
 def mask_typed_line(line: str) -> str:
-    """What the screen shows of a typed line: Secret/Key values masked."""
-    return _SECRET_LINE.sub(lambda m: m.group(1) + MASK, line)
+    """What the screen shows of a typed line: secret values (and any Key) masked."""
+    return mask_typed(line, login=True)
 
 
 class RawSession:
@@ -129,7 +116,7 @@ class RawSession:
             style=self.style,
             include_default_pygments_style=False,
             erase_when_done=True,  # the masked echo below replaces what was typed
-            input_processors=[MaskSecretWhileTyping()],
+            input_processors=[MaskTypedSecrets(login=True)],
         )
         banner = self.conn.banner.text if self.conn.banner else ""
         with patch_stdout(raw=True):

@@ -10,8 +10,8 @@ codes such as CSI, CR, BEL...) and undecodable bytes are shown escaped
 (``\\x1b``) rather than sent to the terminal, so a hostile CallerIDName cannot
 drive the terminal. User text is always wrapped in `Text`, never parsed as
 markup, and no link markup is ever used (no OSC-8 sequences).
-GetConfigJSON output, which Message.masked() does not cover, is masked here by
-variable name (secret, md5secret, remotesecret, password, passwd).
+What counts as a secret (and every masker) is `amish.secrets`'s; GetConfigJSON
+shown as ini lines is masked variable by variable with its `mask_config_value`.
 
 A list result is a table when it fits the width (columns empty in every item
 are left out and named in the caption); wider than that, rich would squeeze
@@ -51,7 +51,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Span, Text
 
-from .protocol import MASK, Banner, Message, ProtocolError, mask_secrets
+from .protocol import Banner, Message, ProtocolError
+from .secrets import mask_bytes, mask_config_value, mask_json
 
 __all__ = [
     "render_result",
@@ -796,7 +797,7 @@ def _header_block(msg: Message, skip: set[str], user_id: bool) -> list[Renderabl
             if ini is not None:
                 output_config.extend(ini)
                 continue
-            value = _mask_json(value)
+            value = mask_json(value)
         shown.append((key, value))
     config_lines: list[str] = []
     if has_config:
@@ -810,17 +811,6 @@ def _header_block(msg: Message, skip: set[str], user_id: bool) -> list[Renderabl
     if output:
         out.append(_Preformatted(output))
     return out
-
-
-_SECRET_NAMES = frozenset({"secret", "md5secret", "remotesecret", "password", "passwd"})
-_JSON_SECRET = re.compile(
-    r'(?i)("(?:secret|md5secret|remotesecret|password|passwd)"\s*:\s*")((?:[^"\\]|\\.)*)"'
-)
-
-
-def _mask_json(value: str) -> str:
-    """GetConfigJSON output with the values of secret-named keys masked."""
-    return _JSON_SECRET.sub(lambda m: m.group(1) + MASK + '"', value)
 
 
 def _json_config(value: str) -> list[str] | None:
@@ -842,7 +832,7 @@ def _json_config(value: str) -> list[str] | None:
             else:
                 vals = [val]
             for one in vals:
-                shown = MASK if str(name).lower() in _SECRET_NAMES else one
+                shown = mask_config_value(str(name), str(one))
                 lines.append(f"{name}={shown}")
     return lines
 
@@ -1119,7 +1109,7 @@ def render_protocol_error(err: ProtocolError) -> Text:
     if err.skipped:
         text.append(f" ({err.skipped} byte{'s' if err.skipped != 1 else ''} skipped)")
     if err.sample:
-        sample = mask_secrets(err.sample)[:80]
+        sample = mask_bytes(err.sample)[:80]
         shown = repr(sample)[2:-1]  # b'...' -> ...
         text.append(": ", style="dim")
         text.append(_clean(shown), style="dim")

@@ -6,7 +6,7 @@ thread for every chunk read (the banner included) and with ``("out", action)``
 from the sending thread for each whole encoded action. Both are thread-safe
 (one lock), never raise from the hook (a failing write is counted in `errors`,
 the first reason kept in `error`, and the hook goes quiet), and mask secrets
-with `amish.protocol.mask_secrets`.
+with `amish.secrets.mask_bytes`.
 
 Masking on whole lines
 ----------------------
@@ -15,7 +15,8 @@ A secret line may be split across two reads (``Line-000001-000002: sec`` |
 direction keeps the incomplete last line of a chunk back and puts it in front
 of the next chunk of the same direction; `flush()` (and `close()`) write what
 is held back. A Login's ``Key:`` is masked even when its ``Action: Login`` line
-came in an earlier chunk. A line with no end in sight is held back at most
+came in an earlier chunk, and so is an UpdateConfig's ``Value-N`` whose
+``Var-N`` named a secret (`amish.secrets.carried_context`). A line with no end in sight is held back at most
 `MAX_HELD` bytes (64 KiB); then it is written as is.
 
 The trace (`Tracer`)
@@ -114,7 +115,8 @@ from typing import Callable, TextIO
 
 from . import __version__
 from .errors import InputError
-from .protocol import MASK, Parser, is_ami_banner, mask_secrets
+from .protocol import Parser, is_ami_banner
+from .secrets import carried_context, mask_bytes
 
 __all__ = [
     "Tracer",
@@ -132,21 +134,17 @@ RECORDING_VERSION = 1
 #: The most bytes of an incomplete line held back for masking before it is written as is.
 MAX_HELD = 64 * 1024
 
-_MASK_BYTES = MASK.encode()
-# The same patterns as amish.protocol's, for a Login whose lines span two chunks.
-_KEY_LINE = re.compile(rb"(?im)^([ \t]*key[ \t]*:[ \t]?)[^\r\n]*")
-_LOGIN = re.compile(rb"(?im)^[ \t]*action[ \t]*:[ \t]*login[ \t]*\r?$")
-_BLANK_LINE = re.compile(rb"(?m)^\r?\n")
 
 
 class _LineMasker:
     """One direction: holds an incomplete last line back, masks runs of whole lines."""
 
-    __slots__ = ("held", "login")
+    __slots__ = ("held", "context")
 
     def __init__(self) -> None:
         self.held = b""
-        self.login = False  # the message still open at the last line boundary is a Login
+        # lines of the message still open at the last line boundary that make its later lines secret
+        self.context = b""
 
     def feed(self, data: bytes) -> tuple[bytes, int, int]:
         """(masked complete lines, bytes carried over from before, bytes now held back)."""
@@ -170,28 +168,32 @@ class _LineMasker:
         return self._mask(rest) if rest else b""
 
     def _mask(self, block: bytes) -> bytes:
-        out = mask_secrets(block)
-        if self.login:
-            # the Login began in an earlier chunk: its Key lines are up to the first blank line
-            m = _BLANK_LINE.search(out)
-            end = m.start() if m else len(out)
-            out = _KEY_LINE.sub(rb"\1" + _MASK_BYTES, out[:end]) + out[end:]
-        # which message is still open after this block, and is it a Login?
+        ctx = self.context
+        if ctx:  # a Login or UpdateConfig began in an earlier block: mask this one as its rest
+            whole = mask_bytes(ctx + block)
+            at = 0
+            for _ in range(ctx.count(b"\n")):
+                at = whole.index(b"\n", at) + 1
+            out = whole[at:]
+        else:
+            out = mask_bytes(block)
+        # which message is still open after this block, and what of it matters for the next block?
         tail = -1
-        if out.startswith(b"\r\n"):
+        if block.startswith(b"\r\n"):
             tail = 2
-        elif out.startswith(b"\n"):
+        elif block.startswith(b"\n"):
             tail = 1
-        i = out.rfind(b"\n\n")
+        i = block.rfind(b"\n\n")
         if i >= 0:
             tail = max(tail, i + 2)
-        i = out.rfind(b"\n\r\n")
+        i = block.rfind(b"\n\r\n")
         if i >= 0:
             tail = max(tail, i + 3)
         if tail < 0:
-            self.login = self.login or _LOGIN.search(out) is not None
+            ctx += carried_context(block)
         else:
-            self.login = _LOGIN.search(out, tail) is not None
+            ctx = carried_context(block[tail:])
+        self.context = ctx if block.endswith(b"\n") and len(ctx) <= MAX_HELD else b""
         return out
 
 

@@ -60,6 +60,18 @@ def test_tls_with_a_ca_that_did_not_sign_the_server(asterisk):
     assert "certificate" in str(info.value) and "--cafile" in str(info.value)
 
 
+def test_tls_name_mismatch_says_which_names_the_certificate_holds(asterisk):
+    """The sandbox's certificate is trusted but names 127.0.0.1 and localhost: --cafile cannot help."""
+    conn = Connection(asterisk.host, asterisk.tls_port, tls=True, cafile=asterisk.cafile,
+                      server_hostname="pbx.example.invalid")
+    with pytest.raises(TLSError) as info:
+        conn.connect()
+    message = str(info.value)
+    assert "does not name pbx.example.invalid" in message
+    assert "127.0.0.1" in message and "localhost" in message  # what it does name
+    assert "--cafile" not in message and "not trusted" not in message
+
+
 def test_tls_insecure_skips_verification(asterisk):
     conn = connect(asterisk, tls=True, insecure=True)
     try:

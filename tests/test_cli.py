@@ -139,6 +139,17 @@ def test_connection_failures_exit_2_with_one_line(asterisk, amish_cmd, args, sec
     assert secret not in err or secret == ADMIN[1] and ADMIN[1] not in err
 
 
+def test_tls_to_a_name_the_certificate_does_not_hold_says_so(asterisk, amish_cmd):
+    """127.1 reaches the sandbox's TLS port, whose certificate names 127.0.0.1 and localhost only."""
+    args = ["-u", "admin", "--tls", "--cafile", asterisk.cafile, "-p", str(asterisk.tls_port), "127.1"]
+    proc = run(amish_cmd, args, "Action: Ping\n")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert f"TLS to 127.1:{asterisk.tls_port}: the certificate does not name 127.1" in err
+    assert "127.0.0.1" in err and "localhost" in err and "--cafile" not in err
+
+
 def test_a_pipe_with_its_own_login(asterisk, amish_cmd):
     stdin = f"Action: Login\nUsername: admin\nSecret: {ADMIN[1]}\n\nAction: Ping\n"
     proc = run(amish_cmd, [asterisk.host, str(asterisk.port)], stdin, secret=None)

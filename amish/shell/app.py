@@ -41,6 +41,7 @@ from ..errors import AmishError, InputError
 from ..history import ensure_private_file, has_secret, history_path
 from ..protocol import Message, ProtocolError
 from .keys import describe_bindings, shell_key_bindings
+from .masking import MaskTypedSecrets
 from . import views
 from .panes import Pane, ansi_lines
 from .session import ShellSession
@@ -164,7 +165,7 @@ class Shell(ShellSession):
             BufferControl(
                 self.input_buffer,
                 lexer=PygmentsLexer(InputLexer),
-                input_processors=[BeforeInput(self._prompt)],
+                input_processors=[MaskTypedSecrets(), BeforeInput(self._prompt)],  # secrets typed show as *
             ),
             height=D(min=1, max=8),
             wrap_lines=True,

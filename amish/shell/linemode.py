@@ -24,6 +24,7 @@ from .. import render
 from ..connection import Closed, Connection
 from ..protocol import Message, ProtocolError
 from .app import SHELL_STYLE, make_history
+from .masking import MaskTypedSecrets
 from . import views
 from .session import ShellSession
 
@@ -171,6 +172,7 @@ class LineShell(ShellSession):
             multiline=True,
             key_bindings=self._bindings(),
             prompt_continuation=lambda width, line, wrap: "...> ".rjust(width),
+            input_processors=[MaskTypedSecrets()],  # secrets typed show as *, and stay so once sent
         )
         with patch_stdout(raw=True):
             self.start()

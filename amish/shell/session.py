@@ -23,6 +23,7 @@ from ..commandline import Actions, LocalCommand, parse_input
 from ..connection import Closed, Connection, Pending
 from ..errors import AmishError, InputError
 from ..protocol import Message, limit_warnings
+from ..secrets import mask_error
 from . import views
 from .completion import AmiCompleter, LiveValues
 
@@ -224,7 +225,7 @@ class ShellSession:
         try:
             parsed = parse_input(text)
         except InputError as e:
-            self.error(str(e))
+            self.error(mask_error(str(e), text))  # it may quote what was typed
             return
         if parsed is None:
             return
