@@ -284,7 +284,7 @@ def test_the_real_asterisks_getconfig_and_getconfigjson_are_masked_in_trace_reco
     trace, rec = tmp_path / "trace", tmp_path / "rec.amish"
     for fmt in ("raw", "json"):
         r = subprocess.run(
-            [*amish_cmd, "-u", "admin", "-p", str(asterisk.port), "--trace", str(trace), "--record", str(rec),
+            [*amish_cmd, "-u", "admin", "-p", str(asterisk.port), f"--trace={trace}", "--record", str(rec),
              "--format", fmt, "-f", "-", asterisk.host],
             input=f"GetConfig Filename={REAL_FILE}\nGetConfigJSON Filename={REAL_FILE}\n",
             capture_output=True, text=True, timeout=60,
