@@ -17,6 +17,7 @@ from typing import Callable
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.layout import (
@@ -384,9 +385,11 @@ class Shell(ShellSession):
         if text.strip():
             buf.append_to_history()
         buf.reset()
-        self.submit_text(text)
+        if self.submit_text(text):  # held for a second Enter: it stays in the input
+            buf.set_document(Document(text), bypass_readonly=True)
 
     def cancel(self) -> None:
+        self.cancel_held()
         if self.input_buffer.text:
             self.input_buffer.reset()
             return

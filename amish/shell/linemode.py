@@ -174,17 +174,20 @@ class LineShell(ShellSession):
         )
         with patch_stdout(raw=True):
             self.start()
+            held = ""
             while not self._exit:
                 try:
-                    text = await self.session.prompt_async()
+                    text = await self.session.prompt_async(default=held)
                 except KeyboardInterrupt:
+                    held = ""
+                    self.cancel_held()
                     n = self.abandon_all()
                     if n:
                         self.note(f"stopped waiting for {n} action(s)")
                     continue
                 except EOFError:
                     break
-                self.submit_text(text)
+                held = text if self.submit_text(text) else ""  # held for a second Enter: back in the input
                 await asyncio.sleep(0)
         self.stop()
         return 0

@@ -220,17 +220,18 @@ class ShellSession:
         last_line = text.rsplit("\n", 1)[-1]
         return last_line.strip() != ""
 
-    def submit_text(self, text: str) -> None:
+    def submit_text(self, text: str) -> bool:
+        """Run what was typed. True when it is held for a second Enter: the front end keeps it in the input."""
         try:
             parsed = parse_input(text)
         except InputError as e:
             self.error(str(e))
-            return
+            return False
         if parsed is None:
-            return
+            return False
         if isinstance(parsed, LocalCommand):
             self.run_local(parsed.name, parsed.args)
-            return
+            return False
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
         if self.read_only:
@@ -240,18 +241,23 @@ class ShellSession:
             if refusals:
                 for r in refusals:
                     self.error(f"refused, nothing sent: {r}")
-                return
+                return False
         if self._force_text != text:
             problems = [p for m in messages for p in self.problems(m)]
             if problems:
                 self._force_text = text
                 for p in problems:
                     self.error(p)
-                self.note("press Enter on the same input again to send it anyway (Up recalls it)")
-                return
+                self.note("nothing sent: press Enter again to send it anyway (Ctrl-C or an edit cancels)")
+                return True
         self._force_text = None
         for message in messages:
             self.send_message(message)
+        return False
+
+    def cancel_held(self) -> None:
+        """The held input was cleared (Ctrl-C): typing it again asks again."""
+        self._force_text = None
 
     def _canonical(self, message: Message) -> Message:
         """The action's name in the catalogue's spelling (ping -> Ping)."""
@@ -281,6 +287,9 @@ class ShellSession:
             if missing:
                 names = ", ".join(getattr(p, "name", str(p)) for p in missing)
                 out.append(f"{spec.name} needs {names}")
+            if spec.available is False:
+                who = f" ({self.conn.username})" if self.conn.username else ""
+                out.append(f"this login{who} may not run {spec.name} (ListCommands does not list it): the server will refuse it")
         out.extend(limit_warnings(message))
         if self.confirm:
             from ..safety import confirmation_reason
