@@ -519,7 +519,7 @@ def _replay(args: argparse.Namespace) -> int:
     from .replay import ReplayConnection
     from .repl import run_repl
 
-    conn = ReplayConnection.open(args.file)
+    conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action
     conn.start(None if args.speed <= 0 else args.speed)
     args.timeout = 10.0
     try:

@@ -128,7 +128,19 @@ def test_unknown_action_needs_a_second_enter(shell_and_pipe, fake):
     steps = [
         ("QueueStats\r", lambda: "did you mean QueueStatus" in shell.transcript.text(), "the suggestion"),
         ("", lambda: not fake.received("QueueStats"), "nothing sent"),
-        ("QueueStats\r", lambda: len(fake.received("QueueStats")) == 1, "sent when forced"),
+        ("", lambda: shell.input_buffer.text == "QueueStats", "the input kept for the second Enter"),
+        ("\r", lambda: len(fake.received("QueueStats")) == 1, "sent when forced"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+
+
+def test_a_held_input_cleared_by_ctrl_c_asks_again(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("QueueStats\r", lambda: "did you mean QueueStatus" in shell.transcript.text(), "the suggestion"),
+        ("\x03", lambda: shell.input_buffer.text == "", "Ctrl-C clears it"),
+        ("QueueStats\r", lambda: shell.transcript.text().count("did you mean QueueStatus") == 2, "asked again"),
+        ("", lambda: not fake.received("QueueStats"), "nothing sent"),
     ]
     asyncio.run(drive(shell, pipe, steps))
 
@@ -147,7 +159,7 @@ def test_an_action_that_times_out_is_reported_and_its_late_response_shown(shell_
     shell.timeout = 0.3
     steps = [
         ("Slow\r", lambda: "unknown action 'Slow'" in shell.transcript.text(), "the warning"),
-        ("Slow\r", lambda: "no complete response within 0.3 s" in shell.transcript.text(), "the timeout"),
+        ("\r", lambda: "no complete response within 0.3 s" in shell.transcript.text(), "the timeout"),
         ("", lambda: late.get("reply") and (late["reply"]() or True), "the late reply"),
         ("", lambda: "late response" in shell.transcript.text() and "at last" in shell.transcript.text(), "late shown"),
     ]
@@ -275,6 +287,6 @@ def test_hangup_asks_first(shell_and_pipe, fake):
     steps = [
         ("Hangup Channel=PJSIP/7001-1\r", lambda: "hangs up a call (PJSIP/7001-1): are you sure?" in shell.transcript.text(), "asked"),
         ("", lambda: fake.received("Hangup") == [], "not sent"),
-        ("Hangup Channel=PJSIP/7001-1\r", lambda: len(fake.received("Hangup")) == 1, "sent on the second Enter"),
+        ("\r", lambda: len(fake.received("Hangup")) == 1, "sent on the second Enter"),
     ]
     asyncio.run(drive(shell, pipe, steps))

@@ -262,7 +262,7 @@ class Shell(ShellSession):
         if not items:
             return
         events: list[Message] = []
-        observe = self.live.observe
+        observe = self.observe_event
         for item in items:
             if type(item) is Message:
                 kind = item.kind
@@ -274,6 +274,8 @@ class Shell(ShellSession):
                 else:
                     observe(item)
                     events.append(item)
+            elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
+                self.show_result(item)
             elif isinstance(item, ProtocolError):
                 self.events.add(events)
                 events = []
@@ -483,15 +485,9 @@ class Shell(ShellSession):
         self.events.clear()
         self.events_pane.refresh()
 
-    def events_shown(self) -> int:
-        return self.events.shown
-
     def mark_gap(self, text: str) -> None:
         self.events.add_marker(text)
         self._refresh_events()
-
-    def saved_events(self) -> list[Message]:
-        return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
 
     def key_help(self) -> list[tuple[str, str]]:
         return describe_bindings(self.key_bindings)

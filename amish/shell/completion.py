@@ -132,6 +132,10 @@ class LiveValues:
             if value:
                 self._add(self.values[header.lower()], value)
 
+    def forget_channels(self) -> None:
+        """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again)."""
+        self.channels.clear()
+
     def observe_result(self, result) -> None:
         """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...), every item."""
         for message in getattr(result, "events", ()):
