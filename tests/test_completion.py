@@ -111,7 +111,7 @@ def _event(name, **headers):
 def test_a_failed_originate_dial_string_is_no_channel(catalogue):
     live = LiveValues()
     live.observe(_event("OriginateResponse", Response="Failure", Channel="Local/999@nocontext",
-                        Reason="0", Uniqueid="<null>"))
+                        Reason="0", Uniqueid="<unknown>"))
     live.observe(_event("VarSet", Channel="PJSIP/7001-00000003", Uniqueid="1700000000.3", Variable="X"))
     assert live.for_header("Channel") == ["PJSIP/7001-00000003"]
 
