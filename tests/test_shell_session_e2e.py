@@ -247,3 +247,14 @@ def test_a_replay_shows_each_response_under_its_action(asterisk, tmp_path, mode)
         assert "Error  DBGet" in t.lines()[dbget + 1]
     finally:
         t.close()
+
+
+def test_the_filter_given_at_the_start_filters_the_events_pane(asterisk, tmp_path):
+    t = Term(sandbox_args(asterisk, "--filter", "Hangup"), tmp_path)
+    try:
+        t.wait_text("filter: Hangup")
+        t.send("Originate Channel=Local/echo@amish-test Application=Wait Data=0.2 Async=true\r")
+        t.wait_for(lambda s: sum(" Hangup " in l for l in t.events_pane()) == 2, what="the two Hangups")
+        assert all(" Hangup " in line for line in t.events_pane()), t.events_pane()  # no Newchannel, no VarSet...
+    finally:
+        t.close()

@@ -47,7 +47,6 @@ class LineShell(ShellSession):
         self._exit = False
         # what /filter counts and /save writes: the kept events (only new ones are printed)
         self.events = EventLog(_summary, capacity=self.capacity, scrollback=self.capacity)
-        self.events.predicate = self.event_filter
         self.session: PromptSession | None = None
 
     # -- front-end hooks -------------------------------------------------------

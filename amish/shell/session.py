@@ -152,7 +152,9 @@ class ShellSession:
 
     # -- life -----------------------------------------------------------------
     def start(self) -> None:
-        """On the UI loop, once it runs: learn the server in the background."""
+        """On the UI loop, once it runs: the filter given at the start applied; learn the server in the background."""
+        if self.filter_text:
+            self.apply_filter_to_view()
         self.on_items_ready()
         self._learn_server_in_background()
 
