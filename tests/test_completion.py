@@ -157,3 +157,11 @@ def test_actions_this_login_may_not_run_say_so(catalogue):
         assert meta[name] == "not for this login", (text, meta)
     meta = {display: m for _, display, m in complete_text(cat, LiveValues(), "Pin")[1]}
     assert meta["Ping"] == "action"
+
+
+def test_a_new_channel_of_a_name_that_hung_up_is_learned():
+    live = LiveValues()  # a restarted Asterisk numbers its channels from the start again
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000001", Uniqueid="1700000000.1"))
+    live.observe(_event("Hangup", Channel="PJSIP/7001-00000001", Uniqueid="1700000000.1"))
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000001", Uniqueid="1800000000.1"))
+    assert live.for_header("Channel") == ["PJSIP/7001-00000001"]

@@ -70,11 +70,12 @@ _LEARNED = tuple(
 class LiveValues:
     """Values the server has shown, for completion. Bounded; updated on the UI thread.
 
-    A channel is learned only from an event that names a real one (it carries
-    the channel's Uniqueid: Newchannel, Newstate, CoreShowChannel...), never from
-    a dial string (a failed OriginateResponse names what it tried to dial), and
-    forgotten at its Hangup; a name that hung up is never learned again (a late
-    Cdr or a CoreShowChannels answer overtaken by the Hangup would bring it back).
+    A channel is learned only from an event that names a real one (Newchannel,
+    or one carrying the channel's Uniqueid: Newstate, CoreShowChannel...), never
+    from a dial string (a failed OriginateResponse names what it tried to dial),
+    and forgotten at its Hangup; a name that hung up is learned again only from
+    a Newchannel (a late Cdr or a CoreShowChannels answer overtaken by the Hangup
+    would bring it back).
     """
 
     def __init__(self, limit: int = 2000):
@@ -122,7 +123,10 @@ class LiveValues:
             if event == "Hangup":
                 self.channels.pop(channel, None)
                 self._add(self._ended, channel)
-            elif channel not in self._ended and (event == "Newchannel" or _is_uniqueid(message.get("Uniqueid"))):
+            elif event == "Newchannel":  # made now, whatever an earlier channel of that name did
+                self._ended.pop(channel, None)
+                self._add(self.channels, channel)
+            elif channel not in self._ended and _is_uniqueid(message.get("Uniqueid")):
                 self._add(self.channels, channel)
         raw = message.raw
         for header, needle in _LEARNED:
@@ -133,8 +137,10 @@ class LiveValues:
                 self._add(self.values[header.lower()], value)
 
     def forget_channels(self) -> None:
-        """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again)."""
+        """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again),
+        and a restarted Asterisk numbers its channels from the start again."""
         self.channels.clear()
+        self._ended.clear()
 
     def observe_result(self, result) -> None:
         """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...), every item."""
@@ -152,7 +158,7 @@ class LiveValues:
 
 
 def _is_uniqueid(value: str | None) -> bool:
-    """A real channel's Uniqueid (a failed Originate says <null>: it made no channel)."""
+    """A real channel's Uniqueid (a failed Originate's says <unknown>: it made no channel)."""
     return bool(value) and value not in ("<null>", "<unknown>", "<none>")
 
 
