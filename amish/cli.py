@@ -313,13 +313,12 @@ def endpoint(args: argparse.Namespace) -> tuple[str, int]:
     return s.host, s.port
 
 
-def read_secret(args: argparse.Namespace, host: str) -> str:
-    """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
-    if args.secret is not None:
-        print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
-        return args.secret
-    from .config import find_secret
+#: A secret typed at the prompt may be typed again after a refused login, this many tries in all.
+SECRET_TRIES = 3
 
+
+def secret_prompt(args: argparse.Namespace, host: str):
+    """The prompt for the secret, on the terminal (never echoed)."""
     s = settings(args)
 
     def prompt() -> str:
@@ -333,7 +332,17 @@ def read_secret(args: argparse.Namespace, host: str) -> str:
                 "no secret: set AMISH_SECRET or a profile's secret_command, or run amish where it can prompt for one"
             ) from None
 
-    return find_secret(s, environ=os.environ, prompt=prompt)
+    return prompt
+
+
+def read_secret(args: argparse.Namespace, host: str, prompt=None) -> str:
+    """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
+    if args.secret is not None:
+        print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
+        return args.secret
+    from .config import find_secret
+
+    return find_secret(settings(args), environ=os.environ, prompt=prompt or secret_prompt(args, host))
 
 
 class Session:
@@ -351,7 +360,14 @@ class Session:
         warning = plaintext_login_warning(self.host, tls=bool(args.tls), auth=args.auth or "md5") if login else None
         if warning:
             print(f"amish: warning: {warning}", file=sys.stderr)
-        self.secret = read_secret(args, self.host) if login else None
+        self.secret = None
+        #: Set when the secret was typed at the prompt: a refused first login asks again (SECRET_TRIES in all).
+        self._ask_again = None
+        if login:
+            prompt = secret_prompt(args, self.host)
+            asked = []
+            self.secret = read_secret(args, self.host, lambda: asked.append(True) or prompt())
+            self._ask_again = prompt if asked else None
         self.hooks = []
         self._closers = []
         if args.trace:
@@ -378,6 +394,23 @@ class Session:
             hook(direction, data)
 
     def connect(self):
+        """A logged-in connection. A secret typed at the prompt and refused is asked for again,
+        as a login prompt does, at the first login only (a reconnect never prompts)."""
+        from .errors import AuthenticationError
+
+        ask_again, self._ask_again = self._ask_again, None
+        tries = SECRET_TRIES if ask_again is not None else 1
+        for attempt in range(1, tries + 1):
+            try:
+                return self._connect()
+            except AuthenticationError as e:
+                if attempt == tries or not e.refused:
+                    raise
+                left = tries - attempt
+                print(f"amish: {e} ({left} more {'try' if left == 1 else 'tries'})", file=sys.stderr)
+                self.secret = ask_again()
+
+    def _connect(self):
         from .connection import Connection
 
         a = self.args
@@ -576,7 +609,7 @@ def _replay(args: argparse.Namespace) -> int:
     from .replay import ReplayConnection
     from .repl import run_repl
 
-    conn = ReplayConnection.open(args.file)
+    conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action
     conn.start(None if args.speed <= 0 else args.speed)
     args.timeout = 10.0
     try:

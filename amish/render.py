@@ -58,6 +58,7 @@ __all__ = [
     "render_result",
     "render_event_line",
     "render_event_full",
+    "render_awaited_event",
     "render_message",
     "render_protocol_error",
     "event_style",
@@ -1025,6 +1026,11 @@ def _awaited_event(event: Message) -> list[RenderableType]:
     if rest:
         out.append(_grid(rest))
     return out
+
+
+def render_awaited_event(event: Message) -> Group:
+    """The event an action's outcome waits for (OriginateResponse): its status, reason and headers."""
+    return Group(*_awaited_event(event))
 
 
 def render_result(result: ResultLike) -> Group:

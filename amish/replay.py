@@ -18,6 +18,13 @@ claims them: there are no actions in flight) and the actions the client sent
 a dump from ngrep or telnet may hold a Login's Secret). ProtocolErrors found in the data are put too,
 and at the end a ``Closed("end of recording")``.
 
+- Pairing (``pair=True``, what `amish replay` uses): a recorded response is
+  joined to the recorded action it answers (by ActionID, or in order when
+  the response has none), list items to their list, as a Connection joins
+  them live; the completed result is put as a finished `Pending` (its `rtt`
+  the recorded one) in place of the loose response and items, after the
+  action itself. A response whose action is not in the recording is put
+  loose, as without pairing.
 - Pacing: a chunk recorded at t seconds is put at t / `speed` seconds of
   play time; ``speed=None`` plays everything at once, ``1.0`` as recorded,
   ``10`` ten times faster. `pause()`, `resume()`, `set_speed()` and `stop()`
@@ -34,6 +41,7 @@ and at the end a ``Closed("end of recording")``.
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import threading
@@ -94,7 +102,9 @@ class ReplayConnection:
     replay = True
     on_wire = None
 
-    def __init__(self, recording: Recording | list[Chunk], *, meta: dict | None = None, name: str = ""):
+    def __init__(
+        self, recording: Recording | list[Chunk], *, meta: dict | None = None, name: str = "", pair: bool = False
+    ):
         if isinstance(recording, Recording):
             chunks = list(recording.chunks)
             info = dict(recording.meta)
@@ -105,6 +115,7 @@ class ReplayConnection:
         if meta:
             info.update(meta)
         self.meta = info
+        self.pair = pair
         self.name = name or "recording"
         self.chunks = chunks
         peer = str(info.get("peer") or "")
@@ -311,6 +322,7 @@ class ReplayConnection:
             "in": Parser(expect_banner=self.banner is not None),
             "out": Parser(expect_banner=False),
         }
+        pairing = _Pairing() if self.pair else None
         batch: list = []
         for t, direction, data in self.chunks:
             if self._stop:
@@ -330,7 +342,10 @@ class ReplayConnection:
                     continue
                 if direction == "out" and type(item) is Message:
                     item = item.masked()  # a dump from ngrep or telnet may hold a Login's Secret
-                batch.append(item)
+                if pairing is not None and type(item) is Message:
+                    batch.extend(pairing.take(item, t))
+                else:
+                    batch.append(item)
                 if len(batch) >= BATCH:
                     self._put(batch)
                     batch = []
@@ -339,6 +354,8 @@ class ReplayConnection:
             self._played_to = max(self._played_to, t)
         for parser in parsers.values():
             batch.extend(parser.eof())
+        if pairing is not None:
+            batch.extend(pairing.cut_short())
         if batch:
             self._put(batch)
 
@@ -390,3 +407,74 @@ class ReplayConnection:
             elif now - since > STALL_TIMEOUT:
                 self._stalled.add(sub)  # it stopped draining: no longer waited for
                 return
+
+
+class _Pairing:
+    """Recorded responses and list items joined to the recorded action they answer (see the module doc)."""
+
+    #: Actions still waiting for their recorded answer, at most (a recording of a flood of unanswered ones).
+    LIMIT = 10_000
+
+    def __init__(self):
+        self._by_id: dict[str, Pending] = {}
+        self._fifo: collections.deque[Pending] = collections.deque()
+
+    def take(self, message: Message, t: float) -> list:
+        """What to put for one recorded message: itself, a completed result, or nothing yet."""
+        kind = message.kind
+        if kind == "action":
+            self._waiting(message, t)
+            return [message]
+        if kind == "response":
+            return self._response(message, t)
+        if kind == "event" and self._by_id:
+            pending = self._by_id.get(message.get("ActionID") or "")
+            if pending is not None and pending.listing:
+                if (message.get("EventList") or "").lower() == "complete":
+                    pending.complete = message
+                    return [self._done(pending, t)]
+                pending.events.append(message)
+                return []
+        return [message]
+
+    def cut_short(self) -> list[Pending]:
+        """At the end: the lists the recording stopped in the middle of, as far as they came."""
+        return [self._done(p, p.sent_at) for p in list(self._fifo) if p.listing]
+
+    def _waiting(self, action: Message, t: float) -> None:
+        action_id = action.get("ActionID") or ""
+        pending = Pending(action, action_id, None)
+        pending.sent_at = t
+        if action_id:
+            self._by_id[action_id] = pending
+        self._fifo.append(pending)
+        if len(self._fifo) > self.LIMIT:
+            self._forget(self._fifo[0])
+
+    def _response(self, response: Message, t: float) -> list:
+        action_id = response.get("ActionID")
+        if action_id is None:
+            pending = next((p for p in self._fifo if p.response is None), None)
+        else:
+            pending = self._by_id.get(action_id)
+        if pending is None or pending.response is not None:
+            return [response]
+        pending.response = response
+        if (response.get("EventList") or "").lower() == "start":
+            pending.listing = True
+            return []
+        return [self._done(pending, t)]
+
+    def _done(self, pending: Pending, t: float) -> Pending:
+        self._forget(pending)
+        pending._finish()
+        pending.done_at = t  # the recorded round trip, not the replay's
+        return pending
+
+    def _forget(self, pending: Pending) -> None:
+        if self._by_id.get(pending.action_id) is pending:
+            del self._by_id[pending.action_id]
+        try:
+            self._fifo.remove(pending)
+        except ValueError:
+            pass

@@ -99,3 +99,69 @@ def test_live_values_are_bounded():
         live.observe(Message([("Event", "Newchannel"), ("Channel", f"Local/{i}@x")]))
     assert len(live.channels) == 10
     assert live.for_header("Channel")[0] == "Local/99@x"
+
+
+def _event(name, **headers):
+    from amish.protocol import encode_message
+
+    message = Message([("Event", name)] + list(headers.items()))
+    return Message.from_raw(encode_message(message))
+
+
+def test_a_failed_originate_dial_string_is_no_channel(catalogue):
+    live = LiveValues()
+    live.observe(_event("OriginateResponse", Response="Failure", Channel="Local/999@nocontext",
+                        Reason="0", Uniqueid="<unknown>"))
+    live.observe(_event("VarSet", Channel="PJSIP/7001-00000003", Uniqueid="1700000000.3", Variable="X"))
+    assert live.for_header("Channel") == ["PJSIP/7001-00000003"]
+
+
+def test_a_channel_that_hung_up_is_not_learned_again(catalogue):
+    live = LiveValues()
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000004", Uniqueid="1700000000.4"))
+    live.observe(_event("Hangup", Channel="PJSIP/7001-00000004", Uniqueid="1700000000.4"))
+    live.observe(_event("Cdr", Channel="PJSIP/7001-00000004", UniqueID="1700000000.4"))  # after the Hangup
+
+    class Late:  # a CoreShowChannels answer the Hangup overtook
+        events = [_event("CoreShowChannel", Channel="PJSIP/7001-00000004", Uniqueid="1700000000.4")]
+
+    live.observe_result(Late())
+    assert live.for_header("Channel") == []
+
+
+def test_under_a_flood_every_hangup_is_still_read():
+    live = LiveValues()
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000005", Uniqueid="1700000000.5"))
+    for i in range(LiveValues.OBSERVE_BUDGET + 10):
+        live.observe(_event("VarSet", Channel="PJSIP/7001-00000005", Uniqueid="1700000000.5"))
+    live.observe(_event("Hangup", Channel="PJSIP/7001-00000005", Uniqueid="1700000000.5"))
+    assert live.for_header("Channel") == []
+
+
+def test_a_list_result_is_learned_whole_whatever_the_budget():
+    live = LiveValues()
+
+    class Listing:
+        events = [_event("CoreShowChannel", Channel=f"Local/{i}@x-1;1", Uniqueid=f"17.{i}")
+                  for i in range(LiveValues.OBSERVE_BUDGET * 2)]
+
+    live.observe_result(Listing())
+    assert len(live.channels) == LiveValues.OBSERVE_BUDGET * 2
+
+
+def test_actions_this_login_may_not_run_say_so(catalogue):
+    cat = Catalogue.bundled()  # a login that may run Ping only (ListCommands lists what it may run)
+    cat.merge_list_commands(Message([("Response", "Success"), ("Ping", "Keepalive command.  (Priv: <none>)")]))
+    for text, name in (("Origi", "Originate"), ("Action: Origi", "Originate")):
+        meta = {display: m for _, display, m in complete_text(cat, LiveValues(), text)[1]}
+        assert meta[name] == "not for this login", (text, meta)
+    meta = {display: m for _, display, m in complete_text(cat, LiveValues(), "Pin")[1]}
+    assert meta["Ping"] == "action"
+
+
+def test_a_new_channel_of_a_name_that_hung_up_is_learned():
+    live = LiveValues()  # a restarted Asterisk numbers its channels from the start again
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000001", Uniqueid="1700000000.1"))
+    live.observe(_event("Hangup", Channel="PJSIP/7001-00000001", Uniqueid="1700000000.1"))
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000001", Uniqueid="1800000000.1"))
+    assert live.for_header("Channel") == ["PJSIP/7001-00000001"]

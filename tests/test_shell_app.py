@@ -128,7 +128,19 @@ def test_unknown_action_needs_a_second_enter(shell_and_pipe, fake):
     steps = [
         ("QueueStats\r", lambda: "did you mean QueueStatus" in shell.transcript.text(), "the suggestion"),
         ("", lambda: not fake.received("QueueStats"), "nothing sent"),
-        ("QueueStats\r", lambda: len(fake.received("QueueStats")) == 1, "sent when forced"),
+        ("", lambda: shell.input_buffer.text == "QueueStats", "the input kept for the second Enter"),
+        ("\r", lambda: len(fake.received("QueueStats")) == 1, "sent when forced"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+
+
+def test_a_held_input_cleared_by_ctrl_c_asks_again(shell_and_pipe, fake):
+    shell, pipe = shell_and_pipe
+    steps = [
+        ("QueueStats\r", lambda: "did you mean QueueStatus" in shell.transcript.text(), "the suggestion"),
+        ("\x03", lambda: shell.input_buffer.text == "", "Ctrl-C clears it"),
+        ("QueueStats\r", lambda: shell.transcript.text().count("did you mean QueueStatus") == 2, "asked again"),
+        ("", lambda: not fake.received("QueueStats"), "nothing sent"),
     ]
     asyncio.run(drive(shell, pipe, steps))
 
@@ -147,7 +159,7 @@ def test_an_action_that_times_out_is_reported_and_its_late_response_shown(shell_
     shell.timeout = 0.3
     steps = [
         ("Slow\r", lambda: "unknown action 'Slow'" in shell.transcript.text(), "the warning"),
-        ("Slow\r", lambda: "no complete response within 0.3 s" in shell.transcript.text(), "the timeout"),
+        ("\r", lambda: "no complete response within 0.3 s" in shell.transcript.text(), "the timeout"),
         ("", lambda: late.get("reply") and (late["reply"]() or True), "the late reply"),
         ("", lambda: "late response" in shell.transcript.text() and "at last" in shell.transcript.text(), "late shown"),
     ]
@@ -275,6 +287,66 @@ def test_hangup_asks_first(shell_and_pipe, fake):
     steps = [
         ("Hangup Channel=PJSIP/7001-1\r", lambda: "hangs up a call (PJSIP/7001-1): are you sure?" in shell.transcript.text(), "asked"),
         ("", lambda: fake.received("Hangup") == [], "not sent"),
-        ("Hangup Channel=PJSIP/7001-1\r", lambda: len(fake.received("Hangup")) == 1, "sent on the second Enter"),
+        ("\r", lambda: len(fake.received("Hangup")) == 1, "sent on the second Enter"),
     ]
     asyncio.run(drive(shell, pipe, steps))
+
+
+def test_channels_up_are_learned_at_the_start_and_again_after_a_reconnect(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    logins = []
+
+    def handler(action, client):
+        if (action.get("Action") or "") == "CoreShowChannels":
+            channel = f"PJSIP/7001-0000000{len(fake.clients)}"  # another call up on each connection
+            client.respond(action, EventList="start", Message="Channels will follow")
+            client.event("CoreShowChannel", ActionID=action.get("ActionID"), Channel=channel, Uniqueid=f"17.{len(fake.clients)}")
+            client.event("CoreShowChannelsComplete", ActionID=action.get("ActionID"), EventList="Complete", ListItems="1")
+            return
+        default_handler(action, client)
+
+    fake.handler = handler
+
+    def connect():
+        c = Connection(fake.host, fake.port, banner_timeout=2)
+        c.connect()
+        c.login("admin", "secret", timeout=5)
+        logins.append(c)
+        return c
+
+    conn = connect()
+    with create_pipe_input() as pipe:
+        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3, reconnect=connect, auto_reconnect=False)
+        steps = [
+            ("", lambda: shell.live.for_header("Channel") == ["PJSIP/7001-00000001"], "seeded at the start"),
+            ("/reconnect\r", lambda: shell.conn is not conn, "reconnected"),
+            ("", lambda: shell.live.for_header("Channel") == ["PJSIP/7001-00000002"], "seeded again, the old one forgotten"),
+        ]
+        asyncio.run(drive(shell, pipe, steps))
+    assert len(fake.received("CoreShowChannels")) == 2
+    for c in logins:
+        c.close(timeout=1)
+
+
+def test_an_originate_outcome_that_comes_before_its_response_is_shown_after_it(fake, shell_and_pipe):
+    shell, pipe = shell_and_pipe
+    seen = {}
+
+    def handler(action, client):
+        if (action.get("Action") or "") == "Originate":
+            client.event("OriginateResponse", ActionID=action.get("ActionID"), Response="Failure",
+                         Channel="PJSIP/nobody", Reason="5", Uniqueid="<unknown>")
+            # the response only once the shell has taken the event in (and kept it for later)
+            seen["event first"] = wait_until(lambda: any(w[1] is not None for w in list(shell._originates.values())))
+            client.respond(action, Message="Originate successfully queued")
+            return
+        default_handler(action, client)
+
+    fake.handler = handler
+    steps = [("Originate Channel=PJSIP/nobody Application=Wait Async=true\r",
+              lambda: "Reason: 5 (busy)" in shell.transcript.text(), "the outcome")]
+    asyncio.run(drive(shell, pipe, steps))
+    assert seen["event first"]
+    text = shell.transcript.text()
+    assert text.index("Originate successfully queued") < text.index("outcome of Originate Channel=PJSIP/nobody")
+    assert shell.live.for_header("Channel") == []  # a dial string, not a channel

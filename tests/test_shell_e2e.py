@@ -139,6 +139,8 @@ def test_a_session_as_a_person(term, tmp_path):
     # an unknown action is caught with a suggestion, and nothing is sent
     term.send("QueueStats\r")
     term.wait_text("did you mean QueueStatus")
+    term.wait_for(lambda t: term.input_line().startswith("ami> QueueStats"), what="kept for a second Enter")
+    term.send("\x03")  # Ctrl-C: not sent, the input cleared
 
     # a CLI command
     term.send("!core show version\r")

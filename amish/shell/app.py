@@ -17,6 +17,7 @@ from typing import Callable
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.layout import (
@@ -304,7 +305,7 @@ class Shell(ShellSession):
         if not items:
             return
         events: list[Message] = []
-        observe = self.live.observe
+        observe = self.observe_event
         for item in items:
             if type(item) is Message:
                 kind = item.kind
@@ -316,6 +317,8 @@ class Shell(ShellSession):
                 else:
                     observe(item)
                     events.append(item)
+            elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
+                self.show_result(item)
             elif isinstance(item, ProtocolError):
                 self.events.add(events)
                 events = []
@@ -433,9 +436,11 @@ class Shell(ShellSession):
         if text.strip():
             buf.append_to_history()
         buf.reset()
-        self.submit_text(text)
+        if self.submit_text(text):  # held for a second Enter: it stays in the input
+            buf.set_document(Document(text), bypass_readonly=True)
 
     def cancel(self) -> None:
+        self.cancel_held()
         if self.input_buffer.text:
             self.input_buffer.reset()
             return
@@ -568,15 +573,9 @@ class Shell(ShellSession):
         self.events.clear()
         self.events_pane.refresh()
 
-    def events_shown(self) -> int:
-        return self.events.shown
-
     def mark_gap(self, text: str) -> None:
         self.events.add_marker(text)
         self._refresh_events()
-
-    def saved_events(self) -> list[Message]:
-        return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
 
     def key_help(self) -> list[tuple[str, str]]:
         return describe_bindings(self.key_bindings)

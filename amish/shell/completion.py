@@ -68,11 +68,20 @@ _LEARNED = tuple(
 
 
 class LiveValues:
-    """Values the server has shown, for completion. Bounded; updated on the UI thread."""
+    """Values the server has shown, for completion. Bounded; updated on the UI thread.
+
+    A channel is learned only from an event that names a real one (Newchannel,
+    or one carrying the channel's Uniqueid: Newstate, CoreShowChannel...), never
+    from a dial string (a failed OriginateResponse names what it tried to dial),
+    and forgotten at its Hangup; a name that hung up is learned again only from
+    a Newchannel (a late Cdr or a CoreShowChannels answer overtaken by the Hangup
+    would bring it back).
+    """
 
     def __init__(self, limit: int = 2000):
         self.channels: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.values: dict[str, collections.OrderedDict[str, None]] = collections.defaultdict(collections.OrderedDict)
+        self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._limit = limit
         self._window = 0.0
         self._seen = 0
@@ -90,14 +99,22 @@ class LiveValues:
     OBSERVE_WINDOW = 0.05
 
     def observe(self, message: Message) -> None:
-        """Learn from an event: channels come and go; contexts, queues, endpoints stay."""
+        """Learn from an event: channels come and go; contexts, queues, endpoints stay.
+
+        Under a flood only a budget of events is read, but every Hangup is: a
+        channel offered as live must not be one that is gone.
+        """
         now = time.monotonic()
         if now - self._window >= self.OBSERVE_WINDOW:
             self._window = now
             self._seen = 0
         self._seen += 1
-        if self._seen > self.OBSERVE_BUDGET:
+        if self._seen > self.OBSERVE_BUDGET and not (message.raw or b"").startswith(b"Event: Hangup\r"):
             return
+        self.learn(message)
+
+    def learn(self, message: Message) -> None:
+        """Learn from one event, whatever the budget."""
         event = message.get("Event")
         if event is None:
             return
@@ -105,7 +122,11 @@ class LiveValues:
         if channel:
             if event == "Hangup":
                 self.channels.pop(channel, None)
-            else:
+                self._add(self._ended, channel)
+            elif event == "Newchannel":  # made now, whatever an earlier channel of that name did
+                self._ended.pop(channel, None)
+                self._add(self.channels, channel)
+            elif channel not in self._ended and _is_uniqueid(message.get("Uniqueid")):
                 self._add(self.channels, channel)
         raw = message.raw
         for header, needle in _LEARNED:
@@ -115,10 +136,16 @@ class LiveValues:
             if value:
                 self._add(self.values[header.lower()], value)
 
+    def forget_channels(self) -> None:
+        """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again),
+        and a restarted Asterisk numbers its channels from the start again."""
+        self.channels.clear()
+        self._ended.clear()
+
     def observe_result(self, result) -> None:
-        """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...)."""
+        """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...), every item."""
         for message in getattr(result, "events", ()):
-            self.observe(message)
+            self.learn(message)
 
     def for_header(self, header: str) -> list[str]:
         low = header.lower()
@@ -128,6 +155,11 @@ class LiveValues:
             return []
         key = {"extracontext": "context", "peer": "endpoint"}.get(low, low)
         return list(reversed(self.values.get(key, {})))
+
+
+def _is_uniqueid(value: str | None) -> bool:
+    """A real channel's Uniqueid (a failed Originate's says <unknown>: it made no channel)."""
+    return bool(value) and value not in ("<null>", "<unknown>", "<none>")
 
 
 def _spec_params(catalogue, action: str):
@@ -154,6 +186,19 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str) -> lis
             out.append((v, "live"))
     if action.lower() == "command" and header.lower() == "command":
         out.extend((c, "CLI") for c in _CLI_STARTERS)
+    return out
+
+
+#: The completion menu's note on an action ListCommands did not list for this login.
+NOT_PERMITTED = "not for this login"
+
+
+def _action_choices(catalogue, meta: str) -> list[tuple[str, str]]:
+    """(name, meta) for every action; those this login may not run say so."""
+    out = []
+    for name in catalogue.action_names():
+        spec = catalogue.action(name)
+        out.append((name, NOT_PERMITTED if spec is not None and spec.available is False else meta))
     return out
 
 
@@ -237,7 +282,7 @@ def complete_text(catalogue, live: LiveValues, text: str) -> tuple[str, list[tup
             return word, [(h + ": ", h, meta) for h, meta in _matches(word, _header_choices(catalogue, action, given))]
         key, value = m.group(1), m.group(2)
         if key.lower() == "action":
-            return value, [(n, n, "") for n, _ in _matches(value, [(n, "") for n in catalogue.action_names()])]
+            return value, [(n, n, meta) for n, meta in _matches(value, _action_choices(catalogue, ""))]
         return value, [(v, v, meta) for v, meta in _matches(value, _value_choices(catalogue, live, action, key))]
     # -- the one-line form
     if len(lines) > 1:
@@ -247,8 +292,7 @@ def complete_text(catalogue, live: LiveValues, text: str) -> tuple[str, list[tup
         word = words[0]
         if word.lower().startswith("action:"):
             return word, []
-        names = [(n, "") for n in catalogue.action_names()]
-        return word, [(n + " ", n, "action") for n, _ in _matches(word, names)]
+        return word, [(n + " ", n, meta) for n, meta in _matches(word, _action_choices(catalogue, "action"))]
     action = words[0]
     word = words[-1]
     given = [w.split("=", 1)[0] for w in words[1:-1] if "=" in w]

@@ -21,17 +21,22 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
 from .. import render
-from ..connection import Closed, Connection
+from ..connection import Closed, Connection, Pending
 from ..protocol import Message, ProtocolError
 from .app import SHELL_STYLE, make_history
 from .masking import MaskTypedSecrets
 from . import views
 from .session import ShellSession
+from .stores import EventLog
 
 __all__ = ["LineShell"]
 
 MAX_EVENT_LINES_PER_DRAIN = 200
 DRAIN_INTERVAL = 0.1
+
+
+def _summary(message: Message, when: float) -> str:
+    return render.render_event_line(message, when).plain
 
 
 class LineShell(ShellSession):
@@ -41,7 +46,8 @@ class LineShell(ShellSession):
         super().__init__(conn, **kw)
         self.paused = False
         self._exit = False
-        self.received = 0
+        # what /filter counts and /save writes: the kept events (only new ones are printed)
+        self.events = EventLog(_summary, capacity=self.capacity, scrollback=self.capacity)
         self.session: PromptSession | None = None
 
     # -- front-end hooks -------------------------------------------------------
@@ -51,6 +57,7 @@ class LineShell(ShellSession):
         printed = 0
         skipped = 0
         now = time.time()
+        events = []
         for item in self.sub.drain():
             if type(item) is Message:
                 kind = item.kind
@@ -62,8 +69,8 @@ class LineShell(ShellSession):
                 if kind == "action":  # a replay shows what was sent, too
                     self.show_renderable(views.render_sent(item))
                     continue
-                self.received += 1
-                self.live.observe(item)
+                events.append(item)
+                self.observe_event(item)
                 if self.paused or (self.event_filter is not None and not self.event_filter(item)):
                     continue
                 if printed >= MAX_EVENT_LINES_PER_DRAIN:
@@ -71,10 +78,13 @@ class LineShell(ShellSession):
                     continue
                 printed += 1
                 self.show_renderable(render.render_event_line(item, now))
+            elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
+                self.show_result(item)
             elif isinstance(item, ProtocolError):
                 self.show_renderable(render.render_protocol_error(item))
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
+        self.events.add(events, now)
         if skipped:
             self.note(f"... {skipped} more matching events not printed (too many at once; narrow them with /filter)")
 
@@ -96,10 +106,11 @@ class LineShell(ShellSession):
         self._print_ansi(render.to_ansi(renderable, width=width, color=self.color))
 
     def apply_filter_to_view(self) -> None:
-        pass  # line mode shows only what arrives from now on
+        # what was printed stays printed: the filter counts the kept events and prints what comes next
+        self.events.set_filter(self.event_filter if self.filter_text else None)
 
     def clear_events(self) -> None:
-        pass
+        self.events.clear()
 
     def clear_transcript(self) -> None:
         print("\x1b[H\x1b[2J", end="", flush=True)
@@ -176,17 +187,20 @@ class LineShell(ShellSession):
         )
         with patch_stdout(raw=True):
             self.start()
+            held = ""
             while not self._exit:
                 try:
-                    text = await self.session.prompt_async()
+                    text = await self.session.prompt_async(default=held)
                 except KeyboardInterrupt:
+                    held = ""
+                    self.cancel_held()
                     n = self.abandon_all()
                     if n:
                         self.note(f"stopped waiting for {n} action(s)")
                     continue
                 except EOFError:
                     break
-                self.submit_text(text)
+                held = text if self.submit_text(text) else ""  # held for a second Enter: back in the input
                 await asyncio.sleep(0)
         self.stop()
         return 0

@@ -1,6 +1,7 @@
 """What the shell does, whichever screen it is drawn on (full screen or line mode).
 
-A front end subclasses ShellSession and provides the drawing: note(),
+A front end subclasses ShellSession, keeps the events received in
+`self.events` (a stores.EventLog) and provides the drawing: note(),
 error(), show_renderable(), call_in_ui(), on_items_ready(),
 apply_filter_to_view(), clear_events(), clear_transcript(), key_help(),
 invalidate() and exit(). Everything here runs on the UI loop, except the
@@ -10,6 +11,7 @@ background fetches, which hand their results back with call_in_ui().
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from typing import Callable
@@ -19,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import render
+from ..batch import is_async_originate
 from ..commandline import Actions, LocalCommand, parse_input
 from ..connection import Closed, Connection, Pending
 from ..errors import AmishError, InputError
@@ -29,6 +32,8 @@ from .completion import AmiCompleter, LiveValues
 
 __all__ = ["ShellSession", "LOCAL_COMMANDS"]
 
+#: Async Originates whose outcome the transcript waits for, at most (the oldest are forgotten).
+MAX_ORIGINATES_WAITED = 1000
 RECONNECT_FIRST_DELAY = 0.5
 RECONNECT_MAX_DELAY = 30.0
 
@@ -99,6 +104,8 @@ class ShellSession:
         self.completer = AmiCompleter(self.catalogue, self.live)
         self.lexer_style = ami_style()
         self.in_flight: dict[str, Pending] = {}
+        #: Async Originates whose outcome (OriginateResponse) is still to come: ActionID -> [Pending, the event if it came first]
+        self._originates: collections.OrderedDict[str, list] = collections.OrderedDict()
         #: Showing a recording (amish replay): nothing can be sent.
         self.replaying = bool(getattr(conn, "replay", False))
         self.state = "replay" if self.replaying else "connected"
@@ -146,9 +153,31 @@ class ShellSession:
 
     # -- life -----------------------------------------------------------------
     def start(self) -> None:
-        """On the UI loop, once it runs: learn the server in the background."""
+        """On the UI loop, once it runs: the filter given at the start applied; learn the server in the background."""
+        if self.filter_text:
+            self.apply_filter_to_view()
         self.on_items_ready()
+        self._learn_server_in_background()
+
+    def _learn_server_in_background(self) -> None:
+        """The channels already up, what this login may run, the version: never waited for."""
+        if self.replaying:
+            return
+        conn = self.conn
+        threading.Thread(target=self._seed_channels, args=(conn,), name="amish-channels", daemon=True).start()
         threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
+
+    def _seed_channels(self, conn: Connection) -> None:
+        """CoreShowChannels, so that completion offers the channels up before the shell started.
+
+        A login that may not run it learns channels from events only: nothing to say.
+        """
+        try:
+            pending = conn.submit(Message([("Action", "CoreShowChannels")])).wait(max(self.timeout, 10.0))
+        except Exception:  # timed out, connection lost: events still teach channels; never a traceback
+            return
+        if pending.ok:
+            self.call_in_ui(self.live.observe_result, pending)
 
     def stop(self) -> None:
         self._quitting = True
@@ -159,8 +188,6 @@ class ShellSession:
 
     def _fetch_catalogue(self) -> None:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
-        if self.replaying:
-            return
         from ..catalogue import fetch_live
 
         import os
@@ -221,17 +248,18 @@ class ShellSession:
         last_line = text.rsplit("\n", 1)[-1]
         return last_line.strip() != ""
 
-    def submit_text(self, text: str) -> None:
+    def submit_text(self, text: str) -> bool:
+        """Run what was typed. True when it is held for a second Enter: the front end keeps it in the input."""
         try:
             parsed = parse_input(text)
         except InputError as e:
             self.error(mask_error(str(e), text))  # it may quote what was typed
-            return
+            return False
         if parsed is None:
-            return
+            return False
         if isinstance(parsed, LocalCommand):
             self.run_local(parsed.name, parsed.args)
-            return
+            return False
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
         if self.read_only:
@@ -241,18 +269,23 @@ class ShellSession:
             if refusals:
                 for r in refusals:
                     self.error(f"refused, nothing sent: {r}")
-                return
+                return False
         if self._force_text != text:
             problems = [p for m in messages for p in self.problems(m)]
             if problems:
                 self._force_text = text
                 for p in problems:
                     self.error(p)
-                self.note("press Enter on the same input again to send it anyway (Up recalls it)")
-                return
+                self.note("nothing sent: press Enter again to send it anyway (Ctrl-C or an edit cancels)")
+                return True
         self._force_text = None
         for message in messages:
             self.send_message(message)
+        return False
+
+    def cancel_held(self) -> None:
+        """The held input was cleared (Ctrl-C): typing it again asks again."""
+        self._force_text = None
 
     def _canonical(self, message: Message) -> Message:
         """The action's name in the catalogue's spelling (ping -> Ping)."""
@@ -282,6 +315,9 @@ class ShellSession:
             if missing:
                 names = ", ".join(getattr(p, "name", str(p)) for p in missing)
                 out.append(f"{spec.name} needs {names}")
+            if spec.available is False:
+                who = f" ({self.conn.username})" if self.conn.username else ""
+                out.append(f"this login{who} may not run {spec.name} (ListCommands does not list it): the server will refuse it")
         out.extend(limit_warnings(message))
         if self.confirm:
             from ..safety import confirmation_reason
@@ -299,6 +335,10 @@ class ShellSession:
             self.error(str(e))
             return
         self.in_flight[pending.action_id] = pending
+        if is_async_originate(pending.action):
+            self._originates[pending.action_id] = [pending, None]
+            if len(self._originates) > MAX_ORIGINATES_WAITED:
+                self._originates.popitem(last=False)
         self.show_renderable(views.render_sent(pending.action))
         pending.add_done_callback(lambda p: self.call_in_ui(self._on_result, p))
         if self._loop is not None:
@@ -309,13 +349,38 @@ class ShellSession:
         if self.in_flight.pop(pending.action_id, None) is None:
             return  # abandoned: its late response was shown as such
         if pending.error is not None:
+            self._originates.pop(pending.action_id, None)
             self.error(str(pending.error))
             return
+        self.show_result(pending)
+        waiting = self._originates.get(pending.action_id)
+        if waiting is not None and (not pending.ok or waiting[1] is not None):
+            del self._originates[pending.action_id]  # refused (no outcome will come), or it came first
+            if waiting[1] is not None:
+                self.show_renderable(views.render_outcome(pending.action, waiting[1]))
+
+    def show_result(self, pending: Pending) -> None:
+        """A complete result in the transcript (also a replay's recorded one); completion learns from it."""
         self.live.observe_result(pending)
         if self.raw_view:
             self.show_renderable(views.render_raw(pending))
         else:
             self.show_renderable(render.render_result(pending))
+
+    def observe_event(self, message: Message) -> None:
+        """Every event received (the events pane has it too): completion learns from it,
+        and an async Originate's outcome is shown under it in the transcript."""
+        self.live.observe(message)
+        if self._originates and message.get("Event") == "OriginateResponse":
+            waiting = self._originates.get(message.get("ActionID") or "")
+            if waiting is None:
+                return
+            pending = waiting[0]
+            if pending.action_id in self.in_flight:
+                waiting[1] = message  # before the Originate's own response: shown after it
+                return
+            del self._originates[pending.action_id]
+            self.show_renderable(views.render_outcome(pending.action, message))
 
     def _check_timeout(self, pending: Pending) -> None:
         if pending.action_id in self.in_flight and not pending.done:
@@ -545,13 +610,16 @@ class ShellSession:
         self.note(f"reconnected to {fresh.address} as {fresh.username}")
         for message in self._server_setup:  # the server forgot our event mask and filters
             self.send_message(message)
-        threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
+        self.live.forget_channels()
+        self._originates.clear()  # their outcomes went with the old connection
+        self._learn_server_in_background()
 
     def mark_gap(self, text: str) -> None:
         """A line in the events pane where events may be missing."""
 
     def events_shown(self) -> int:
-        return 0
+        """How many of the kept events pass the filter."""
+        return self.events.shown
 
     def _cmd_events(self, args: str) -> None:
         mask = args.strip() or "on"
@@ -590,7 +658,8 @@ class ShellSession:
         self.note(f"saved {len(entries)} events to {path}")
 
     def saved_events(self) -> list[Message]:
-        return []
+        """The kept events that pass the filter (what /save writes)."""
+        return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
 
     def _cmd_pause(self, args: str) -> None:
         self.toggle_pause()

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..protocol import Message, encode_message
 
-__all__ = ["render_sent", "render_raw", "render_action_help", "render_event_help"]
+__all__ = ["render_sent", "render_outcome", "render_raw", "render_action_help", "render_event_help"]
 
 
 def render_sent(action: Message) -> Text:
@@ -27,6 +27,15 @@ def render_sent(action: Message) -> Text:
         text.append(f"{key}=", style=style or "cyan")
         text.append(shown, style=style)
     return text
+
+
+def render_outcome(action: Message, event: Message) -> Group:
+    """What became of an async action (an Originate's OriginateResponse), under a line naming it."""
+    from ..render import render_awaited_event
+
+    heading = Text("outcome of ", style="dim")
+    heading.append_text(render_sent(action)[2:])
+    return Group(heading, render_awaited_event(event))
 
 
 def _ami_text(messages: list[Message]) -> str:
