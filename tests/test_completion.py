@@ -296,3 +296,17 @@ def test_lookups_refused_leaves_the_list_empty_and_a_new_connection_asks_again()
     conns.append(FakeConn())  # reconnected
     assert lookups.cli_matches("core ") is None and len(conns[1].sent) == 1
     assert lookups.cli_matches('say "hi') == ()  # nothing sent for a line it cannot quote
+
+
+def test_lookups_cli_cache_is_bounded(monkeypatch):
+    conn = FakeConn()
+    lookups = lk.ServerLookups(lambda: conn)
+    monkeypatch.setattr(lk.ServerLookups, "MAX_KEYS", 5)
+    for i in range(20):
+        lookups.cli_matches(f"core {i} ")
+    for _, pending in conn.sent:
+        pending.response = Message([("Response", "Success"), ("Output", "x _EOF_")])
+        pending.finish()
+    assert len(lookups._asked) <= 6 and len(lookups._data) <= 6
+    assert lookups.cli_matches("core 0 ") is None  # forgotten, so asked again
+    assert conn.sent[-1][0][1] == ("Command", '_command matchesarray "core 0 " ""')

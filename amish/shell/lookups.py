@@ -97,6 +97,9 @@ COMMON_CONFIG_FILES = (
 class ServerLookups:
     """Per-connection cache of server lists. Getters are safe on the UI thread."""
 
+    #: Past this many lists kept, the CLI completions are forgotten (each CLI line typed is one).
+    MAX_KEYS = 500
+
     def __init__(self, connection: Callable[[], object], on_update: Callable[[], None] = lambda: None):
         self._connection = connection
         self._on_update = on_update
@@ -120,6 +123,10 @@ class ServerLookups:
         trailing space, or ""). None until known; () when the server cannot say."""
         if '"' in line or "\n" in line:
             return ()
+        with self._lock:
+            if len(self._asked) > self.MAX_KEYS:  # many CLI lines typed: start their cache again
+                self._data = {k: v for k, v in self._data.items() if not k.startswith("cli:")}
+                self._asked = {k for k in self._asked if not k.startswith("cli:")}
         return self._command("cli:" + line, _CLI_MATCHES.format(line=line), parse_cli_matches)
 
     # -- fetching -------------------------------------------------------------
@@ -156,7 +163,7 @@ class ServerLookups:
         if value is None:
             value = {} if key == "dialplan" else ()
         with self._lock:
-            if conn is not self._conn:
+            if conn is not self._conn or key not in self._asked:  # a new connection, or forgotten
                 return
             data = dict(self._data)
             data[key] = value
