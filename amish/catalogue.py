@@ -112,7 +112,8 @@ class EventSpec:
         return _find_param(self.headers, name)
 
 
-_NUMBERED = re.compile(r"^(.*?)(?:-(\d{6})|\((\d+)\))$")
+#: A numbered header: ``Action-000003`` (UpdateConfig), ``UnitAmount(2)`` (AOCMessage).
+NUMBERED_HEADER = re.compile(r"^(.*?)(?:-(\d{6})|\((\d+)\))$")
 
 
 def _find_param(params: tuple[Param, ...], header: str) -> Param | None:
@@ -120,7 +121,7 @@ def _find_param(params: tuple[Param, ...], header: str) -> Param | None:
     for p in params:
         if p.name.lower() == low:
             return p
-    m = _NUMBERED.match(low)
+    m = NUMBERED_HEADER.match(low)
     if m:
         pattern = f"{m.group(1)}-000000" if m.group(2) is not None else f"{m.group(1)}(0)"
         for p in params:

@@ -24,6 +24,7 @@ from typing import Iterable
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
+from ..catalogue import NUMBERED_HEADER
 from ..protocol import Message
 from .lookups import COMMON_CONFIG_FILES
 
@@ -333,13 +334,11 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str, lookup
 
 def _numbered(name: str) -> tuple[str, str] | None:
     """("Action-", "") for ``Action-000000``, ("UnitAmount(", ")") for ``UnitAmount(0)``."""
-    m = _NUMBERED.match(name)
+    m = NUMBERED_HEADER.match(name)
     if m is None:
         return None
     return (m.group(1) + "-", "") if m.group(2) is not None else (m.group(1) + "(", ")")
 
-
-_NUMBERED = re.compile(r"^(.*?)(?:-(\d{6})|\((\d+)\))$")
 
 
 def _group_name(affixes: tuple[str, str], n: int) -> str:
