@@ -112,7 +112,8 @@ class EventSpec:
         return _find_param(self.headers, name)
 
 
-_NUMBERED = re.compile(r"^(.*?)(?:-(\d{6})|\((\d+)\))$")
+#: A numbered header: ``Action-000003`` (UpdateConfig), ``UnitAmount(2)`` (AOCMessage).
+NUMBERED_HEADER = re.compile(r"^(.*?)(?:-(\d{6})|\((\d+)\))$")
 
 
 def _find_param(params: tuple[Param, ...], header: str) -> Param | None:
@@ -120,7 +121,7 @@ def _find_param(params: tuple[Param, ...], header: str) -> Param | None:
     for p in params:
         if p.name.lower() == low:
             return p
-    m = _NUMBERED.match(low)
+    m = NUMBERED_HEADER.match(low)
     if m:
         pattern = f"{m.group(1)}-000000" if m.group(2) is not None else f"{m.group(1)}(0)"
         for p in params:
@@ -1089,10 +1090,8 @@ class _Reader:
         values: list[str] = []
         for child in self.docs.kids(elem):
             if child.tag == "enumlist":
-                for enum in self.docs.kids(child):
-                    value = enum.get("name") if enum.tag == "enum" else None
-                    # "system,call,log,..." is a placeholder, not a value
-                    if value and "..." not in value and value not in values:
+                for value in self.enum_values(child):
+                    if value not in values:
                         values.append(value)
         multiple = _flag(elem.get("multiple"))
         if not multiple and action is not None:
@@ -1108,6 +1107,34 @@ class _Reader:
             values=tuple(values),
             description=self.prose_of(elem) if self.prose else "",
         )
+
+    def enum_values(self, enumlist, depth: int = 0) -> list[str]:
+        """The literal values an <enumlist> documents.
+
+        An enumlist in which some <enum> holds its own enumlist is a list of
+        headings, not values: UpdateConfig's ``Options-000000`` lists the options
+        under the *actions* they apply to (NewCat: allowdups, template...), and
+        the headings are the values of another header (Action-000000), so every
+        name in such a list is a heading, never a value. A placeholder holding a
+        list (Filter's ``MatchCriteria``: ``<match_method>``) stands for the values
+        nested in it. Names that are templates (``name(<event_name>)``,
+        ``inherit="template[,...]"``, ``system,call,log,...``) are no values;
+        ``action(include|exclude)`` stands for its alternatives.
+        """
+        if depth > 4:
+            return []
+        enums = [e for e in self.docs.kids(enumlist) if e.tag == "enum"]
+        nested = [[c for c in self.docs.kids(e) if c.tag == "enumlist"] for e in enums]
+        names = [(e.get("name") or "").strip() for e in enums]
+        headings = any(subs and not _is_template(n) for n, subs in zip(names, nested))
+        out: list[str] = []
+        for name, subs in zip(names, nested):
+            if headings or (subs and _is_template(name)):
+                for sub in subs:
+                    out.extend(self.enum_values(sub, depth + 1))
+            else:
+                out.extend(_literal_values(name))
+        return out
 
     def action(self, elem) -> ActionSpec:
         name = elem.get("name", "").strip()
@@ -1155,6 +1182,25 @@ class _Reader:
             name, _dedupe(headers), event_class=",".join(classes),
             synopsis=synopsis, description=description,
         )
+
+
+_ALTERNATIVES = re.compile(r"^([\w-]+)\(([\w-]+(?:\|[\w-]+)+)\)$")
+_TEMPLATE_MARKS = ("<", ">", "[", "]", '"', "|", "...")
+
+
+def _is_template(name: str) -> bool:
+    return any(mark in name for mark in _TEMPLATE_MARKS)
+
+
+def _literal_values(name: str) -> list[str]:
+    """The values an enum's name stands for: itself, the alternatives of
+    ``action(include|exclude)``, or none for a template (``name(<event_name>)``)."""
+    m = _ALTERNATIVES.match(name)
+    if m:
+        return [f"{m.group(1)}({alt})" for alt in m.group(2).split("|")]
+    if not name or _is_template(name):
+        return []
+    return [name]
 
 
 def _dedupe(params: Iterable[Param]) -> tuple[Param, ...]:

@@ -249,6 +249,21 @@ _ORIGINATE_REASONS = {
     "4": "answered", "5": "busy", "8": "congestion",
 }
 
+#: What an Error response's Message means, when Asterisk's own words do not say
+#: (lower-cased Message -> one line). Older Asterisk spells it "priveledges".
+_ERROR_HINTS = {
+    "file requires escalated privileges": (
+        "the file does not exist yet or lies outside its config directory, which Asterisk refuses "
+        "to any login; make a new one with CreateConfig first"
+    ),
+}
+_ERROR_HINTS["file requires escalated priveledges"] = _ERROR_HINTS["file requires escalated privileges"]
+
+
+def error_hint(message: str | None) -> str | None:
+    """One line explaining an Error response's Message, or None."""
+    return _ERROR_HINTS.get((message or "").strip().lower())
+
 
 def _v(*keys: str, style: str = "") -> Field:
     """The bare value of the first of `keys` that has one."""
@@ -1050,6 +1065,9 @@ def render_result(result: ResultLike) -> Group:
     status = resp.get("Response") or resp.name or "?"
     message = resp.get("Message")
     parts.append(_status_line(_is_ok_status(status), status, name, message, rtt))
+    hint = None if _is_ok_status(status) else error_hint(message)
+    if hint:
+        parts.append(Text(f"  {hint}", style="yellow"))
     action_id = resp.get("ActionID")
     user_id = action_id is not None and not _GENERATED_ID.match(action_id)
     is_list = bool(result.events) or result.complete is not None

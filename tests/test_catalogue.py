@@ -87,6 +87,10 @@ PARAMS = [
     ("Login", "Events", dict(values=("on", "off"))),  # "system,call,log,..." is a placeholder
     ("Status", "AllVariables", dict(values=("true", "false"))),
     ("UpdateConfig", "Action-000007", dict(name="Action-000000", values=("NewCat", "RenameCat", "DelCat", "EmptyCat", "Update", "Delete", "Append", "Insert"))),
+    # the options, not the actions they are listed under (Asterisk's XML nests them so)
+    ("UpdateConfig", "Options-000003", dict(name="Options-000000", values=("allowdups", "template"))),
+    ("Filter", "MatchCriteria", dict(values=("action(include)", "action(exclude)", "regex", "exact", "startsWith", "endsWith", "contains", "none"))),
+    ("Bridge", "Tone", dict(values=("no", "Channel1", "Channel2", "Both"))),
     ("AOCMessage", "UnitAmount(3)", dict(name="UnitAmount(0)")),
     ("Originate", "NoSuchHeader", None),
     ("NoSuchAction", "Channel", None),
@@ -102,6 +106,40 @@ def test_bundled_params(bundled, action, header, expected):
     assert param is not None
     for field, value in expected.items():
         assert getattr(param, field) == value, field
+
+
+_TEMPLATE_MARKS = ("<", ">", "[", "]", '"', "|", "...")
+
+
+def test_bundled_values_are_literal(bundled):
+    """Every documented value of every action and event header can be sent as it is:
+    no placeholders such as ``name(<event_name>)`` or ``inherit="template[,...]"``."""
+    specs = [(a.name, a.params) for a in bundled.actions()] + [(e.name, e.headers) for e in bundled.events()]
+    bad = [(name, p.name, v) for name, params in specs for p in params for v in p.values
+           if any(mark in v for mark in _TEMPLATE_MARKS)]
+    assert bad == []
+
+
+def test_no_header_lists_the_headings_of_its_documentation(bundled, sandbox_xml):
+    """Across all actions: where Asterisk's XML nests a header's values under
+    headings (UpdateConfig's Options under the Action values they apply to), the
+    headings are not taken for the header's values. Read with ElementTree alone,
+    apart from the generator."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(sandbox_xml).getroot()
+    checked = []
+    for manager in root.iter("manager"):
+        for param in manager.iterfind("syntax/parameter"):
+            headings = {e.get("name") for e in param.iter("enum") if e.find("enumlist") is not None}
+            if not headings:
+                continue
+            spec = bundled.param(manager.get("name"), param.get("name"))
+            assert spec is not None
+            assert not headings & set(spec.values), (manager.get("name"), param.get("name"))
+            assert spec.values, (manager.get("name"), param.get("name"))  # the nested ones are there
+            checked.append(f"{manager.get('name')}/{param.get('name')}")
+    assert {"UpdateConfig/Options-000000", "Filter/MatchCriteria"} <= set(checked)
 
 
 def test_action_lookup_is_case_insensitive(bundled):

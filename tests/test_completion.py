@@ -61,8 +61,23 @@ CASES = [
     ("/filter !VarS", lambda got: "VarSet" in got),
     ("/filter Newchannel|Hang", lambda got: "Hangup" in got),
     ("/events sys", lambda got: got == ["system"]),
-    # CLI commands
-    ("!core show ch", lambda got: "core show channels" in got),
+    # CLI commands, word by word (amish's own short list while the server has not said)
+    ("!core show ch", lambda got: got == ["channels "]),
+    ("!", lambda got: "core " in got and "pjsip " in got),
+    ("!core ", lambda got: "show " in got and "reload " in got),
+    # numbered groups: the next one once one is begun; a group's other headers follow it
+    ("UpdateConfig SrcFilename=a DstFilename=a Act", lambda got: got == ["ActionID=", "Action-000000="]),
+    ("UpdateConfig SrcFilename=a DstFilename=a Action-000000=NewCat Act", lambda got: got == ["ActionID=", "Action-000001="]),
+    ("UpdateConfig SrcFilename=a DstFilename=a Action-000000=NewCat Cat-000000=x Action-000001=Append Ca",
+     lambda got: got == ["Cat-000001="]),
+    ("UpdateConfig SrcFilename=a DstFilename=a Action-000000=NewCat Va", lambda got: got[:2] == ["Var-000000=", "Value-000000="]),
+    ("Action: UpdateConfig\nAction-000000: NewCat\nAct", lambda got: got == ["ActionID: ", "Action-000001: "]),
+    ("AOCMessage Channel=x UnitAmount(0)=1 UnitAm", lambda got: got == ["UnitAmount(1)="]),
+    ("UpdateConfig Action-000003=Del", lambda got: got == ["DelCat ", "Delete "]),  # values of a later group
+    ("UpdateConfig Options-000000=", lambda got: got == ["allowdups ", "template "]),
+    # config files: common names until the server has listed its own
+    ("GetConfig Filename=extens", lambda got: got == ["extensions.conf "]),
+    ("Originate Channel=x Exten=", lambda got: got == []),  # no dialplan known, nothing made up
 ]
 
 
@@ -165,3 +180,199 @@ def test_a_new_channel_of_a_name_that_hung_up_is_learned():
     live.observe(_event("Hangup", Channel="PJSIP/7001-00000001", Uniqueid="1700000000.1"))
     live.observe(_event("Newchannel", Channel="PJSIP/7001-00000001", Uniqueid="1800000000.1"))
     assert live.for_header("Channel") == ["PJSIP/7001-00000001"]
+
+
+# -- the classifier, apart from the matchers ---------------------------------------
+
+from amish.shell.completion import ACTION, CLI, HEADER, LOCAL, LOCAL_ARG, NOTHING, VALUE, Suggestion, suggest_type  # noqa: E402
+
+SUGGEST = [
+    ("", Suggestion(ACTION, "")),
+    ("Orig", Suggestion(ACTION, "Orig")),
+    ("Originate ", Suggestion(HEADER, "", action="Originate")),
+    ("Originate Channel=x Cont", Suggestion(HEADER, "Cont", action="Originate", given=(("Channel", "x"),))),
+    ('Originate Context="a" Exten=1', Suggestion(VALUE, "1", action="Originate", header="Exten", given=(("Context", "a"),))),
+    ("Action: Orig", Suggestion(ACTION, "Orig", form="telnet")),
+    ("Action: Redirect\nContext: c\nExten: ", Suggestion(VALUE, "", form="telnet", action="Redirect", header="Exten",
+                                                     given=(("Action", "Redirect"), ("Context", "c")))),
+    ("Action: Redirect\nCon", Suggestion(HEADER, "Con", form="telnet", action="Redirect", given=(("Action", "Redirect"),))),
+    ("Channel: x", Suggestion(VALUE, "x", form="telnet", header="Channel")),  # no Action yet: no values known
+    ("Chan", Suggestion(ACTION, "Chan")),
+    ("/he", Suggestion(LOCAL, "he")),
+    ("/help Orig", Suggestion(LOCAL_ARG, "Orig", command="help")),
+    ("!", Suggestion(CLI, "", command="")),
+    ("!core  show ch", Suggestion(CLI, "ch", command="core show")),
+    ("!core show ", Suggestion(CLI, "", command="core show")),
+    ("Ping\nmore", Suggestion(NOTHING)),
+]
+
+
+@pytest.mark.parametrize("text, expected", SUGGEST, ids=[t.replace("\n", "⏎") or "empty" for t, _ in SUGGEST])
+def test_suggest_type(text, expected):
+    assert suggest_type(text) == expected
+
+
+# -- the server's lists (a stand-in for ServerLookups; its parsing is tested below) ---------
+
+class FakeLookups:
+    def __init__(self, known=True):
+        self.known = known
+        self.asked = []
+
+    def _give(self, what, value):
+        self.asked.append(what)
+        return value if self.known else None
+
+    def dialplan(self):
+        return self._give("dialplan", {
+            "amish-test": {"echo": ("1", "2", "3"), "hold": ("1", "2", "3", "start"), "busy": ("1", "2")},
+            "other": {"100": ("1",), "echo": ("1", "5")},
+        })
+
+    def applications(self):
+        return self._give("applications", ("Answer", "Playback", "PlayTones", "ControlPlayback"))
+
+    def config_files(self):
+        return self._give("config", ("acl.conf", "extensions.conf", "pjsip.conf"))
+
+    def cli_matches(self, line):
+        table = {"": ("core", "database"), "core ": ("show", "reload", "set"), "core show ": ("hints", "channels")}
+        return self._give("cli:" + line, table.get(line, ()))
+
+
+LOOKED_UP = [
+    ("Originate Channel=x Context=amish-test Exten=", ["echo ", "hold ", "busy "]),
+    ("Originate Channel=x Context=other Exten=", ["100 ", "echo "]),
+    ("Originate Channel=x Context=amish-test Exten=hold Priority=", ["1 ", "2 ", "3 ", "start "]),
+    ("Originate Channel=x Context=other Exten=echo Priority=", ["1 ", "5 "]),
+    ("Redirect Channel=x ExtraContext=other ExtraExten=", ["100 ", "echo "]),
+    ("Originate Channel=x Context=oth", ["other "]),
+    ("Action: Originate\nContext: amish-test\nExten: ho", ["hold", "echo"]),  # prefix matches first
+    ("Originate Channel=x Application=Pla", ["Playback ", "PlayTones ", "ControlPlayback "]),
+    ("GetConfig Filename=", ["acl.conf ", "extensions.conf ", "pjsip.conf "]),
+    ("UpdateConfig SrcFilename=pj", ["pjsip.conf "]),
+    ("!core show h", ["hints "]),
+    ("!c", ["core "]),
+]
+
+
+@pytest.mark.parametrize("text, expected", LOOKED_UP, ids=[t.replace("\n", "⏎") for t, _ in LOOKED_UP])
+def test_values_from_the_servers_lists(catalogue, text, expected):
+    got = [i for i, _, _ in complete_text(catalogue, LiveValues(), text, FakeLookups())[1]]
+    assert got == expected
+
+
+def test_while_the_server_has_not_answered_what_is_known_is_offered(catalogue):
+    lookups = FakeLookups(known=False)
+    got = [i for i, _, _ in complete_text(catalogue, LiveValues(), "!core show ch", lookups)[1]]
+    assert got == ["channels "]  # amish's own list meanwhile
+    assert lookups.asked == ["cli:core show "]  # and the server was asked
+    got = [i for i, _, _ in complete_text(catalogue, LiveValues(), "GetConfig Filename=extensions", lookups)[1]]
+    assert got == ["extensions.conf "]
+
+
+def test_extensions_without_a_context_say_where_they_are(catalogue):
+    _, choices = complete_text(catalogue, LiveValues(), "Originate Channel=x Exten=ec", FakeLookups())
+    assert choices == [("echo ", "echo", "amish-test, other")]
+
+
+# -- ServerLookups: parsing the real formats, fetching in the background ---------------
+
+from amish.shell import lookups as lk  # noqa: E402
+
+
+def test_parse_dialplan():
+    items = [
+        Message([("Event", "ListDialplan"), ("Context", "c"), ("Extension", "s"), ("Priority", "2"), ("Application", "Wait")]),
+        Message([("Event", "ListDialplan"), ("Context", "c"), ("Extension", "s"), ("ExtensionLabel", "top"), ("Priority", "1")]),
+        Message([("Event", "ListDialplan"), ("Context", "c"), ("Extension", "s"), ("Priority", "10")]),
+        Message([("Event", "ListDialplan"), ("Context", "c"), ("Extension", "7001"), ("Priority", "hint")]),
+        Message([("Event", "ListDialplan"), ("Context", "d"), ("IncludeContext", "c")]),
+    ]
+    assert lk.parse_dialplan(items) == {"c": {"s": ("1", "2", "10", "top"), "7001": ()}, "d": {}}
+
+
+def test_parse_cli_matches():
+    # what Asterisk 22 answers to _command matchesarray (one Output line)
+    assert lk.parse_cli_matches(["show show _EOF_"]) == ("show",)
+    assert lk.parse_cli_matches([" application applications calls _EOF_"]) == ("application", "applications", "calls")
+    assert lk.parse_cli_matches(["channel channel channels _EOF_"]) == ("channel", "channels")
+    assert lk.parse_cli_matches([]) == ()
+
+
+def test_parse_applications_and_config_list():
+    out = ["    -= Registered Asterisk Applications =-", "        AddQueueMember: Dynamically adds queue members. ",
+           "              Playback: Play a file. ", "    -= 2 Applications Registered =-"]
+    assert lk.parse_applications(out) == ("AddQueueMember", "Playback")
+    out = ["core                 /etc/asterisk/acl.conf                            ",
+           "res_adsi             /etc/asterisk/adsi.conf   ", "core                 /etc/asterisk/acl.conf"]
+    assert lk.parse_config_list(out) == ("acl.conf", "adsi.conf")
+
+
+class FakePending:
+    def __init__(self, response=None, events=()):
+        self.response, self.events = response, list(events)
+        self.callbacks = []
+
+    @property
+    def ok(self):
+        return self.response is not None and self.response.get("Response") == "Success"
+
+    def add_done_callback(self, cb):
+        self.callbacks.append(cb)
+
+    def finish(self):
+        for cb in self.callbacks:
+            cb(self)
+
+
+class FakeConn:
+    def __init__(self):
+        self.sent = []
+
+    def submit(self, headers):
+        pending = FakePending()
+        self.sent.append((list(headers), pending))
+        return pending
+
+
+def test_lookups_never_wait_and_ask_once():
+    conn = FakeConn()
+    updates = []
+    lookups = lk.ServerLookups(lambda: conn, on_update=lambda: updates.append(1))
+    assert lookups.dialplan() is None and lookups.dialplan() is None  # not known; asked once
+    assert [h for h, _ in conn.sent] == [[("Action", "ShowDialPlan")]]
+    pending = conn.sent[0][1]
+    pending.response = Message([("Response", "Success")])
+    pending.events = [Message([("Event", "ListDialplan"), ("Context", "c"), ("Extension", "1"), ("Priority", "1")])]
+    pending.finish()  # the I/O thread's done-callback
+    assert lookups.dialplan() == {"c": {"1": ("1",)}} and updates == [1]
+
+
+def test_lookups_refused_leaves_the_list_empty_and_a_new_connection_asks_again():
+    conns = [FakeConn()]
+    lookups = lk.ServerLookups(lambda: conns[-1])
+    assert lookups.cli_matches("core ") is None
+    (headers, pending), = conns[0].sent
+    assert headers == [("Action", "Command"), ("Command", '_command matchesarray "core " ""')]
+    pending.response = Message([("Response", "Error"), ("Message", "Permission denied")])
+    pending.finish()
+    assert lookups.cli_matches("core ") == ()
+    assert len(conns[0].sent) == 1
+    conns.append(FakeConn())  # reconnected
+    assert lookups.cli_matches("core ") is None and len(conns[1].sent) == 1
+    assert lookups.cli_matches('say "hi') == ()  # nothing sent for a line it cannot quote
+
+
+def test_lookups_cli_cache_is_bounded(monkeypatch):
+    conn = FakeConn()
+    lookups = lk.ServerLookups(lambda: conn)
+    monkeypatch.setattr(lk.ServerLookups, "MAX_KEYS", 5)
+    for i in range(20):
+        lookups.cli_matches(f"core {i} ")
+    for _, pending in conn.sent:
+        pending.response = Message([("Response", "Success"), ("Output", "x _EOF_")])
+        pending.finish()
+    assert len(lookups._asked) <= 6 and len(lookups._data) <= 6
+    assert lookups.cli_matches("core 0 ") is None  # forgotten, so asked again
+    assert conn.sent[-1][0][1] == ("Command", '_command matchesarray "core 0 " ""')

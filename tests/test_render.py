@@ -210,6 +210,18 @@ def test_status_line_and_headers(res, expected, absent):
         assert text not in out
 
 
+def test_an_error_asterisk_words_obscurely_is_explained_in_one_line():
+    for message in ("File requires escalated privileges", "File requires escalated priveledges"):
+        result = FakeResult(Message([("Action", "UpdateConfig")]),
+                            Message([("Response", "Error"), ("ActionID", "amish-1-2"), ("Message", message)]))
+        lines = lines_of(to_plain(render_result(result), 300))
+        assert lines[0].startswith("✖ Error  UpdateConfig  File requires escalated")
+        assert "does not exist yet or lies outside its config directory" in lines[1]
+        assert "CreateConfig" in lines[1]
+    plain = FakeResult(Message([("Action", "Foo")]), Message([("Response", "Error"), ("Message", "Invalid/unknown command: Foo.")]))
+    assert len(lines_of(to_plain(render_result(plain), 300))) == 1  # other errors as they were
+
+
 def test_the_first_line_says_success_or_error_in_words():
     assert lines_of(to_plain(render_result(PING), 80))[0] == "✔ Success  Ping  3.2 ms"
     assert lines_of(to_plain(render_result(ERROR), 200))[0].startswith("✖ Error  Foo  Invalid/unknown command")

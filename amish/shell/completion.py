@@ -1,9 +1,16 @@
 """Completion for the shell's input: actions, their headers, and values.
 
-Data-driven: what to offer comes from the catalogue (bundled + live server)
-and from values learned from the server while the shell runs (channels from
-events and CoreShowChannels, contexts, queues, endpoints, AstDB families).
-Never blocks: everything it reads is already in memory.
+Two steps, kept apart: suggest_type() classifies what is being typed (an
+action, a header of an action, the value of a header, a CLI word after ``!``,
+a /command), knowing nothing of the server; complete() offers what fits it.
+
+Data-driven: what to offer comes from the catalogue (bundled + live server),
+from values learned from the server while the shell runs (channels from
+events and CoreShowChannels, contexts, queues, endpoints, AstDB families), and
+from the server's own lists (lookups.ServerLookups: its dialplan for
+Exten/Priority, its applications, config files and CLI completion).
+Never blocks: everything it reads is already in memory; a list not known yet
+is asked for in the background, and meanwhile what is known is offered.
 """
 
 from __future__ import annotations
@@ -11,14 +18,17 @@ from __future__ import annotations
 import collections
 import re
 import time
+from dataclasses import dataclass
 from typing import Iterable
 
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
+from ..catalogue import NUMBERED_HEADER
 from ..protocol import Message
+from .lookups import COMMON_CONFIG_FILES
 
-__all__ = ["AmiCompleter", "LiveValues", "complete_text"]
+__all__ = ["AmiCompleter", "LiveValues", "Suggestion", "suggest_type", "complete", "complete_text"]
 
 _BOOL = ("true", "false")
 _BOOL_PARAMS = {"async", "earlymedia", "mixmonitor", "fullytooted"}
@@ -162,16 +172,175 @@ def _is_uniqueid(value: str | None) -> bool:
     return bool(value) and value not in ("<null>", "<unknown>", "<none>")
 
 
+# -- the classifier: what is being typed ---------------------------------------------
+
+LOCAL, LOCAL_ARG, CLI, ACTION, HEADER, VALUE, NOTHING = (
+    "local", "local-arg", "cli", "action", "header", "value", "nothing",
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the text before the cursor is in the middle of (pgcli's suggest_type).
+
+    `kind` says what to offer; `word` is the part a completion replaces. For
+    HEADER and VALUE, `action` and `given` (the headers before the word, with
+    their values) tell which; `form` is "line" (``Originate Channel=...``) or
+    "telnet" (``Action: Originate`` lines). For LOCAL_ARG, `command` is the
+    /command; for CLI, `command` is the words before the one being typed.
+    """
+
+    kind: str
+    word: str = ""
+    form: str = "line"
+    action: str = ""
+    header: str = ""
+    given: tuple[tuple[str, str], ...] = ()
+    command: str = ""
+
+    def given_value(self, header: str) -> str | None:
+        """The value given for `header` (any case), the last one if repeated."""
+        low = header.lower()
+        found = None
+        for key, value in self.given:
+            if key.lower() == low:
+                found = value
+        return found
+
+
+_TELNET_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s?(.*)$")
+
+
+def suggest_type(text: str) -> Suggestion:
+    """Classify the text before the cursor. Pure: knows no catalogue and no server."""
+    lines = text.split("\n")
+    line = lines[-1]
+    if len(lines) == 1 and line.lstrip().startswith("/"):
+        body = line.lstrip()[1:]
+        if " " not in body:
+            return Suggestion(LOCAL, body)
+        cmd, _, rest = body.partition(" ")
+        return Suggestion(LOCAL_ARG, rest.rsplit(" ", 1)[-1], command=cmd)
+    if len(lines) == 1 and line.lstrip().startswith("!"):
+        typed = line.lstrip()[1:].lstrip()
+        before, _, word = typed.rpartition(" ")
+        return Suggestion(CLI, word, command=" ".join(before.split()))
+    if _TELNET_LINE.match(lines[0]) is not None:
+        return _suggest_telnet(lines)
+    if len(lines) > 1:
+        return Suggestion(NOTHING)
+    words = line.split(" ")
+    if len(words) == 1:
+        if words[0].lower().startswith("action:"):
+            return Suggestion(NOTHING, words[0])
+        return Suggestion(ACTION, words[0])
+    given = tuple(
+        (k, v.strip("\"'")) for k, _, v in (w.partition("=") for w in words[1:-1] if "=" in w)
+    )
+    word = words[-1]
+    if "=" in word:
+        header, _, value = word.partition("=")
+        return Suggestion(VALUE, value, action=words[0], header=header, given=given)
+    return Suggestion(HEADER, word, action=words[0], given=given)
+
+
+def _suggest_telnet(lines: list[str]) -> Suggestion:
+    action = ""
+    given = []
+    for l in lines[:-1]:
+        m = _TELNET_LINE.match(l)
+        if m:
+            given.append((m.group(1), m.group(2).strip()))
+            if m.group(1).lower() == "action":
+                action = m.group(2).strip()
+    line = lines[-1]
+    m = _TELNET_LINE.match(line)
+    if m is None or ":" not in line:
+        if not action and len(lines) == 1:
+            return Suggestion(NOTHING, line.strip(), form="telnet")
+        return Suggestion(HEADER, line.strip(), form="telnet", action=action, given=tuple(given))
+    key, value = m.group(1), m.group(2)
+    if key.lower() == "action":
+        return Suggestion(ACTION, value, form="telnet")
+    return Suggestion(VALUE, value, form="telnet", action=action, header=key, given=tuple(given))
+
+
+# -- the matchers: what to offer for it -------------------------------------------------
+
+
 def _spec_params(catalogue, action: str):
     spec = catalogue.action(action) if action else None
     return spec, (tuple(spec.params) if spec is not None else ())
 
 
-def _value_choices(catalogue, live: LiveValues, action: str, header: str) -> list[tuple[str, str]]:
+#: Headers naming a dialplan place, and the headers that say where: exten -> its context;
+#: priority -> (its context, its exten).
+_EXTEN_CONTEXT = {"exten": "context", "extension": "context", "extraexten": "extracontext"}
+_PRIORITY_PLACE = {"priority": ("context", "exten"), "extrapriority": ("extracontext", "extraexten")}
+_CONTEXT_HEADERS = {"context", "extracontext"}
+#: Headers naming a config file, in the actions that read or write them.
+_CONFIG_FILE_HEADERS = {"filename", "srcfilename", "dstfilename"}
+_CONFIG_ACTIONS = {"getconfig", "getconfigjson", "createconfig", "updateconfig", "listcategories"}
+
+
+def _server_values(lookups, action: str, header: str, suggestion: Suggestion | None) -> list[tuple[str, str]]:
+    """(value, meta) from the server's lists: dialplan places, applications, config files.
+    Only what is already known; asking for the rest happens in the background."""
+    lookups = lookups or _NO_LOOKUPS
+    low = header.lower()
+    given = suggestion.given_value if suggestion is not None else (lambda h: None)
+    if low in _CONTEXT_HEADERS:
+        plan = lookups.dialplan() or {}
+        return [(ctx, "dialplan") for ctx in plan]
+    if low in _EXTEN_CONTEXT:
+        plan = lookups.dialplan() or {}
+        context = given(_EXTEN_CONTEXT[low])
+        if context is not None:
+            return [(ext, context) for ext in plan.get(context, {})]
+        where: dict[str, list[str]] = {}
+        for ctx, extens in plan.items():
+            for ext in extens:
+                where.setdefault(ext, []).append(ctx)
+        return [(ext, ", ".join(ctxs)) for ext, ctxs in where.items()]
+    if low in _PRIORITY_PLACE:
+        plan = lookups.dialplan() or {}
+        ctx_header, exten_header = _PRIORITY_PLACE[low]
+        context, exten = given(ctx_header), given(exten_header)
+        contexts = [plan.get(context, {})] if context is not None else list(plan.values())
+        out: dict[str, None] = {}
+        for extens in contexts:
+            for ext, priorities in extens.items():
+                if exten is None or ext == exten:
+                    out.update(dict.fromkeys(priorities))
+        return [(p, "") for p in out]
+    if low == "application" and action.lower() == "originate":
+        return [(a, "") for a in lookups.applications() or ()]
+    if low in _CONFIG_FILE_HEADERS and action.lower() in _CONFIG_ACTIONS:
+        files = lookups.config_files()
+        return [(f, "") for f in (files or COMMON_CONFIG_FILES)]
+    return []
+
+
+class _NoLookups:
+    """No server to ask (a table test, a replay): nothing is known."""
+
+    def dialplan(self):
+        return None
+
+    applications = config_files = dialplan
+
+    def cli_matches(self, line):
+        return None
+
+
+_NO_LOOKUPS = _NoLookups()
+
+
+def _value_choices(catalogue, live: LiveValues, action: str, header: str, lookups=None,
+                   suggestion: Suggestion | None = None) -> list[tuple[str, str]]:
     """(value, meta) pairs for a header of an action."""
     out: list[tuple[str, str]] = []
-    spec, params = _spec_params(catalogue, action)
-    param = next((p for p in params if p.name.lower() == header.lower()), None)
+    param = catalogue.param(action, header) if action else None
     if param is not None:
         for v in param.values:
             out.append((v, "default" if v == param.default else ""))
@@ -181,8 +350,14 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str) -> lis
             out.extend((b, "") for b in _BOOL if b not in [v for v, _ in out])
     elif header.lower() in _BOOL_PARAMS:
         out.extend((b, "") for b in _BOOL)
+    seen = {v for v, _ in out}
+    for v, meta in _server_values(lookups, action, header, suggestion):
+        if v not in seen:
+            seen.add(v)
+            out.append((v, meta))
     for v in live.for_header(header):
-        if v not in [x for x, _ in out]:
+        if v not in seen:
+            seen.add(v)
             out.append((v, "live"))
     if action.lower() == "command" and header.lower() == "command":
         out.extend((c, "CLI") for c in _CLI_STARTERS)
@@ -202,19 +377,74 @@ def _action_choices(catalogue, meta: str) -> list[tuple[str, str]]:
     return out
 
 
+def _numbered(name: str) -> tuple[str, str] | None:
+    """("Action-", "") for ``Action-000000``, ("UnitAmount(", ")") for ``UnitAmount(0)``."""
+    m = NUMBERED_HEADER.match(name)
+    if m is None:
+        return None
+    return (m.group(1) + "-", "") if m.group(2) is not None else (m.group(1) + "(", ")")
+
+
+
+def _group_name(affixes: tuple[str, str], n: int) -> str:
+    prefix, suffix = affixes
+    return f"{prefix}{n:06d}" if not suffix else f"{prefix}{n}{suffix}"
+
+
 def _header_choices(catalogue, action: str, given: Iterable[str]) -> list[tuple[str, str]]:
-    """(header, meta) for an action: required first, given ones left out unless they may repeat."""
+    """(header, meta) for an action: required first, given ones left out unless they may repeat.
+
+    Numbered headers (UpdateConfig's ``Action-000000``, ``Cat-000000``...) are
+    offered in the group being filled, and the next group once one is begun:
+    after ``Action-000000`` comes ``Action-000001``, after ``Action-000001``
+    also ``Cat-000001``.
+    """
     spec, params = _spec_params(catalogue, action)
     given_low = {g.lower() for g in given}
+    groups = _given_groups(params, given_low)
     required, optional = [], []
     for p in params:
-        if p.name.lower() in given_low and not p.multiple:
-            continue
         if p.name.lower() == "action":
+            continue
+        affixes = _numbered(p.name)
+        if affixes is not None:
+            name = _next_in_group(affixes, groups, given_low)
+            optional.append((name, "next group" if groups and name.lower() not in _all_names(affixes, groups) else ""))
+            continue
+        if p.name.lower() in given_low and not p.multiple:
             continue
         meta = "required" if p.required else ("repeatable" if p.multiple else "")
         (required if p.required else optional).append((p.name, meta))
     return required + optional
+
+
+def _given_groups(params, given_low: set[str]) -> list[int]:
+    """The group numbers used by the numbered headers given so far, sorted."""
+    used: set[int] = set()
+    for p in params:
+        affixes = _numbered(p.name)
+        if affixes is None:
+            continue
+        prefix, suffix = (a.lower() for a in affixes)
+        for g in given_low:
+            if g.startswith(prefix) and g.endswith(suffix):
+                digits = g[len(prefix):len(g) - len(suffix)] if suffix else g[len(prefix):]
+                if digits.isdigit():
+                    used.add(int(digits))
+    return sorted(used)
+
+
+def _all_names(affixes: tuple[str, str], groups: list[int]) -> set[str]:
+    return {_group_name(affixes, n).lower() for n in groups}
+
+
+def _next_in_group(affixes: tuple[str, str], groups: list[int], given_low: set[str]) -> str:
+    """The first group begun without this header, else the group after the last."""
+    for n in groups:
+        name = _group_name(affixes, n)
+        if name.lower() not in given_low:
+            return name
+    return _group_name(affixes, groups[-1] + 1 if groups else 0)
 
 
 def _matches(word: str, candidates: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -230,81 +460,81 @@ def _matches(word: str, candidates: Iterable[tuple[str, str]]) -> list[tuple[str
     return prefix + inner
 
 
-_TELNET_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s?(.*)$")
+_EVENT_MASKS = ("on", "off", "system", "call", "log", "verbose", "command", "agent", "user", "config", "dtmf",
+                "reporting", "cdr", "dialplan", "originate", "agi", "cc", "aoc", "test", "security", "message", "all")
 
 
-def complete_text(catalogue, live: LiveValues, text: str) -> tuple[str, list[tuple[str, str, str]]]:
+def _complete_local_arg(catalogue, s: Suggestion) -> list[tuple[str, str, str]]:
+    word = s.word
+    if s.command == "help":
+        names = [(n, "action") for n in catalogue.action_names()] + [(n, "event") for n in catalogue.event_names()]
+        return [(n, n, m) for n, m in _matches(word, names)]
+    if s.command == "filter":
+        return _filter_completions(catalogue, word)[1]
+    if s.command == "events":
+        return [(v, v, "") for v, _ in _matches(word, [(x, "") for x in _EVENT_MASKS])]
+    return []
+
+
+def _cli_words(line: str, lookups) -> list[tuple[str, str]]:
+    """(next word, meta) after the CLI words `line`: the server's own completion when it
+    has answered, else the next words of the commands amish knows."""
+    server = (lookups or _NO_LOOKUPS).cli_matches(line + " " if line else "")
+    if server:
+        return [(w, "") for w in server]
+    words = line.split()
+    out: dict[str, None] = {}
+    for cmd in _CLI_STARTERS:
+        parts = cmd.split()
+        if len(parts) > len(words) and parts[: len(words)] == words:
+            out[parts[len(words)]] = None
+    return [(w, "CLI") for w in out]
+
+
+def _complete_cli(s: Suggestion, lookups) -> list[tuple[str, str, str]]:
+    low = s.word.lower()
+    return [(w + " ", w, meta) for w, meta in _cli_words(s.command, lookups) if w.lower().startswith(low)]
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if (" " in value or not value) else value
+
+
+def complete(catalogue, live: LiveValues, s: Suggestion, lookups=None) -> list[tuple[str, str, str]]:
+    """[(insert, display, meta)] for a classified input."""
+    if s.kind == LOCAL:
+        return [(n, "/" + n, m) for n, m in _matches(s.word, _LOCAL.items())]
+    if s.kind == LOCAL_ARG:
+        return _complete_local_arg(catalogue, s)
+    if s.kind == CLI:
+        return _complete_cli(s, lookups)
+    telnet = s.form == "telnet"
+    if s.kind == ACTION:
+        if telnet:
+            return [(n, n, meta) for n, meta in _matches(s.word, _action_choices(catalogue, ""))]
+        return [(n + " ", n, meta) for n, meta in _matches(s.word, _action_choices(catalogue, "action"))]
+    if s.kind == HEADER:
+        choices = _matches(s.word, _header_choices(catalogue, s.action, [k for k, _ in s.given]))
+        return [(h + (": " if telnet else "="), h, meta) for h, meta in choices]
+    if s.kind == VALUE:
+        choices = _value_choices(catalogue, live, s.action, s.header, lookups, s)
+        if telnet:
+            return [(v, v, meta) for v, meta in _matches(s.word, choices)]
+        return [(_quoted(v) + " ", v, meta) for v, meta in _matches(s.word.strip("\"'"), choices)]
+    return []
+
+
+def complete_text(catalogue, live: LiveValues, text: str, lookups=None) -> tuple[str, list[tuple[str, str, str]]]:
     """What to complete at the end of `text`: (the word being completed, [(insert, display, meta)]).
 
-    The pure core of the completer, tested as a table.
+    The pure core of the completer, tested as a table: suggest_type() says what
+    is being typed, complete() what to offer for it. `lookups` (ServerLookups)
+    adds the server's lists it already has, and asks for the others in the background.
     """
-    lines = text.split("\n")
-    line = lines[-1]
-    # -- local commands
-    if len(lines) == 1 and line.lstrip().startswith("/"):
-        body = line.lstrip()[1:]
-        if " " not in body:
-            return body, [(n, "/" + n, m) for n, m in _matches(body, _LOCAL.items())]
-        cmd, _, rest = body.partition(" ")
-        word = rest.rsplit(" ", 1)[-1]
-        if cmd == "help":
-            names = [(n, "action") for n in catalogue.action_names()] + [(n, "event") for n in catalogue.event_names()]
-            return word, [(n, n, m) for n, m in _matches(word, names)]
-        if cmd == "filter":
-            return _filter_completions(catalogue, word)
-        if cmd == "events":
-            return word, [(v, v, "") for v, _ in _matches(word, [(x, "") for x in ("on", "off", "system", "call", "log", "verbose", "command", "agent", "user", "config", "dtmf", "reporting", "cdr", "dialplan", "originate", "agi", "cc", "aoc", "test", "security", "message", "all")])]
-        return word, []
-    # -- CLI commands
-    if len(lines) == 1 and line.lstrip().startswith("!"):
-        typed = line.lstrip()[1:].lstrip()
-        out = []
-        for cmd in _CLI_STARTERS:
-            if cmd.startswith(typed.lower()) and cmd != typed:
-                out.append((cmd, cmd, "CLI"))
-        return typed, out
-    # -- the telnet form
-    first = _TELNET_LINE.match(lines[0])
-    if first is not None:
-        action = ""
-        given = []
-        for l in lines[:-1]:
-            m = _TELNET_LINE.match(l)
-            if m:
-                given.append(m.group(1))
-                if m.group(1).lower() == "action":
-                    action = m.group(2).strip()
-        m = _TELNET_LINE.match(line)
-        if m is None or ":" not in line:
-            word = line.strip()
-            if not action and len(lines) == 1:
-                return word, []
-            return word, [(h + ": ", h, meta) for h, meta in _matches(word, _header_choices(catalogue, action, given))]
-        key, value = m.group(1), m.group(2)
-        if key.lower() == "action":
-            return value, [(n, n, meta) for n, meta in _matches(value, _action_choices(catalogue, ""))]
-        return value, [(v, v, meta) for v, meta in _matches(value, _value_choices(catalogue, live, action, key))]
-    # -- the one-line form
-    if len(lines) > 1:
-        return "", []
-    words = line.split(" ")
-    if len(words) == 1:
-        word = words[0]
-        if word.lower().startswith("action:"):
-            return word, []
-        return word, [(n + " ", n, meta) for n, meta in _matches(word, _action_choices(catalogue, "action"))]
-    action = words[0]
-    word = words[-1]
-    given = [w.split("=", 1)[0] for w in words[1:-1] if "=" in w]
-    if "=" in word:
-        header, _, value = word.partition("=")
-        choices = _value_choices(catalogue, live, action, header)
-        out = []
-        for v, meta in _matches(value.strip("\"'"), choices):
-            quoted = f'"{v}"' if (" " in v or not v) else v
-            out.append((quoted + " ", v, meta))
-        return value, out
-    return word, [(h + "=", h, meta) for h, meta in _matches(word, _header_choices(catalogue, action, given))]
+    s = suggest_type(text)
+    if s.kind == LOCAL_ARG and s.command == "filter":
+        return _filter_completions(catalogue, s.word)
+    return s.word, complete(catalogue, live, s, lookups)
 
 
 def _filter_completions(catalogue, word: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -325,14 +555,15 @@ def _filter_completions(catalogue, word: str) -> tuple[str, list[tuple[str, str,
 
 
 class AmiCompleter(Completer):
-    def __init__(self, catalogue, live: LiveValues):
+    def __init__(self, catalogue, live: LiveValues, lookups=None):
         self.catalogue = catalogue
         self.live = live
+        self.lookups = lookups
 
     def get_completions(self, document: Document, complete_event):
         text = document.text_before_cursor
         if not text.strip() and not getattr(complete_event, "completion_requested", True):
             return  # an empty line offers everything only on Tab, not while typing
-        word, choices = complete_text(self.catalogue, self.live, text)
+        word, choices = complete_text(self.catalogue, self.live, text, self.lookups)
         for insert, display, meta in choices[:200]:
             yield Completion(insert, start_position=-len(word), display=display, display_meta=meta)

@@ -168,6 +168,10 @@ class LineShell(ShellSession):
     def run(self) -> int:
         return asyncio.run(self.run_async())
 
+    def completion_buffer(self):
+        session = getattr(self, "session", None)
+        return None if session is None else session.default_buffer
+
     async def run_async(self) -> int:
         from ..lexer import InputLexer
 

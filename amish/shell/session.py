@@ -29,6 +29,7 @@ from ..protocol import Message, limit_warnings
 from ..secrets import mask_error
 from . import views
 from .completion import AmiCompleter, LiveValues
+from .lookups import ServerLookups
 
 __all__ = ["ShellSession", "LOCAL_COMMANDS"]
 
@@ -101,7 +102,9 @@ class ShellSession:
         self.color = color
         self.raw_view = raw
         self.live = LiveValues()
-        self.completer = AmiCompleter(self.catalogue, self.live)
+        #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
+        self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
+        self.completer = AmiCompleter(self.catalogue, self.live, self.lookups)
         self.lexer_style = ami_style()
         self.in_flight: dict[str, Pending] = {}
         #: Async Originates whose outcome (OriginateResponse) is still to come: ActionID -> [Pending, the event if it came first]
@@ -204,6 +207,20 @@ class ShellSession:
         except Exception:  # the bundled catalogue still completes; say nothing
             return
         self.call_in_ui(self._learned_server)
+
+    def completion_buffer(self):
+        """The input buffer whose completions the front end shows (None: none yet)."""
+        return getattr(self, "input_buffer", None)
+
+    def _lookups_arrived(self) -> None:
+        """A server list completion asked for has come: show what was missing, unless
+        the person is choosing in the menu or the input is empty."""
+        buf = self.completion_buffer()
+        if buf is None or not buf.text.strip():
+            return
+        state = buf.complete_state
+        if state is None or state.complete_index is None:
+            buf.start_completion(select_first=False)
 
     def _learned_server(self) -> None:
         version = self.catalogue.version or ""
