@@ -23,9 +23,10 @@ from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from .connection import Closed, Connection
+from .connection import Closed
 from .errors import AmishError
 from .protocol import MASK, Message, ProtocolError, encode_message
+from .transport import Transport
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
@@ -51,7 +52,7 @@ def mask_typed_line(line: str) -> str:
 
 
 class RawSession:
-    def __init__(self, conn: Connection, *, read_only: bool = False):
+    def __init__(self, conn: Transport, *, read_only: bool = False):
         from .lexer import AmiLexer, ami_style
 
         self.conn = conn

@@ -21,8 +21,9 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
 from .. import render
-from ..connection import Closed, Connection
+from ..connection import Closed
 from ..protocol import Message, ProtocolError
+from ..transport import Transport
 from .app import SHELL_STYLE, make_history
 from . import views
 from .session import ShellSession
@@ -36,7 +37,7 @@ DRAIN_INTERVAL = 0.1
 class LineShell(ShellSession):
     drain_interval = DRAIN_INTERVAL
 
-    def __init__(self, conn: Connection, **kw):
+    def __init__(self, conn: Transport, **kw):
         super().__init__(conn, **kw)
         self.paused = False
         self._exit = False

@@ -20,9 +20,10 @@ from rich.text import Text
 
 from .. import render
 from ..commandline import Actions, LocalCommand, parse_input
-from ..connection import Closed, Connection, Pending
+from ..connection import Closed, Pending
 from ..errors import AmishError, InputError
 from ..protocol import Message, limit_warnings
+from ..transport import Transport
 from . import views
 from .completion import AmiCompleter, LiveValues
 
@@ -56,7 +57,7 @@ SUBSCRIPTION_SIZE = 10_000
 class ShellSession:
     def __init__(
         self,
-        conn: Connection,
+        conn: Transport,
         *,
         catalogue=None,
         timeout: float = 10.0,
@@ -65,7 +66,7 @@ class ShellSession:
         scrollback: int = 10_000,
         color: bool = True,
         raw: bool = False,
-        reconnect: Callable[[], Connection] | None = None,
+        reconnect: Callable[[], Transport] | None = None,
         auto_reconnect: bool = True,
         read_only: bool = False,
         confirm: bool = True,
@@ -99,7 +100,7 @@ class ShellSession:
         self.lexer_style = ami_style()
         self.in_flight: dict[str, Pending] = {}
         #: Showing a recording (amish replay): nothing can be sent.
-        self.replaying = bool(getattr(conn, "replay", False))
+        self.replaying = not conn.live
         self.state = "replay" if self.replaying else "connected"
         self.asterisk_version = ""
         self.filter_text = ""
@@ -516,7 +517,7 @@ class ShellSession:
         self.state = "connected" if self.conn.connected else "disconnected"
         self.error(f"reconnect failed: {reason}")
 
-    def _reconnected(self, fresh: Connection, elapsed: float = 0.0) -> None:
+    def _reconnected(self, fresh: Transport, elapsed: float = 0.0) -> None:
         if self._quitting:
             threading.Thread(target=fresh.close, daemon=True).start()
             return
