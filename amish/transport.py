@@ -50,10 +50,10 @@ What an implementation must guarantee (the modes rely on each point):
   (bounded, overflow counted). When the session ends, ``closed_reason`` is set
   and then a `connection.Closed` with that reason is the last item of every
   subscription; one who subscribes after the end gets that Closed at once.
-- Secrets: never in ``address``, ``closed_reason``, errors, or what reaches the
-  subscribers (a replay masks the Secret of the actions it shows). A transport
-  that reaches a server takes an ``on_wire(direction, data)`` hook for
-  ``--trace`` and ``--record``, called with every byte both ways, never raising.
+- Secrets: never in ``address``, ``closed_reason`` or errors; the actions a
+  replay shows have their Secret masked. A transport that reaches a server
+  takes an ``on_wire(direction, data)`` hook for ``--trace`` and ``--record``,
+  called with every byte both ways; a hook that raises never takes it down.
 - ``close`` may be called more than once and from any thread; afterwards
   ``connected`` is False.
 """
