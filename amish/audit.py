@@ -29,11 +29,14 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from .errors import EXIT_OK, InputError
 from .protocol import Message
 from .secrets import MASK, is_secret_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .transport import Transport
 
 __all__ = [
     "SEVERITIES",
@@ -815,15 +818,7 @@ def _getconfig(conn, filename: str, timeout: float) -> tuple[Config | None, str 
     return parse_getconfig(result.response), None
 
 
-def _peer_address(conn) -> str | None:
-    sock = getattr(conn, "_sock", None)
-    try:
-        return sock.getpeername()[0] if sock is not None else None
-    except (OSError, AttributeError):
-        return None
-
-
-def gather(conn, *, host: str, port: int, tls: bool = False, insecure: bool = False, auth: str = "md5",
+def gather(conn: "Transport", *, host: str, port: int, tls: bool = False, insecure: bool = False, auth: str = "md5",
            user: str | None = None, timeout: float = 10.0, booted_wait: float = 0.5) -> Facts:
     """Ask the server everything the checks use. Refusals are facts, not errors."""
     facts = Facts()
@@ -847,7 +842,7 @@ def gather(conn, *, host: str, port: int, tls: bool = False, insecure: bool = Fa
         result = conn.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
         md5 = result.ok and bool(result.response.get("Challenge"))
         facts.target = Target(host=host, port=port, tls=tls, insecure=insecure, auth=auth, user=user,
-                              peer=_peer_address(conn), md5=md5)
+                              peer=conn.peer_ip, md5=md5)
         items = sub.drain()
         if not any(isinstance(i, Message) and i.is_event("FullyBooted") for i in items):
             item = sub.get(timeout=booted_wait)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from .connection import Connection, Pending
+from .connection import Pending
 from .errors import (
     EXIT_ACTION_ERROR,
     EXIT_CONNECTION,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO, TextIO
 
     from .actionfile import ActionBlock
+    from .transport import Transport
 
 __all__ = ["run_actions", "is_async_originate"]
 
@@ -83,7 +84,7 @@ def _width(out) -> int:
 
 
 def run_actions(
-    conn: Connection,
+    conn: Transport,
     blocks: list[ActionBlock],
     *,
     fmt: str = "raw",
@@ -241,6 +242,6 @@ def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = 
     return kept
 
 
-def _abandon_rest(conn: Connection, rest) -> None:
+def _abandon_rest(conn: Transport, rest) -> None:
     for _, pending, _ in rest:
         conn.abandon(pending, "not waited for after an error (--stop-on-error)")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import Connection
+    from .transport import Transport
     from .protocol import Message
 
 __all__ = [
@@ -492,7 +492,7 @@ def _cache_file(version: str) -> Path:
 # -- live helpers -------------------------------------------------------------
 
 
-def fetch_live(conn: "Connection", catalogue: Catalogue, timeout: float = 10.0) -> bool:
+def fetch_live(conn: "Transport", catalogue: Catalogue, timeout: float = 10.0) -> bool:
     """Ask the server which actions this login may run (``ListCommands``) and its
     version (``CoreSettings``, or the banner's AMI version), merge, and load the
     manager-show cache of that version. Meant for a background thread; two round
@@ -519,7 +519,7 @@ _ACTION_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def fetch_manager_show(
-    conn: "Connection", catalogue: Catalogue, name: str, timeout: float = 10.0, *, save: bool = True
+    conn: "Transport", catalogue: Catalogue, name: str, timeout: float = 10.0, *, save: bool = True
 ) -> bool:
     """Fetch ``manager show command NAME`` (``Action: Command``; needs the
     ``command`` write privilege) and merge it. False, with the catalogue as it was,

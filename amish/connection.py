@@ -3,6 +3,10 @@
 UI-free: imports nothing from prompt_toolkit or rich, so scripts, the batch
 mode and the shell all share it.
 
+The TCP/TLS implementation of `amish.transport.LiveTransport` (that module
+says what every transport guarantees; `Pending`, `Subscription` and `Closed`,
+defined here, are shared by all of them).
+
 One background thread owns the socket. It reads, frames (with the sans-IO
 `protocol.Parser`), pairs answers with their actions (with the sans-IO
 `correlator.Correlator`, under the connection's lock, once per read), and
@@ -265,6 +269,9 @@ class Connection:
     'Pong'
     """
 
+    kind = "tcp"  # TLS or not: see `tls`
+    live = True
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -333,6 +340,15 @@ class Connection:
     def address(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def peer_ip(self) -> str | None:
+        """The IP address actually reached (after name resolution); None when not connected."""
+        sock = self._sock
+        try:
+            return sock.getpeername()[0] if sock is not None else None
+        except OSError:
+            return None
 
     # -- connecting ---------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext:

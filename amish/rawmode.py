@@ -21,11 +21,12 @@ from prompt_toolkit.formatted_text import PygmentsTokens
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from .connection import Closed, Connection
+from .connection import Closed
 from .errors import AmishError
 from .protocol import Message, ProtocolError, encode_message
 from .secrets import mask_typed
 from .shell.masking import MaskTypedSecrets
+from .transport import Transport
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
@@ -38,7 +39,7 @@ def mask_typed_line(line: str) -> str:
 
 
 class RawSession:
-    def __init__(self, conn: Connection, *, read_only: bool = False):
+    def __init__(self, conn: Transport, *, read_only: bool = False):
         from .lexer import AmiLexer, ami_style
 
         self.conn = conn

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing costs start-up time
+if TYPE_CHECKING:  # pragma: no cover
+    from .transport import Transport
+
 __all__ = ["run_repl", "can_full_screen"]
 
 
@@ -13,7 +17,7 @@ def can_full_screen() -> bool:
     return sys.stdout.isatty() and sys.stdin.isatty() and term not in ("", "dumb", "unknown")
 
 
-def run_repl(conn, args, reconnect=None) -> int:
+def run_repl(conn: "Transport", args, reconnect=None) -> int:
     color = not os.environ.get("NO_COLOR")
     options = dict(
         reconnect=reconnect,

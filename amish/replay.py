@@ -1,10 +1,8 @@
 """Replay a recorded AMI session as if it were live: a Connection without a server.
 
-`ReplayConnection` has what the shell (`amish.shell`) and other consumers use
-of an `amish.connection.Connection`: ``address``, ``tls``, ``username``,
-``banner``, ``connected``, ``closed_reason``, ``subscribe()``,
-``unsubscribe()``, ``submit()``/``send()``/``send_raw()`` (which raise
-`ReplayError`: nothing is ever sent), ``abandon()`` and ``close()``. So the
+`ReplayConnection` implements `amish.transport.Transport`, not ``live``:
+``submit()``/``send()``/``send_raw()`` raise `ReplayError` (nothing is ever
+sent) and the shell offers no reconnect. So the
 events pane, filters, search and the transcript work on a recording, an
 ``ngrep -W byline`` capture or an AMI text dump (see `amish.wire`).
 
@@ -48,7 +46,7 @@ import threading
 import time
 from typing import Callable
 
-from .connection import Closed, Pending, Subscription
+from .connection import DEFAULT_TIMEOUT, Closed, Pending, Subscription
 from .errors import ActionTimeout, AmishError, EXIT_INPUT
 from .protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
 from .wire import Chunk, Recording, read_any
@@ -98,8 +96,9 @@ class ReplayConnection:
     session (``peer``, ``tls``, ``user``); `name` is how errors name it.
     """
 
-    #: front ends may check this to say "replay" rather than "connected"
-    replay = True
+    kind = "replay"
+    #: nothing is sent and there is no server to reconnect to (`amish.transport`)
+    live = False
     on_wire = None
 
     def __init__(
@@ -175,7 +174,12 @@ class ReplayConnection:
     def finished(self) -> bool:
         return self._finished.is_set()
 
-    # -- what a Connection offers ----------------------------------------------
+    # -- what a Transport offers (amish.transport) -------------------------------
+    @property
+    def peer_ip(self) -> str | None:
+        """The recorded peer's host (the address it was recorded from), if the recording says."""
+        return self.host or None
+
     def subscribe(self, maxlen: int = 100_000, callback: Callable[[], None] | None = None) -> Subscription:
         """Receive what is played from now on (playing waits for the first subscriber)."""
         sub = Subscription(maxlen, callback)
@@ -199,7 +203,9 @@ class ReplayConnection:
     def submit(self, headers: HeadersLike, *, wait_event: str | None = None) -> Pending:
         raise self._refuse()
 
-    def send(self, headers: HeadersLike, *, timeout: float | None = None, wait_event: str | None = None) -> Pending:
+    def send(
+        self, headers: HeadersLike, *, timeout: float | None = DEFAULT_TIMEOUT, wait_event: str | None = None
+    ) -> Pending:
         raise self._refuse()
 
     def send_raw(self, data: bytes) -> None:

@@ -12,15 +12,16 @@ import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
-from .connection import Closed, Connection
+from .connection import Closed
 from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT
 from .protocol import Message, ProtocolError
+from .transport import Transport
 
 __all__ = ["run_events_command", "tail_events"]
 
 
 def tail_events(
-    conn: Connection,
+    conn: Transport,
     *,
     filter_text: str = "",
     fmt: str = "raw",
@@ -30,7 +31,7 @@ def tail_events(
     out: BinaryIO | None = None,
     err: TextIO | None = None,
     maxlen: int = 100_000,
-    reconnect: Callable[[], Connection] | None = None,
+    reconnect: Callable[[], Transport] | None = None,
 ) -> int:
     """Write matching events until a goal is met; returns the exit code.
 
@@ -184,13 +185,13 @@ def _out_of_time(had_goal: bool, seen: int, duration: float, err) -> int:
     return EXIT_OK
 
 
-def _resume(reconnect, reason: str, deadline: float | None, err) -> Connection | None:
+def _resume(reconnect, reason: str, deadline: float | None, err) -> Transport | None:
     """The connection was lost: say so, and reconnect when that was asked for; None ends the tail."""
     print(f"amish: connection lost: {reason}", file=err)
     return None if reconnect is None else _reconnect(reconnect, deadline, err)
 
 
-def _reconnect(reconnect, deadline: float | None, err) -> Connection | None:
+def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
     """Try until it works, with backoff; None when it cannot (a refused login, the deadline)."""
     from .errors import AmishError, AuthenticationError
 
@@ -272,7 +273,7 @@ def run_events_command(args) -> int:
             fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
             opened = []
 
-            def reconnect() -> Connection:
+            def reconnect() -> Transport:
                 fresh = session.connect()
                 opened.append(fresh)
                 return fresh

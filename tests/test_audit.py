@@ -472,6 +472,7 @@ def test_sandbox_as_it_is(asterisk, amish_cmd, sandbox_manager_conf):
     report = json.loads(proc.stdout)
     assert report["exit_code"] == 13
     assert report["target"]["peer_kind"] == "loopback" and report["target"]["md5_challenge"] is True
+    assert report["target"]["peer"] == "127.0.0.1"  # the address reached, asked of the transport (peer_ip)
     assert report["checked"] == {"manager.conf": True, "http.conf": True, "ListCommands": True, "CoreSettings": True}
     assert report["server"]["asterisk_version"].startswith("22.")
     assert ("critical", "user.write", "admin") in found(report)

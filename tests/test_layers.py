@@ -19,6 +19,7 @@ CORE = [
     "amish.protocol",
     "amish.correlator",
     "amish.connection",
+    "amish.transport",
     "amish.config",
     "amish.eventfilter",
     "amish.errors",

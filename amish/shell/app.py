@@ -37,10 +37,11 @@ from prompt_toolkit.styles import Style, merge_styles
 from prompt_toolkit.widgets import SearchToolbar
 
 from .. import render
-from ..connection import Closed, Connection, Pending
+from ..connection import Closed, Pending
 from ..errors import AmishError, InputError
 from ..history import ensure_private_file, has_secret, history_path
 from ..protocol import Message, ProtocolError
+from ..transport import Transport
 from .keys import describe_bindings, shell_key_bindings
 from .masking import MaskTypedSecrets
 from . import views
@@ -96,9 +97,9 @@ def make_history():
 
 
 class Shell(ShellSession):
-    """The full-screen application around a logged-in Connection."""
+    """The full-screen application around a logged-in session (any `Transport`)."""
 
-    def __init__(self, conn: Connection, *, input=None, output=None, **kw):
+    def __init__(self, conn: Transport, *, input=None, output=None, **kw):
         super().__init__(conn, **kw)
         self.events = EventLog(self._summarize, capacity=self.capacity, scrollback=self.scrollback)
         self.transcript = Transcript()

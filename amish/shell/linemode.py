@@ -21,8 +21,9 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
 from .. import render
-from ..connection import Closed, Connection, Pending
+from ..connection import Closed, Pending
 from ..protocol import Message, ProtocolError
+from ..transport import Transport
 from .app import SHELL_STYLE, make_history
 from .masking import MaskTypedSecrets
 from . import views
@@ -42,7 +43,7 @@ def _summary(message: Message, when: float) -> str:
 class LineShell(ShellSession):
     drain_interval = DRAIN_INTERVAL
 
-    def __init__(self, conn: Connection, **kw):
+    def __init__(self, conn: Transport, **kw):
         super().__init__(conn, **kw)
         self.paused = False
         self._exit = False

@@ -23,10 +23,11 @@ from rich.text import Text
 from .. import render
 from ..batch import is_async_originate
 from ..commandline import Actions, LocalCommand, parse_input
-from ..connection import Closed, Connection, Pending
+from ..connection import Closed, Pending
 from ..errors import AmishError, InputError
 from ..protocol import Message, limit_warnings
 from ..secrets import mask_error
+from ..transport import Transport
 from . import views
 from .completion import AmiCompleter, LiveValues
 from .lookups import ServerLookups
@@ -63,7 +64,7 @@ SUBSCRIPTION_SIZE = 10_000
 class ShellSession:
     def __init__(
         self,
-        conn: Connection,
+        conn: Transport,
         *,
         catalogue=None,
         timeout: float = 10.0,
@@ -72,7 +73,7 @@ class ShellSession:
         scrollback: int = 10_000,
         color: bool = True,
         raw: bool = False,
-        reconnect: Callable[[], Connection] | None = None,
+        reconnect: Callable[[], Transport] | None = None,
         auto_reconnect: bool = True,
         read_only: bool = False,
         confirm: bool = True,
@@ -110,7 +111,7 @@ class ShellSession:
         #: Async Originates whose outcome (OriginateResponse) is still to come: ActionID -> [Pending, the event if it came first]
         self._originates: collections.OrderedDict[str, list] = collections.OrderedDict()
         #: Showing a recording (amish replay): nothing can be sent.
-        self.replaying = bool(getattr(conn, "replay", False))
+        self.replaying = not conn.live
         self.state = "replay" if self.replaying else "connected"
         self.asterisk_version = ""
         self.filter_text = ""
@@ -607,7 +608,7 @@ class ShellSession:
         self.state = "connected" if self.conn.connected else "disconnected"
         self.error(f"reconnect failed: {reason}")
 
-    def _reconnected(self, fresh: Connection, elapsed: float = 0.0) -> None:
+    def _reconnected(self, fresh: Transport, elapsed: float = 0.0) -> None:
         if self._quitting:
             threading.Thread(target=fresh.close, daemon=True).start()
             return
