@@ -327,6 +327,8 @@ class FakePending:
 
 
 class FakeConn:
+    live = True  # a live server, not a replay (amish.transport.Transport)
+
     def __init__(self):
         self.sent = []
 

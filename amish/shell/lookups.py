@@ -142,7 +142,7 @@ class ServerLookups:
                 self._conn, self._data, self._asked = conn, {}, set()
             if key in self._data:
                 return self._data[key]
-            if key in self._asked or conn is None or getattr(conn, "replay", False):
+            if key in self._asked or conn is None or not conn.live:
                 return None
             self._asked.add(key)
         try:
