@@ -139,7 +139,7 @@ class _Batch:
     """run_actions' sending, waiting and printing; keeps the exit code.
 
     Both ways of sending share `_settle` (print a finished action's result, or
-    say why there is none) and `_KeepOnInterrupt` (Ctrl-C keeps what arrived).
+    say why there is none) and `_interrupted` (Ctrl-C keeps what arrived).
     """
 
     def __init__(self, conn: Connection, emit: _Printer, err: TextIO, source: str, plan, unclaimed) -> None:
@@ -158,9 +158,12 @@ class _Batch:
             pending = self._submit(block, wait_event)
             if pending is None:
                 return self.code
-            with _KeepOnInterrupt(self, block, pending):
+            try:
                 if not _finished(pending, limit):
                     self._give_up(pending, limit)
+            except KeyboardInterrupt:
+                self._interrupted(block, pending)
+                raise
             if self._settle(block, pending) and (stop_on_error or self.code == EXIT_CONNECTION):
                 return self.code
         return self.code
@@ -172,27 +175,30 @@ class _Batch:
         arrived for the timeout (of the action waited for), and every action
         still outstanding then times out at once.
         """
-        sent: list[tuple[ActionBlock, Pending]] = []
+        sent: list[tuple[ActionBlock, Pending, float]] = []
         for block in blocks:
-            pending = self._submit(block, self.plan(block)[0])
+            wait_event, limit = self.plan(block)
+            pending = self._submit(block, wait_event)
             if pending is None:
                 return self.code
-            sent.append((block, pending))
-        progress = _Progress([pending for _, pending in sent])
+            sent.append((block, pending, limit))
+        progress = _Progress([pending for _, pending, _ in sent])
         stopped = False
-        for i, (block, pending) in enumerate(sent):
-            limit = self.plan(block)[1]
-            with _KeepOnInterrupt(self, block, pending):
+        for i, (block, pending, limit) in enumerate(sent):
+            try:
                 if not progress.wait(i, limit):
-                    for later_block, later in sent[i:]:
+                    for _, later, later_limit in sent[i:]:
                         if not later.done:
-                            self._give_up(later, self.plan(later_block)[1])
+                            self._give_up(later, later_limit)
+            except KeyboardInterrupt:
+                self._interrupted(block, pending)
+                raise
             failed = self._settle(block, pending)
             if self.code == EXIT_CONNECTION:
                 return self.code
             if failed and stop_on_error and not stopped:
                 stopped = True
-                self._ran_anyway(block, [b for b, _ in sent[i + 1 :]])
+                self._ran_anyway(block, [b for b, _, _ in sent[i + 1 :]])
         return self.code
 
     def _submit(self, block: ActionBlock, wait_event: str | None) -> Pending | None:
@@ -212,9 +218,11 @@ class _Batch:
         error = pending.error
         if error is None:
             self.emit(pending)
-            if not pending.ok and self.code == EXIT_OK:
+            if pending.ok:
+                return False
+            if self.code == EXIT_OK:
                 self.code = EXIT_ACTION_ERROR
-            return not pending.ok
+            return True
         line = self._what_arrived(block, pending, error)
         if isinstance(error, ActionTimeout):
             if self.code != EXIT_CONNECTION:
@@ -252,28 +260,17 @@ class _Batch:
             f"{shown}; what they answered follows",
         )
 
+    def _interrupted(self, block: ActionBlock, pending: Pending) -> None:
+        """Ctrl-C while waiting for `pending`: print what arrived of it (then amish ends, 130)."""
+        if not pending.done:
+            self.conn.abandon(pending, "interrupted")
+        if pending.error is None:  # it was complete after all
+            self.emit(pending)
+        elif pending.response is not None:
+            self._report(block, self._what_arrived(block, pending, pending.error))
+
     def _report(self, block: ActionBlock, text: str) -> None:
         print(f"amish: {self.source}:{block.line}: {text}", file=self.err)
-
-
-class _KeepOnInterrupt:
-    """Ctrl-C while waiting: print what arrived of the action waited for, then let it end amish (130)."""
-
-    def __init__(self, batch: _Batch, block: ActionBlock, pending: Pending) -> None:
-        self.batch, self.block, self.pending = batch, block, pending
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, tb) -> bool:
-        pending = self.pending
-        if kind is KeyboardInterrupt and not pending.done:
-            self.batch.conn.abandon(pending, "interrupted")
-            if pending.error is None:  # it was complete after all
-                self.batch.emit(pending)
-            elif pending.response is not None:
-                self.batch._report(self.block, self.batch._what_arrived(self.block, pending, pending.error))
-        return False
 
 
 def _finished(pending: Pending, limit: float) -> bool:
@@ -286,7 +283,7 @@ def _finished(pending: Pending, limit: float) -> bool:
 
 
 class _Progress:
-    """A pipelined batch's clock: how long since anything of it last arrived."""
+    """A pipelined batch's clock: since when nothing of it has arrived."""
 
     def __init__(self, pendings: list[Pending]) -> None:
         self.pendings = pendings
@@ -295,29 +292,37 @@ class _Progress:
     def wait(self, i: int, limit: float) -> bool:
         """Wait for action `i` while the server keeps answering the batch; False after `limit` s of silence.
 
-        Looked at in steps of a quarter of `limit`: the count of what arrived is
-        taken only while waiting, so a batch that flows costs nothing here.
+        Silence: action `i` got nothing more (looked at every quarter of `limit`)
+        and no later action finished. Action `i` is watched for at least one
+        such step before it is given up: what came for it while earlier results
+        were being printed is not known.
         """
         pending = self.pendings[i]
+        if pending.done:  # the common case in a batch that flows: nothing to watch
+            self.since = max(self.since, pending.done_at or self.since)
+            return True
         step = max(limit / 4, 0.05)
-        seen = None
+        entered = time.monotonic()
+        seen = _arrived(pending)
         while True:
-            left = self.since + limit - time.monotonic()
-            if _finished(pending, min(max(left, 0.0), step)):
+            deadline = max(self.since + limit, entered + step)
+            if _finished(pending, min(max(deadline - time.monotonic(), 0.0), step)):
                 self.since = max(self.since, pending.done_at or self.since)
                 return True
-            now_seen = self._arrived(i)
-            if seen is not None and now_seen != seen:
-                self.since = time.monotonic()
-            elif seen is not None and time.monotonic() >= self.since + limit:
-                return False
-            seen = now_seen
+            now = time.monotonic()
+            if _arrived(pending) != seen:
+                seen = _arrived(pending)
+                self.since = now
+            elif now >= deadline:
+                latest = max((p.done_at or 0.0 for p in self.pendings[i + 1 :] if p.done), default=0.0)
+                if latest <= self.since:
+                    return False
+                self.since = latest  # a later action was answered meanwhile: the server is not silent
 
-    def _arrived(self, i: int) -> int:
-        """How much of the batch's outstanding part has arrived (it grows with every message)."""
-        return sum(
-            p.done + (p.response is not None) + len(p.events) + (p.event is not None) for p in self.pendings[i:]
-        )
+
+def _arrived(pending: Pending) -> int:
+    """How much of an action's result has arrived (it grows with every message)."""
+    return (pending.response is not None) + len(pending.events) + (pending.event is not None)
 
 
 def _missing(pending: Pending, wait_event: str | None) -> str:
