@@ -280,10 +280,12 @@ def assert_partial_list_printed(out: bytes, fmt: str) -> None:
             assert out.endswith(b"Channel: PJSIP/b-00000002\r\n\r\n")  # the bytes as received, nothing made up
 
 
+@pytest.mark.parametrize("mode", [(), ("--pipeline",)], ids=["sequential", "pipeline"])
 @pytest.mark.parametrize("fmt", ["raw", "json", "pretty"])
-def test_pipe_prints_what_a_list_had_received_when_it_times_out(tmp_path, fmt):
+def test_pipe_prints_what_a_list_had_received_when_it_times_out(tmp_path, fmt, mode):
     with Fake(handler_with(list_stall_handler)) as fake:
-        r = run_amish(fake.port, "--timeout", "1", "--format", fmt, stdin=b"Ping\nCoreShowChannels\n", tmp=tmp_path)
+        r = run_amish(fake.port, *mode, "--timeout", "1", "--format", fmt, stdin=b"Ping\nCoreShowChannels\n",
+                      tmp=tmp_path)
     assert r.rc == 3, r
     assert_one_line(r, "<stdin>:2: CoreShowChannels: an incomplete response within 1 s",
                     "the response and 2 items arrived", "not the Complete event")
