@@ -14,7 +14,8 @@ Two forms, mixed freely:
 
 ``${NAME}`` is replaced from ``--var NAME=VALUE`` or the environment, so one
 file serves many runs; ``$${NAME}`` stands for a literal ``${NAME}``. Every
-error carries file:line and is raised before a single action goes out.
+error carries file:line and is raised before a single action goes out: that
+includes an ActionID given to two actions.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def parse_actions(
     blocks: list[ActionBlock] = []
     headers: list[tuple[str, str]] = []
     start = 0
+    action_ids: dict[str, int] = {}  # the input's own ActionIDs: where each was first given
 
     def check(message: Message, line: int) -> None:
         name = message.get("Action")
@@ -144,6 +146,13 @@ def parse_actions(
             encode_action(message)
         except HeaderError as e:
             raise InputError(f"{source}:{line}: {e}") from None
+        action_id = message.get("ActionID")
+        if action_id is not None:
+            if action_id in action_ids:
+                # the answers could not be told apart (a late one would go to the wrong action)
+                raise InputError(f"{source}:{line}: ActionID {_shown(action_id)} is already used at line "
+                                 f"{action_ids[action_id]}: give each action its own")
+            action_ids[action_id] = line
         blocks.append(ActionBlock(message, line))
 
     def finish() -> None:

@@ -4,12 +4,15 @@ UI-free but for the pretty format, which imports rich when asked for.
 Sequential by default: each action waits for its complete response (list
 items included) before the next is sent. With `pipeline`, every action is
 sent at once (each with its own ActionID) and the results are still printed
-in input order.
+in input order; the timeouts then run together (the batch gives up after one
+timeout in which nothing of it arrived). What arrived of a result that is
+cut short (timeout, disconnect, Ctrl-C) is printed and said to be incomplete.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 from .connection import Pending
 from .errors import (
@@ -104,6 +107,8 @@ def run_actions(
     out, 2 when the connection was lost (the remaining actions are not sent).
     `wait_originate`: an async Originate also waits (up to that many seconds)
     for its OriginateResponse, which decides whether it succeeded.
+    What arrived of an incomplete result (a list cut by a timeout, a disconnect
+    or Ctrl-C) is printed, and said to be incomplete on stderr.
     --read-only is not judged here: the caller checks the whole input
     (`check_read_only`) before it connects, its own Login included.
     """
@@ -111,97 +116,222 @@ def run_actions(
     err = err if err is not None else sys.stderr
     if confirm:
         blocks = confirmed(blocks, source, ask or ask_on_terminal, err)
-    emit = _Printer(fmt, out)
 
     def plan(block: ActionBlock) -> tuple[str | None, float]:
         if wait_originate is not None and is_async_originate(block.message):
             return "OriginateResponse", wait_originate
         return None, timeout
 
-    def report(block: ActionBlock, e: AmishError) -> None:
-        print(f"amish: {source}:{block.line}: {e}", file=err)
-
     # What no action claimed: so a timeout can say when the server did answer with
     # something amish had to skip (a line over the bound), not just "no response".
     unclaimed = conn.subscribe(maxlen=1000)
-
-    def timed_out(block: ActionBlock, pending: Pending | None, e: ActionTimeout) -> None:
-        if pending is not None:
-            conn.abandon(pending, "timed out")
-        skipped = [i for i in unclaimed.drain() if isinstance(i, ProtocolError)]
-        if skipped:
-            last = skipped[-1]
-            e = ActionTimeout(f"{e}; the server did send something amish skipped: {last.reason} "
-                              f"({last.skipped} bytes)")
-        report(block, e)
-
+    batch = _Batch(conn, _Printer(fmt, out), err, source, plan, unclaimed)
     try:
-        return _send(conn, blocks, pipeline, plan, emit, report, timed_out, stop_on_error)
+        if pipeline:
+            return batch.pipelined(blocks, stop_on_error)
+        return batch.sequential(blocks, stop_on_error)
     finally:
         conn.unsubscribe(unclaimed)
 
 
-def _send(conn, blocks, pipeline, plan, emit, report, timed_out, stop_on_error) -> int:
-    """run_actions' sending and printing, one action at a time or all at once (`pipeline`)."""
-    code = EXIT_OK
-    if not pipeline:
-        for block in blocks:
-            wait_event, limit = plan(block)
-            pending = None
-            try:
-                pending = conn.submit(block.message, wait_event=wait_event)
-                result = pending.wait(limit)
-            except ActionTimeout as e:
-                timed_out(block, pending, e)
-                code = EXIT_TIMEOUT
-                if stop_on_error:
-                    return code
-                continue
-            except ConnectionLost as e:
-                if pending is not None and pending.response is not None:
-                    emit(pending)  # what had arrived of a list cut by the disconnect is not lost
-                report(block, e)
-                return EXIT_CONNECTION
-            emit(result)
-            if not result.ok:
-                if code == EXIT_OK:
-                    code = EXIT_ACTION_ERROR
-                if stop_on_error:
-                    return code
-        return code
+class _Batch:
+    """run_actions' sending, waiting and printing; keeps the exit code.
 
-    # pipelined: everything goes out now; results are printed in input order
-    pendings: list[tuple[ActionBlock, Pending, float]] = []
-    for block in blocks:
-        wait_event, limit = plan(block)
+    Both ways of sending share `_settle` (print a finished action's result, or
+    say why there is none) and `_interrupted` (Ctrl-C keeps what arrived).
+    """
+
+    def __init__(self, conn: Transport, emit: _Printer, err: TextIO, source: str, plan, unclaimed) -> None:
+        self.conn = conn
+        self.emit = emit
+        self.err = err
+        self.source = source
+        self.plan = plan
+        self.unclaimed = unclaimed
+        self.code = EXIT_OK
+
+    def sequential(self, blocks: list[ActionBlock], stop_on_error: bool) -> int:
+        """One action at a time: each gets the whole timeout from when it is sent."""
+        for block in blocks:
+            wait_event, limit = self.plan(block)
+            pending = self._submit(block, wait_event)
+            if pending is None:
+                return self.code
+            try:
+                if not _finished(pending, limit):
+                    self._give_up(pending, limit)
+            except KeyboardInterrupt:
+                self._interrupted(block, pending)
+                raise
+            if self._settle(block, pending) and (stop_on_error or self.code == EXIT_CONNECTION):
+                return self.code
+        return self.code
+
+    def pipelined(self, blocks: list[ActionBlock], stop_on_error: bool) -> int:
+        """Everything goes out now; results are printed in input order.
+
+        The timeouts run together: the batch gives up once nothing of it has
+        arrived for the timeout (of the action waited for), and every action
+        still outstanding then times out at once.
+        """
+        sent: list[tuple[ActionBlock, Pending, float]] = []
+        for block in blocks:
+            wait_event, limit = self.plan(block)
+            pending = self._submit(block, wait_event)
+            if pending is None:
+                return self.code
+            sent.append((block, pending, limit))
+        progress = _Progress([pending for _, pending, _ in sent])
+        stopped = False
+        for i, (block, pending, limit) in enumerate(sent):
+            try:
+                if not progress.wait(i, limit):
+                    for _, later, later_limit in sent[i:]:
+                        if not later.done:
+                            self._give_up(later, later_limit)
+            except KeyboardInterrupt:
+                self._interrupted(block, pending)
+                raise
+            failed = self._settle(block, pending)
+            if self.code == EXIT_CONNECTION:
+                return self.code
+            if failed and stop_on_error and not stopped:
+                stopped = True
+                self._ran_anyway(block, [b for b, _, _ in sent[i + 1 :]])
+        return self.code
+
+    def _submit(self, block: ActionBlock, wait_event: str | None) -> Pending | None:
         try:
-            pendings.append((block, conn.submit(block.message, wait_event=wait_event), limit))
+            return self.conn.submit(block.message, wait_event=wait_event)
         except ConnectionLost as e:
-            report(block, e)
-            return EXIT_CONNECTION
-    for i, (block, pending, limit) in enumerate(pendings):
-        try:
-            result = pending.wait(limit)  # each action's time starts when its turn comes
-        except ActionTimeout as e:
-            timed_out(block, pending, e)
-            code = EXIT_TIMEOUT
-            if stop_on_error:
-                _abandon_rest(conn, pendings[i + 1 :])
-                return code
-            continue
-        except ConnectionLost as e:
-            if pending.response is not None:
-                emit(pending)  # what had arrived of a list cut by the disconnect is not lost
-            report(block, e)
-            return EXIT_CONNECTION
-        emit(result)
-        if not result.ok:
-            if code == EXIT_OK:
-                code = EXIT_ACTION_ERROR
-            if stop_on_error:
-                _abandon_rest(conn, pendings[i + 1 :])
-                return code
-    return code
+            self._report(block, str(e))
+            self.code = EXIT_CONNECTION
+            return None
+
+    def _give_up(self, pending: Pending, limit: float) -> None:
+        got = "no response" if pending.response is None else "an incomplete response"
+        self.conn.abandon(pending, f"{got} within {limit:g} s")
+
+    def _settle(self, block: ActionBlock, pending: Pending) -> bool:
+        """Print a finished action's result, or say why there is none; True when it failed."""
+        error = pending.error
+        if error is None:
+            self.emit(pending)
+            if pending.ok:
+                return False
+            if self.code == EXIT_OK:
+                self.code = EXIT_ACTION_ERROR
+            return True
+        line = self._what_arrived(block, pending, error)
+        if isinstance(error, ActionTimeout):
+            if self.code != EXIT_CONNECTION:
+                self.code = EXIT_TIMEOUT
+            line += self._skipped()
+        else:
+            self.code = error.exit_code
+        self._report(block, line)
+        return True
+
+    def _what_arrived(self, block: ActionBlock, pending: Pending, error: AmishError) -> str:
+        """Print what arrived of an unfinished result; the line that says what is missing."""
+        if pending.response is None:
+            return str(error)
+        self.emit(pending)
+        return f"{error}: {_missing(pending, self.plan(block)[0])}"
+
+    def _skipped(self) -> str:
+        skipped = [i for i in self.unclaimed.drain() if isinstance(i, ProtocolError)]
+        if not skipped:
+            return ""
+        last = skipped[-1]
+        return f"; the server did send something amish skipped: {last.reason} ({last.skipped} bytes)"
+
+    def _ran_anyway(self, block: ActionBlock, rest: list[ActionBlock]) -> None:
+        """--stop-on-error with --pipeline: the actions after the error were sent with it."""
+        if not rest:
+            return
+        shown = ", ".join(f"{b.name} (line {b.line})" for b in rest[:5])
+        if len(rest) > 5:
+            shown += f" ... {rest[-1].name} (line {rest[-1].line})"
+        self._report(
+            block,
+            f"--stop-on-error, but --pipeline had already sent the {len(rest)} action(s) after this one: "
+            f"{shown}; what they answered follows",
+        )
+
+    def _interrupted(self, block: ActionBlock, pending: Pending) -> None:
+        """Ctrl-C while waiting for `pending`: print what arrived of it (then amish ends, 130)."""
+        if not pending.done:
+            self.conn.abandon(pending, "interrupted")
+        if pending.error is None:  # it was complete after all
+            self.emit(pending)
+        elif pending.response is not None:
+            self._report(block, self._what_arrived(block, pending, pending.error))
+
+    def _report(self, block: ActionBlock, text: str) -> None:
+        print(f"amish: {self.source}:{block.line}: {text}", file=self.err)
+
+
+def _finished(pending: Pending, limit: float) -> bool:
+    """Wait up to `limit` s; whether the action is finished (with a result or an error)."""
+    try:
+        pending.wait(limit)
+    except AmishError:
+        pass
+    return pending.done
+
+
+class _Progress:
+    """A pipelined batch's clock: since when nothing of it has arrived."""
+
+    def __init__(self, pendings: list[Pending]) -> None:
+        self.pendings = pendings
+        self.since = time.monotonic()  # everything has been sent
+
+    def wait(self, i: int, limit: float) -> bool:
+        """Wait for action `i` while the server keeps answering the batch; False after `limit` s of silence.
+
+        Silence: action `i` got nothing more (looked at every quarter of `limit`)
+        and no later action finished. Action `i` is watched for at least one
+        such step before it is given up: what came for it while earlier results
+        were being printed is not known.
+        """
+        pending = self.pendings[i]
+        if pending.done:  # the common case in a batch that flows: nothing to watch
+            self.since = max(self.since, pending.done_at or self.since)
+            return True
+        step = max(limit / 4, 0.05)
+        entered = time.monotonic()
+        seen = _arrived(pending)
+        while True:
+            deadline = max(self.since + limit, entered + step)
+            if _finished(pending, min(max(deadline - time.monotonic(), 0.0), step)):
+                self.since = max(self.since, pending.done_at or self.since)
+                return True
+            now = time.monotonic()
+            if _arrived(pending) != seen:
+                seen = _arrived(pending)
+                self.since = now
+            elif now >= deadline:
+                latest = max((p.done_at or 0.0 for p in self.pendings[i + 1 :] if p.done), default=0.0)
+                if latest <= self.since:
+                    return False
+                self.since = latest  # a later action was answered meanwhile: the server is not silent
+
+
+def _arrived(pending: Pending) -> int:
+    """How much of an action's result has arrived (it grows with every message)."""
+    return (pending.response is not None) + len(pending.events) + (pending.event is not None)
+
+
+def _missing(pending: Pending, wait_event: str | None) -> str:
+    """What arrived of an unfinished result and what did not, e.g. '2 items arrived ..., not the list's Complete event'."""
+    if pending.listing and pending.complete is None:
+        n = len(pending.events)
+        return f"the response and {n} item{'' if n == 1 else 's'} arrived (printed), not the Complete event that ends the list"
+    if wait_event and pending.event is None:
+        return f"the response arrived (printed), not the {wait_event} waited for"
+    return "what arrived is printed"
 
 
 def check_read_only(blocks: list[ActionBlock], source: str) -> None:
@@ -216,16 +346,17 @@ def check_read_only(blocks: list[ActionBlock], source: str) -> None:
 
 
 def ask_on_terminal(question: str) -> bool:
-    """y/N on the terminal (not stdin, which may be the action file)."""
+    """y/N on the terminal (not stdin, which may be the action file); Enter or end of input is no."""
     from .errors import InputError
 
     try:
-        with open("/dev/tty", "r+", encoding="utf-8") as tty:
-            tty.write(f"amish: {question} [y/N] ")
-            tty.flush()
-            return tty.readline().strip().lower() in ("y", "yes")
+        # unbuffered bytes: a text file opened "r+" wants to seek, which a terminal cannot
+        with open("/dev/tty", "r+b", buffering=0) as tty:
+            tty.write(f"amish: {question} [y/N] ".encode("utf-8", "backslashreplace"))
+            answer = tty.readline()
     except OSError:
         raise InputError("--confirm needs a terminal to ask on") from None
+    return answer.decode("utf-8", "replace").strip().lower() in ("y", "yes")
 
 
 def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = None) -> list[ActionBlock]:
@@ -240,8 +371,3 @@ def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = 
             continue
         kept.append(block)
     return kept
-
-
-def _abandon_rest(conn: Transport, rest) -> None:
-    for _, pending, _ in rest:
-        conn.abandon(pending, "not waited for after an error (--stop-on-error)")

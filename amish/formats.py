@@ -32,20 +32,25 @@ def result_json(result: Pending, mask: bool = False) -> str:
     Headers become keys; a repeated header (Output, Variable) becomes a list.
     ``events`` holds a list action's items; ``complete`` its closing event;
     ``event`` the awaited event (OriginateResponse). Absent parts are null.
+    A result cut short (timeout, disconnect, Ctrl-C) holds what arrived and is
+    not ``ok``: ``"incomplete": true`` says so (the key is there only then).
     """
     def d(m):
         return None if m is None else (m.masked() if mask else m).to_dict()
 
+    incomplete = getattr(result, "error", None) is not None
     obj = {
         "action": result.action.get("Action"),
         "actionid": result.action_id,
-        "ok": result.ok,
+        "ok": result.ok and not incomplete,
         "rtt_ms": None if result.rtt is None else round(result.rtt * 1000, 3),
         "response": d(result.response),
         "events": [d(m) for m in result.events],
         "complete": d(result.complete),
         "event": d(result.event),
     }
+    if incomplete:
+        obj["incomplete"] = True
     import json  # ~5 ms: only for --format json
 
     return json.dumps(obj, ensure_ascii=False)

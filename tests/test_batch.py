@@ -108,6 +108,19 @@ def test_stop_on_error(asterisk):
     assert b"ActionID: never" not in proc.stdout
 
 
+def test_stop_on_error_with_pipeline_says_what_ran_anyway(asterisk):
+    """--pipeline sent everything before the Error came back: the actions after it ran; say which, show their results."""
+    proc = run(asterisk, ["--pipeline", "--stop-on-error", "--format", "json"],
+               b"Ping\nNoSuchAction\nPing\nDBGet Family=amish-nope Key=nope\n")
+    assert proc.returncode == 1
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["action"], r["ok"]) for r in results] == [("Ping", True), ("NoSuchAction", False), ("Ping", True), ("DBGet", False)]
+    assert proc.stderr.decode().splitlines() == [
+        "amish: <stdin>:2: --stop-on-error, but --pipeline had already sent the 2 action(s) after this one: "
+        "Ping (line 3), DBGet (line 4); what they answered follows"
+    ]
+
+
 @pytest.mark.parametrize("pipeline", [False, True], ids=["sequential", "pipeline"])
 def test_output_is_in_input_order(asterisk, pipeline):
     n = 300
@@ -297,6 +310,56 @@ def test_read_only_batch_refuses_before_sending(asterisk):
     with pytest.raises(InputError) as info:
         check_read_only(blocks, "f.ami")
     assert str(info.value).startswith("f.ami:3: read-only: Originate")
+
+
+def confirm_in_a_terminal(asterisk, tmp_path, key, answer):
+    """amish -f FILE --confirm in a pseudo-terminal: DBPut a key, then DBDel it, which asks; type `answer`."""
+    f = tmp_path / "del.ami"
+    f.write_text(f"DBPut Family=amish-confirm Key={key} Val=1\nDBDel Family=amish-confirm Key={key}\n")
+    child = pexpect.spawn(AMISH[0], AMISH[1:] + ["-u", "admin", "-f", str(f), "--confirm", "--format", "raw",
+                                                 asterisk.host, str(asterisk.port)], env=env(), timeout=30)
+    try:
+        child.expect_exact(f"amish: {f}:2: DBDel deletes from the AstDB. Send it? [y/N] ")
+        child.send(answer + "\r")
+        child.expect(pexpect.EOF)
+        return child.before.decode().replace("\r\n", "\n"), child.wait()
+    finally:
+        child.close(force=True)
+
+
+def astdb_has(admin, key) -> bool:
+    return admin.send([("Action", "DBGet"), ("Family", "amish-confirm"), ("Key", key)]).ok
+
+
+@pytest.mark.parametrize("answer", ["y", "yes"])
+def test_confirm_yes_on_the_terminal_sends_it(asterisk, admin, tmp_path, answer):
+    key = f"k{uuid.uuid4().hex[:8]}"
+    seen, code = confirm_in_a_terminal(asterisk, tmp_path, key, answer)
+    assert code == 0, seen
+    assert "Message: Key deleted successfully" in seen
+    assert not astdb_has(admin, key)
+
+
+@pytest.mark.parametrize("answer", ["n", ""], ids=["n", "enter"])
+def test_confirm_no_on_the_terminal_skips_it(asterisk, admin, tmp_path, answer):
+    key = f"k{uuid.uuid4().hex[:8]}"
+    seen, code = confirm_in_a_terminal(asterisk, tmp_path, key, answer)
+    assert code == 0, seen  # a refusal is the user's choice, not a failure
+    assert ":2: DBDel skipped" in seen and "Key deleted" not in seen
+    assert astdb_has(admin, key)
+
+
+def test_confirm_without_a_terminal_is_bad_input(asterisk, tmp_path):
+    f = tmp_path / "del.ami"
+    f.write_text("DBDel Family=amish-confirm Key=never\n")
+    proc = subprocess.run(
+        AMISH + ["-u", "admin", "-f", str(f), "--confirm", asterisk.host, str(asterisk.port)],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env(),
+        start_new_session=True,  # no controlling terminal: /dev/tty cannot be opened
+    )
+    assert proc.returncode == 4
+    assert proc.stderr.decode().splitlines() == ["amish: --confirm needs a terminal to ask on"]
+    assert proc.stdout == b""
 
 
 def test_confirm_skips_what_is_refused():

@@ -249,8 +249,92 @@ def test_pipe_prints_what_a_cut_list_had_received(tmp_path):
     with Fake(handler_with(list_cut_handler)) as fake:
         r = run_amish(fake.port, stdin=b"CoreShowChannels\n", tmp=tmp_path)
     assert r.rc == 2
-    assert_one_line(r, "CoreShowChannels")
+    assert_one_line(r, "<stdin>:1: CoreShowChannels", "closed the connection",
+                    "the response and 2 items arrived", "not the Complete event")
     assert b"PJSIP/a-00000001" in r.out and b"PJSIP/b-00000002" in r.out
+
+
+def list_stall_handler(action, client):
+    """A list's response and two items, then nothing: its ...Complete event never comes."""
+    if action.get("Action") == "CoreShowChannels":
+        aid = action["ActionID"]
+        client.respond(action, EventList="start", Message="Channels will follow")
+        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/a-00000001")
+        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/b-00000002")
+        return True
+    return False
+
+
+def assert_partial_list_printed(out: bytes, fmt: str) -> None:
+    """The two items of list_stall_handler's list were printed, and in JSON the result says it is incomplete."""
+    if fmt == "json":
+        ping, channels = (json.loads(line) for line in out.splitlines())
+        assert ping["ok"] is True and "incomplete" not in ping
+        assert channels["response"]["Message"] == "Channels will follow"
+        assert [e["Channel"] for e in channels["events"]] == ["PJSIP/a-00000001", "PJSIP/b-00000002"]
+        assert channels["complete"] is None and channels["incomplete"] is True and channels["ok"] is False
+    else:
+        assert b"Channels will follow" in out
+        assert b"PJSIP/a-00000001" in out and b"PJSIP/b-00000002" in out
+        if fmt == "raw":
+            assert out.endswith(b"Channel: PJSIP/b-00000002\r\n\r\n")  # the bytes as received, nothing made up
+
+
+@pytest.mark.parametrize("mode", [(), ("--pipeline",)], ids=["sequential", "pipeline"])
+@pytest.mark.parametrize("fmt", ["raw", "json", "pretty"])
+def test_pipe_prints_what_a_list_had_received_when_it_times_out(tmp_path, fmt, mode):
+    with Fake(handler_with(list_stall_handler)) as fake:
+        r = run_amish(fake.port, *mode, "--timeout", "1", "--format", fmt, stdin=b"Ping\nCoreShowChannels\n",
+                      tmp=tmp_path)
+    assert r.rc == 3, r
+    assert_one_line(r, "<stdin>:2: CoreShowChannels: an incomplete response within 1 s",
+                    "the response and 2 items arrived", "not the Complete event")
+    assert_partial_list_printed(r.out, fmt)
+
+
+def test_pipeline_against_a_stalled_server_gives_up_after_one_timeout_of_silence(tmp_path):
+    """30 actions, the server answers 3 and then goes silent: the batch ends after about one --timeout
+    (not 27 of them, one after the other) and names every action left unanswered."""
+    n, answered = 30, 3
+
+    def extra(action, client):
+        aid = action.get("ActionID") or ""
+        return aid.startswith("p") and int(aid[1:]) >= answered  # taken, never answered
+
+    stdin = "".join(f"Action: Ping\nActionID: p{i}\n\n" for i in range(n)).encode()
+    with Fake(handler_with(extra)) as fake:
+        r = run_amish(fake.port, "--pipeline", "--timeout", "1", "--format", "json", stdin=stdin, tmp=tmp_path)
+        assert len(fake.received("Ping")) == n  # all were sent at once
+    assert r.rc == 3, r
+    assert r.seconds < 10, r  # a behaviour check: one timeout after another would take 27 s
+    assert [json.loads(line)["actionid"] for line in r.out.splitlines()] == [f"p{i}" for i in range(answered)]
+    assert "Traceback" not in r.err
+    assert r.err_lines == [f"amish: <stdin>:{3 * i + 1}: Ping: no response within 1 s" for i in range(answered, n)]
+
+
+def test_pipeline_keeps_waiting_while_a_long_list_keeps_coming(tmp_path):
+    """Silence is what ends a pipelined batch, not the time since it began: a list whose items
+    come for longer than --timeout, but never a timeout apart, is received whole."""
+    items = 12
+
+    def extra(action, client):
+        if action.get("Action") != "CoreShowChannels":
+            return False
+        aid = action["ActionID"]
+        client.respond(action, EventList="start", Message="Channels will follow")
+        for i in range(items):
+            time.sleep(0.2)
+            client.event("CoreShowChannel", ActionID=aid, Channel=f"PJSIP/{i}")
+        client.event("CoreShowChannelsComplete", ActionID=aid, EventList="Complete", ListItems=items)
+        return True
+
+    with Fake(handler_with(extra)) as fake:
+        r = run_amish(fake.port, "--pipeline", "--timeout", "1", "--format", "json",
+                      stdin=b"CoreShowChannels\nPing\n", tmp=tmp_path)
+    assert r.rc == 0, r
+    channels, ping = (json.loads(line) for line in r.out.splitlines())
+    assert len(channels["events"]) == items and channels["complete"] is not None
+    assert ping["response"]["Ping"] == "Pong"
 
 
 def test_pipe_forever_peer_times_out_with_memory_bounded(tmp_path):

@@ -21,7 +21,7 @@ import time
 import pexpect
 import pytest
 
-from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish
+from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish, wait_until
 from fakeami import FakeAMI, default_handler
 
 from amish.connection import Connection
@@ -79,6 +79,9 @@ BAD_INPUT = [
     # (a telnet block is checked whole: its errors name the block's first line)
     pytest.param(b"Action: Ping\nData: a\x01b\n", 2, "control character", id="control-character"),
     pytest.param(b"Ping\nPing\nPing\nOriginate Channel=\"x\n", 4, "unbalanced quote", id="error-after-good-lines"),
+    # an ActionID given twice: found when the input is checked, naming both lines
+    pytest.param(b"Action: Ping\nActionID: a1\n\nPing ActionID=b\nPing ActionID=a1\n", 5,
+                 "ActionID 'a1' is already used at line 1", id="duplicate-action-id"),
 ]
 
 
@@ -262,6 +265,35 @@ def test_pipe_ctrl_c_at_any_moment_is_one_line_exit_130(tmp_path, moment):
     assert text.splitlines() == ["amish: interrupted"]
     if moment == "response":
         assert b"Ping: Pong" in out  # what came before is kept
+
+
+@pytest.mark.parametrize("fmt", ["raw", "json", "pretty"])
+def test_pipe_ctrl_c_prints_what_a_list_had_received(tmp_path, fmt):
+    """Ctrl-C while a list is coming: its response and the items received are printed, and one
+    line says what is missing; then `amish: interrupted`, exit 130."""
+    from test_faults_server import assert_partial_list_printed, handler_with, list_stall_handler
+
+    trace = tmp_path / "wire.log"
+    with Fake(handler_with(list_stall_handler)) as fake:
+        proc = spawn(fake.port, "--timeout", "60", "--format", fmt, "--trace", str(trace),
+                     stdin=b"Ping\nCoreShowChannels\n", tmp=tmp_path)
+        try:
+            # the items have reached amish once they are in its trace (written as they are read)
+            wait_until(lambda: trace.exists() and "PJSIP/b-00000002" in trace.read_text(), 15, "the items read")
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err.decode()
+    assert err.decode().splitlines() == [
+        "amish: <stdin>:2: CoreShowChannels: interrupted: the response and 2 items arrived (printed), "
+        "not the Complete event that ends the list",
+        "amish: interrupted",
+    ]
+    assert_partial_list_printed(out, fmt)
 
 
 def test_events_ctrl_c_keeps_what_was_printed(tmp_path):
