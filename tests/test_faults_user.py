@@ -275,7 +275,7 @@ def test_pipe_ctrl_c_prints_what_a_list_had_received(tmp_path, fmt):
 
     trace = tmp_path / "wire.log"
     with Fake(handler_with(list_stall_handler)) as fake:
-        proc = spawn(fake.port, "--timeout", "60", "--format", fmt, "--trace", str(trace),
+        proc = spawn(fake.port, "--timeout", "60", "--format", fmt, f"--trace={trace}",
                      stdin=b"Ping\nCoreShowChannels\n", tmp=tmp_path)
         try:
             # the items have reached amish once they are in its trace (written as they are read)
