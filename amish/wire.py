@@ -113,7 +113,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, write_failed
 from .protocol import MASK, Parser, is_ami_banner, mask_secrets
 
 __all__ = [
@@ -284,8 +284,8 @@ class _Hook:
 
     def _failed(self, e: Exception) -> None:
         self.errors += 1
-        if self.error is None:
-            self.error = f"{type(e).__name__}: {e}"
+        if self.error is None:  # an OSError's reason alone: "No space left on device"
+            self.error = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
 
 
 class Tracer(_Hook):
@@ -423,8 +423,14 @@ class Recorder(_Hook):
             self._write(header)
         except (OSError, ValueError, TypeError) as e:
             if self._owned:
-                self._file.close()
-            raise InputError(f"cannot write the recording {self.path or '(file)'}: {e}") from None
+                try:
+                    self._file.close()  # flushes again, and fails again on a full disk
+                except OSError:
+                    pass
+            what = f"the recording {self.path or '(file)'}"
+            if isinstance(e, OSError):
+                raise write_failed(what, e) from None  # opened, but it cannot be written: exit 74
+            raise InputError(f"cannot write {what}: {e}") from None
 
     def _write(self, obj: dict) -> None:
         line = json.dumps(obj, ensure_ascii=False) + "\n"
