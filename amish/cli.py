@@ -51,12 +51,15 @@ def _number(kind: type, low: float, high: float | None, *, low_ok: bool = True, 
     what = "an integer" if kind is int else "a number"
     if unit:
         what += f" of {unit}"
+    def shown(x: float) -> str:
+        return str(int(x)) if x == int(x) else f"{x:g}"
+
     if high is None:
-        allowed = f"{what} of at least {low:g}"
+        allowed = f"{what} of at least {shown(low)}"
     elif low_ok:
-        allowed = f"{what} from {low:g} to {high:g}"
+        allowed = f"{what} from {shown(low)} to {shown(high)}"
     else:
-        allowed = f"{what} above {low:g}, at most {high:g}"
+        allowed = f"{what} above {shown(low)}, at most {shown(high)}"
     top = float("inf") if high is None else high
 
     def parse(text: str):
@@ -545,7 +548,9 @@ def _trap_signals() -> dict:
     def ended(signum, frame):
         for sig in said:
             signal.signal(sig, signal.SIG_DFL)
-        raise Terminated(signum, said[signum])
+        ending = Terminated(signum, said[signum])
+        if not _end_app(ending):
+            raise ending
 
     previous = {}
     for sig in said:
@@ -554,6 +559,32 @@ def _trap_signals() -> dict:
         except ValueError:  # not the main thread (amish used as a library): leave signals alone
             pass
     return previous
+
+
+def _end_app(ending: BaseException) -> bool:
+    """A prompt_toolkit application is running (the shell, line mode, raw mode): end it as quitting does.
+
+    Raised in the middle of one of its callbacks, the exception would skip the
+    application's own clean-up (the terminal left in the full screen); handed
+    to `exit`, the application restores the terminal and then raises it.
+    """
+    if "prompt_toolkit" not in sys.modules:
+        return False
+    from prompt_toolkit.application.current import get_app_or_none
+
+    app = get_app_or_none()
+    loop = getattr(app, "loop", None)
+    if app is None or not app.is_running or loop is None:
+        return False
+
+    def end() -> None:
+        if app.is_running and app.future is not None and not app.future.done():
+            app.exit(exception=ending)
+        else:  # it was ending anyway: let the exception end the rest
+            raise ending
+
+    loop.call_soon_threadsafe(end)
+    return True
 
 
 def _restore_signals(previous: dict) -> None:

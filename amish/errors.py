@@ -83,12 +83,14 @@ def write_failed(what: str, e: OSError) -> OutputError:
     return OutputError(f"cannot write {what}: {e.strerror or e}")
 
 
-class Terminated(BaseException):
+class Terminated(SystemExit):
     """SIGTERM or SIGHUP: raised in the main thread so that every `finally` runs (log off, flush).
 
-    A BaseException, like KeyboardInterrupt, so that no `except Exception` takes it.
+    A SystemExit, so that no `except Exception` takes it and asyncio lets it
+    through (the shell's loop would otherwise hand an exception raised in one of
+    its callbacks to prompt_toolkit's "Press ENTER to continue" handler).
     """
 
     def __init__(self, signum: int, message: str):
         super().__init__(message)
-        self.exit_code = 128 + signum
+        self.exit_code = self.code = 128 + signum
