@@ -51,6 +51,7 @@ def _number(kind: type, low: float, high: float | None, *, low_ok: bool = True, 
     what = "an integer" if kind is int else "a number"
     if unit:
         what += f" of {unit}"
+
     def shown(x: float) -> str:
         return str(int(x)) if x == int(x) else f"{x:g}"
 
@@ -178,7 +179,7 @@ def build_events_parser() -> argparse.ArgumentParser:
         prog="amish events",
         description="Stream the server's events to stdout, filtered.\n\n"
         "  amish events -u admin --filter 'Newchannel|Hangup Channel=PJSIP/*' pbx\n"
-        "  amish events -u admin --until FullyBooted --timeout 60 --format jsonl pbx",
+        "  amish events -u admin --until FullyBooted --duration 60 --format jsonl pbx",
         epilog="exit codes: 0 done (count reached, --until seen, end of --duration without a goal, the reader "
         "of the pipe gone), 2 connection lost or failed, 3 --duration ran out before --count/--until, 4 bad input, "
         "74 an output could not be written, 130 Ctrl-C, 129/143 ended by SIGHUP/SIGTERM.",
@@ -190,7 +191,8 @@ def build_events_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=EVENT_FORMATS, default=None, help="pretty (default on a terminal), raw (AMI text; default otherwise), jsonl")
     e.add_argument("--count", "-n", type=_number(int, 1, None), default=None, metavar="N", help="stop after N matching events")
     e.add_argument("--until", default=None, metavar="EVENT", help="stop after the first matching event of this name")
-    e.add_argument("--duration", "--for", dest="duration", type=_number(float, 0, 366 * DAY, low_ok=False, unit="seconds"), default=None, metavar="S",
+    e.add_argument("--duration", "--for", dest="duration", default=None, metavar="S",
+                   type=_number(float, 0, 366 * DAY, low_ok=False, unit="seconds"),
                    help="stop after S seconds (with --count/--until: give up, exit 3)")
     return p
 
