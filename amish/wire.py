@@ -376,8 +376,9 @@ class Recorder(_Hook):
     `close()`) or an open file, text or binary (flushed, never closed here).
     `meta`: what the header says about the session: ``peer``, ``tls``,
     ``user``, and any other keys (secret-looking ones are dropped).
-    Raises InputError when the file cannot be written at the start; after that
-    it never raises from the hook.
+    Raises InputError when the file cannot be opened, OutputError (exit 74) when
+    its header cannot be written (a full disk); after that it never raises from
+    the hook (a failed write is kept in `error`, which the command line reports).
     """
 
     def __init__(self, path_or_file, *, meta: dict, clock: Callable[[], float] = time.monotonic):
