@@ -8,7 +8,9 @@
 
 Every AmishError becomes one line on stderr and its exit code; no traceback
 reaches a user (set AMISH_DEBUG=1 to see one). Bad options exit 4, like any
-bad input, so that 2 always means "could not talk to Asterisk".
+bad input, so that 2 always means "could not talk to Asterisk"; an output that
+cannot be written exits 74. SIGTERM and SIGHUP end every mode as Ctrl-C does
+(every `finally` runs: log off, flush), with 143 and 129.
 """
 
 from __future__ import annotations
@@ -447,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stdout is None:  # started with stdout closed (>&-): every mode writes there
         _say("amish: cannot write stdout: it is closed")
         return EXIT_OUTPUT
+    if sys.stdin is None:  # started with stdin closed (<&-): an empty input, as </dev/null
+        sys.stdin = open(os.devnull, encoding="utf-8")
     if argv == ["--version"]:  # answered before any parser is built: scripts call it a lot
         print(f"amish {__version__}")
         return 0

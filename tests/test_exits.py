@@ -176,6 +176,13 @@ def test_an_unwritable_output_is_one_line_exit_74(asterisk, tmp_path, args, targ
     one_line(err, needle)
 
 
+def test_a_closed_stdin_is_an_empty_input(asterisk, tmp_path):
+    """`<&-` is read as `</dev/null`: nothing to send, not an internal error."""
+    proc = subprocess.run(amish(*sandbox_args(asterisk)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=T, env=env_for(tmp_path), cwd=ROOT, preexec_fn=lambda: os.close(0))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+
+
 @pytest.mark.parametrize("fmt", ["raw", "jsonl"])
 def test_a_reader_that_goes_away_is_still_exit_0(asterisk, tmp_path, fmt):
     """The other side of 74: EPIPE (| head) is the reader having what it wanted, not a failure."""
