@@ -67,7 +67,8 @@ EXIT_BY_SEVERITY = {"low": 10, "medium": 11, "high": 12, "critical": 13}
 
 EXIT_CODES_HELP = (
     "exit codes: 0 no findings (or info only), 10 worst finding low, 11 medium, 12 high, 13 critical;\n"
-    "2 connection/TLS/login failure, 3 timeout, 4 bad input. Ignored findings (--ignore) do not count."
+    "2 connection/TLS/login failure, 3 timeout, 4 bad input, 74 an output could not be written,\n"
+    "129/143 ended by SIGHUP/SIGTERM. Ignored findings (--ignore) do not count."
 )
 
 MIN_SECRET_LENGTH = 12

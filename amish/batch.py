@@ -65,8 +65,15 @@ class _Printer:
             self._write(result_raw(result, mask=self.mask))
 
     def _write(self, data: bytes) -> None:
-        self.out.write(data)
-        self.out.flush()
+        try:
+            self.out.write(data)
+            self.out.flush()
+        except BrokenPipeError:
+            raise  # the reader went away (| head): not an error
+        except OSError as e:
+            from .errors import write_failed
+
+            raise write_failed("stdout", e) from None
 
 
 def _isatty(out) -> bool:

@@ -8,12 +8,15 @@
 
 Every AmishError becomes one line on stderr and its exit code; no traceback
 reaches a user (set AMISH_DEBUG=1 to see one). Bad options exit 4, like any
-bad input, so that 2 always means "could not talk to Asterisk".
+bad input, so that 2 always means "could not talk to Asterisk"; an output that
+cannot be written exits 74. SIGTERM and SIGHUP end every mode as Ctrl-C does
+(every `finally` runs: log off, flush), with 143 and 129.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 TYPE_CHECKING = False  # typing itself costs 3 ms of every start-up
@@ -21,11 +24,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
 from . import __version__
-from .errors import EXIT_INPUT, AmishError, InputError
+from .errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, InputError, Terminated
 
 EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
-2 connection/TLS/login failure, 3 timeout, 4 bad input.
+2 connection/TLS/login failure, 3 timeout, 4 bad input, 74 an output could not be written,
+129/143 ended by SIGHUP/SIGTERM.
 The secret comes from AMISH_SECRET, the profile's secret_command or secret, or a prompt
 (--secret works but is visible in ps). Profiles: amish --example-config."""
 
@@ -86,6 +90,45 @@ def attach_optional_values(parser: argparse.ArgumentParser, argv: list[str]) -> 
     return out
 
 
+def _number(kind: type, low: float, high: float | None, *, low_ok: bool = True, unit: str = ""):
+    """An argparse type= for a finite number in [low, high] (or (low, high] without `low_ok`; no high: no bound).
+
+    A bad value is refused while the options are read (exit 4), with the range
+    allowed, so that a nan, inf or negative timeout never reaches the network.
+    """
+    what = "an integer" if kind is int else "a number"
+    if unit:
+        what += f" of {unit}"
+
+    def shown(x: float) -> str:
+        return str(int(x)) if x == int(x) else f"{x:g}"
+
+    if high is None:
+        allowed = f"{what} of at least {shown(low)}"
+    elif low_ok:
+        allowed = f"{what} from {shown(low)} to {shown(high)}"
+    else:
+        allowed = f"{what} above {shown(low)}, at most {shown(high)}"
+    top = float("inf") if high is None else high
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value != value or not (low <= value <= top) or (not low_ok and value == low):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {allowed}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+DAY = 86_400.0
+_SCROLLBACK = _number(int, 1, 1_000_000)
+_SECONDS = _number(float, 0, DAY, low_ok=False, unit="seconds")  # a timeout: 0 or less would never wait
+
+
 def _terminal_width() -> int:
     """What argparse would ask shutil for (COLUMNS, else the terminal, else 80), without importing shutil."""
     try:
@@ -138,8 +181,8 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
     c.add_argument("--auth", choices=("md5", "plain"), default=None, help="login by MD5 challenge (default) or plain secret")
     c.add_argument("--events", default=None, metavar="MASK",
                    help="the login's Events header: on, off, or classes such as system,call")
-    c.add_argument("--connect-timeout", type=float, default=5.0, metavar="S", help="seconds to connect and get the banner (default 5)")
-    c.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for each response (default 10)")
+    c.add_argument("--connect-timeout", type=_SECONDS, default=5.0, metavar="S", help="seconds to connect and get the banner (default 5)")
+    c.add_argument("--timeout", type=_SECONDS, default=10.0, metavar="S", help="seconds to wait for each response (default 10)")
     t = p.add_argument_group("TLS")
     t.add_argument("--tls", action="store_true", default=None, help="connect with TLS (default port 5039)")
     t.add_argument("--cafile", metavar="FILE", help="CA certificates to verify the server with (PEM)")
@@ -155,10 +198,10 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
                       help="ask before actions that hang up, move calls, reload or write config (the shell's default; "
                       "for action files it asks on the terminal)")
     conf.add_argument("--no-confirm", dest="confirm", action="store_false", help="never ask")
-    r.add_argument("--keepalive", type=float, default=None, metavar="S",
+    r.add_argument("--keepalive", type=_number(float, 1, DAY, unit="seconds"), default=None, metavar="S",
                    help="Ping after S seconds of silence; no answer within S means the peer is dead")
     r.add_argument("--no-reconnect", action="store_true", help="end instead of reconnecting when the connection drops")
-    r.add_argument("--boot-timeout", type=float, default=30.0, metavar="S",
+    r.add_argument("--boot-timeout", type=_number(float, 0, DAY, unit="seconds"), default=30.0, metavar="S",
                    help="after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don't wait)")
     d = p.add_argument_group("debugging")
     d.add_argument("--trace", nargs="?", const="-", metavar="FILE",
@@ -188,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--stop-on-error", dest="stop_on_error", action="store_true", help="stop at the first action that answers Error")
     b.add_argument("--wait-originate", action="store_true",
                    help="an async Originate waits for its OriginateResponse and reports the call's outcome")
-    b.add_argument("--originate-timeout", type=float, default=30.0, metavar="S",
+    b.add_argument("--originate-timeout", type=_SECONDS, default=30.0, metavar="S",
                    help="seconds --wait-originate waits for the call's outcome (default 30)")
     s = p.add_argument_group("the interactive shell")
     s.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen view")
     s.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
-    s.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
+    s.add_argument("--scrollback", type=_SCROLLBACK, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
     p.add_argument("--completions", choices=("bash", "zsh", "fish"), metavar="SHELL", help="print the completion script for bash, zsh or fish")
     p.add_argument("--example-config", action="store_true", help="print a commented example config file (profiles, secrets)")
     p.add_argument("--version", action="version", version=f"amish {__version__}")
@@ -206,17 +249,19 @@ def build_events_parser() -> argparse.ArgumentParser:
         description="Stream the server's events to stdout, filtered.\n\n"
         "  amish events -u admin --filter 'Newchannel|Hangup Channel=PJSIP/*' pbx\n"
         "  amish events -u admin --until FullyBooted --duration 60 --format jsonl pbx",
-        epilog="exit codes: 0 done (count reached, --until seen, end of --timeout without a goal, Ctrl-C), "
-        "2 connection lost or failed, 3 --timeout before --count/--until, 4 bad input.",
+        epilog="exit codes: 0 done (count reached, --until seen, end of --duration without a goal, the reader "
+        "of the pipe gone), 2 connection lost or failed, 3 --duration ran out before --count/--until, 4 bad input, "
+        "74 an output could not be written, 130 Ctrl-C, 129/143 ended by SIGHUP/SIGTERM.",
         formatter_class=_formatter,
     )
     add_connection_options(p)
     e = p.add_argument_group("events")
     e.add_argument("--filter", "-e", default="", metavar="EXPR", help="only events matching EXPR (the shell's filter language)")
     e.add_argument("--format", choices=EVENT_FORMATS, default=None, help="pretty (default on a terminal), raw (AMI text; default otherwise), jsonl")
-    e.add_argument("--count", "-n", type=int, default=None, metavar="N", help="stop after N matching events")
+    e.add_argument("--count", "-n", type=_number(int, 1, None), default=None, metavar="N", help="stop after N matching events")
     e.add_argument("--until", default=None, metavar="EVENT", help="stop after the first matching event of this name")
-    e.add_argument("--duration", "--for", dest="duration", type=float, default=None, metavar="S",
+    e.add_argument("--duration", "--for", dest="duration", default=None, metavar="S",
+                   type=_number(float, 0, 366 * DAY, low_ok=False, unit="seconds"),
                    help="stop after S seconds (with --count/--until: give up, exit 3)")
     return p
 
@@ -241,11 +286,11 @@ def build_replay_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     p.add_argument("file", help="the recording or dump")
-    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+    p.add_argument("--speed", type=_number(float, 0, 1_000_000), default=1.0, metavar="X",
                    help="1 = as recorded (default), 10 = ten times faster, 0 = all at once")
     p.add_argument("--line", action="store_true", help="line mode instead of the full-screen view")
     p.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter")
-    p.add_argument("--scrollback", type=int, default=10_000, metavar="N", help="event lines kept in the events pane")
+    p.add_argument("--scrollback", type=_SCROLLBACK, default=10_000, metavar="N", help="event lines kept in the events pane")
     return p
 
 
@@ -339,10 +384,21 @@ def read_secret(args: argparse.Namespace, host: str, prompt=None) -> str:
     """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
     if args.secret is not None:
         print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
-        return args.secret
-    from .config import find_secret
+        secret = args.secret
+    else:
+        from .config import find_secret
 
-    return find_secret(settings(args), environ=os.environ, prompt=prompt or secret_prompt(args, host))
+        secret = find_secret(settings(args), environ=os.environ, prompt=prompt or secret_prompt(args, host))
+    if "\r" in secret or "\n" in secret:
+        raise InputError("the AMI secret holds a line break (CR or LF), which no manager.conf secret can: "
+                         "check AMISH_SECRET or the profile's secret or secret_command")
+    return secret
+
+
+def _check_line(what: str, value: str | None) -> None:
+    """A value that goes into a header of the login: a CR or LF in it is bad input, said before connecting."""
+    if value and ("\r" in value or "\n" in value):
+        raise InputError(f"{what} holds a line break (CR or LF): {value!r}")
 
 
 class Session:
@@ -355,6 +411,8 @@ class Session:
         if login and not args.user:
             raise InputError("no AMI user: give -u USER (or set AMISH_USER, or user in a --profile)")
         self.events = args.events or events_default
+        _check_line("the AMI user (-u, AMISH_USER or the profile's user)", args.user)
+        _check_line("the event mask (--events or the profile's events)", self.events)
         from .safety import plaintext_login_warning
 
         warning = plaintext_login_warning(self.host, tls=bool(args.tls), auth=args.auth or "md5") if login else None
@@ -370,12 +428,15 @@ class Session:
             self._ask_again = prompt if asked else None
         self.hooks = []
         self._closers = []
+        self._outputs = []  # (what, hook): said and ended on when a write to it failed
+        self._reported = False
         if args.trace:
             from .wire import Tracer
 
             stream = sys.stderr if args.trace == "-" else _open_private(args.trace, "a")
             tracer = Tracer(stream, peer=f"{self.host}:{self.port}")
             self.hooks.append(tracer)
+            self._outputs.append(("the trace to stderr" if args.trace == "-" else f"the trace {args.trace}", tracer))
             self._closers.append(tracer.flush)
             if stream is not sys.stderr:
                 self._closers.append(stream.close)
@@ -387,6 +448,7 @@ class Session:
                 meta={"peer": f"{self.host}:{self.port}", "tls": bool(args.tls), "user": args.user or ""},
             )
             self.hooks.append(recorder)
+            self._outputs.append((f"the recording {args.record}", recorder))
             self._closers.append(recorder.close)
 
     def _on_wire(self, direction: str, data: bytes) -> None:
@@ -444,14 +506,32 @@ class Session:
             except BaseException:
                 conn.close(logoff=False)
                 raise
+        try:
+            self.check_outputs()  # a trace or recording that cannot be written fails now, not at the end
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
+    def check_outputs(self) -> None:
+        """Raise OutputError (exit 74) once if a write to the trace or the recording failed."""
+        if self._reported:
+            return
+        for what, hook in self._outputs:
+            if hook.error is not None:
+                self._reported = True
+                from .errors import OutputError
+
+                raise OutputError(f"cannot write {what}: {hook.error}")
+
     def close(self) -> None:
+        """Flush and close the trace and the recording; raises OutputError if one could not be written."""
         for closer in self._closers:
             try:
                 closer()
             except Exception:
                 pass
+        self.check_outputs()
 
 
 def _open_private(path: str, mode: str):
@@ -467,54 +547,158 @@ def _open_private(path: str, mode: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if sys.stdout is None:  # started with stdout closed (>&-): every mode writes there
+        _say("amish: cannot write stdout: it is closed")
+        return EXIT_OUTPUT
+    if sys.stdin is None:  # started with stdin closed (<&-): an empty input, as </dev/null
+        sys.stdin = open(os.devnull, encoding="utf-8")
     if argv == ["--version"]:  # answered before any parser is built: scripts call it a lot
         print(f"amish {__version__}")
         return 0
     mode = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     parser = SUBCOMMANDS[mode]() if mode else build_parser()
     args = parser.parse_args(argv[1:] if mode else argv)
+    previous = _trap_signals()
     try:
-        if hasattr(args, "host_opt") and not getattr(args, "completions", None) and not getattr(args, "example_config", False):
-            settings(args)  # a mode that connects: the profile fills in the options before the mode reads them
-        if mode == "events":
-            from .tail import run_events_command
+        code = _dispatch(mode, args)
+        try:
+            sys.stdout.flush()  # what print() buffered: a full disk is said now, not lost at exit
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            from .errors import write_failed
 
-            return run_events_command(args)
-        if mode == "raw":
-            from .rawmode import run_raw_command
-
-            return run_raw_command(args)
-        if mode == "replay":
-            return _replay(args)
-        if mode == "audit":
-            from .audit import run_audit_command
-
-            return run_audit_command(args)
-        if args.completions:
-            from .completions import completion_script
-
-            sys.stdout.write(completion_script(args.completions))
-            return 0
-        if args.example_config:
-            from .config import example_config
-
-            sys.stdout.write(example_config())
-            return 0
-        return _run(args)
+            raise write_failed("stdout", e) from None
+        return code
     except AmishError as e:
-        print(f"amish: {e}", file=sys.stderr)
+        from .errors import OutputError
+
+        _say(f"amish: {e}")
+        if isinstance(e, OutputError):
+            _quiet_broken_pipe()  # what is still buffered would fail again at exit
+        return e.exit_code
+    except Terminated as e:
+        _say(f"amish: {e}")
         return e.exit_code
     except KeyboardInterrupt:
-        print("amish: interrupted", file=sys.stderr)
+        _say("amish: interrupted")
         return 130
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
     except Exception as e:  # the last line of defence: one line, no traceback
+        from .protocol import HeaderError
+
+        if isinstance(e, HeaderError):  # a value with CR/LF that no check before caught: still bad input
+            _say(f"amish: {e}")
+            return EXIT_INPUT
+        if isinstance(e, OSError) and e.errno in _WRITE_ERRNOS:
+            _say(f"amish: I/O error: {e.strerror}")
+            _quiet_broken_pipe()
+            return EXIT_OUTPUT
         if os.environ.get("AMISH_DEBUG"):
             raise
-        print(f"amish: internal error: {type(e).__name__}: {e} (AMISH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        _say(f"amish: internal error: {type(e).__name__}: {e} (AMISH_DEBUG=1 shows the traceback)")
         return 70
+    finally:
+        _restore_signals(previous)
+
+
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
+    if hasattr(args, "host_opt") and not getattr(args, "completions", None) and not getattr(args, "example_config", False):
+        settings(args)  # a mode that connects: the profile fills in the options before the mode reads them
+    if mode == "events":
+        from .tail import run_events_command
+
+        return run_events_command(args)
+    if mode == "raw":
+        from .rawmode import run_raw_command
+
+        return run_raw_command(args)
+    if mode == "replay":
+        return _replay(args)
+    if mode == "audit":
+        from .audit import run_audit_command
+
+        return run_audit_command(args)
+    if args.completions:
+        from .completions import completion_script
+
+        sys.stdout.write(completion_script(args.completions))
+        return 0
+    if args.example_config:
+        from .config import example_config
+
+        sys.stdout.write(example_config())
+        return 0
+    return _run(args)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if there is a stderr to write to."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _trap_signals() -> dict:
+    """SIGTERM and SIGHUP end amish as Ctrl-C does: every `finally` runs (log off, flush the trace
+    and the recording), then one line and exit 128+signal (143, 129). A second one ends at once."""
+    import signal
+
+    said = {signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+
+    def ended(signum, frame):
+        for sig in said:
+            signal.signal(sig, signal.SIG_DFL)
+        ending = Terminated(signum, said[signum])
+        if not _end_app(ending):
+            raise ending
+
+    previous = {}
+    for sig in said:
+        try:
+            previous[sig] = signal.signal(sig, ended)
+        except ValueError:  # not the main thread (amish used as a library): leave signals alone
+            pass
+    return previous
+
+
+def _end_app(ending: BaseException) -> bool:
+    """A prompt_toolkit application is running (the shell, line mode, raw mode): end it as quitting does.
+
+    Raised in the middle of one of its callbacks, the exception would skip the
+    application's own clean-up (the terminal left in the full screen); handed
+    to `exit`, the application restores the terminal and then raises it.
+    """
+    if "prompt_toolkit" not in sys.modules:
+        return False
+    from prompt_toolkit.application.current import get_app_or_none
+
+    app = get_app_or_none()
+    loop = getattr(app, "loop", None)
+    if app is None or not app.is_running or loop is None:
+        return False
+
+    def end() -> None:
+        if app.is_running and app.future is not None and not app.future.done():
+            app.exit(exception=ending)
+        else:  # it was ending anyway: let the exception end the rest
+            raise ending
+
+    loop.call_soon_threadsafe(end)
+    return True
+
+
+def _restore_signals(previous: dict) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def _quiet_broken_pipe() -> None:

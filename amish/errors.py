@@ -6,6 +6,10 @@ Exit codes (documented in README.md, relied on by scripts):
   2  could not connect, TLS failed, not an AMI server, login refused, connection lost
   3  an action timed out
   4  bad input (an action file, an option)
+ 74  an output could not be written (stdout, --trace, --record: disk full, I/O error,
+     closed); a reader that went away (EPIPE, `| head`) is not an error: exit 0
+129  ended by SIGHUP (the terminal hung up), 143 by SIGTERM; 130 by Ctrl-C
+ 70  internal error: a bug
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ EXIT_ACTION_ERROR = 1
 EXIT_CONNECTION = 2
 EXIT_TIMEOUT = 3
 EXIT_INPUT = 4
+EXIT_OUTPUT = 74  # sysexits' EX_IOERR, as 70 is its EX_SOFTWARE
 
 
 class AmishError(Exception):
@@ -62,3 +67,30 @@ class InputError(AmishError):
     """Bad input from the user: an action file, a header, an option."""
 
     exit_code = EXIT_INPUT
+
+
+class OutputError(AmishError):
+    """An output amish was asked to write (stdout, a trace, a recording, a saved file) failed.
+
+    Not for EPIPE: a reader that went away (`| head`) is not an error.
+    """
+
+    exit_code = EXIT_OUTPUT
+
+
+def write_failed(what: str, e: OSError) -> OutputError:
+    """The error for a failed write of `what` ("stdout", "the trace wire.log"): what, and why."""
+    return OutputError(f"cannot write {what}: {e.strerror or e}")
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP: raised in the main thread so that every `finally` runs (log off, flush).
+
+    A SystemExit, so that no `except Exception` takes it and asyncio lets it
+    through (the shell's loop would otherwise hand an exception raised in one of
+    its callbacks to prompt_toolkit's "Press ENTER to continue" handler).
+    """
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.exit_code = self.code = 128 + signum

@@ -2,19 +2,26 @@
 
 The raw format writes each event's bytes as received without parsing it
 (unless a filter needs its headers), so a tail keeps up with a busy PBX.
-Ends cleanly on Ctrl-C and when the reader of the pipe goes away (| head).
+Ends cleanly on Ctrl-C and when the reader of the pipe goes away (| head);
+any other failure to write stdout (a full disk, an I/O error) is an error
+(OutputError, exit 74), never taken for a reader that went away.
+
+Text the server sends outside a message (a stray line, a second banner) is
+glued by the framing to the message that follows: the event in it is still
+written, and the text before it is said on stderr.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
 from .connection import Closed
-from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT
-from .protocol import Message, ProtocolError
+from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, write_failed
+from .protocol import Message, ProtocolError, is_ami_banner
 from .transport import Transport
 
 __all__ = ["run_events_command", "tail_events"]
@@ -68,10 +75,17 @@ def tail_events(
             for item in items:
                 if type(item) is Message:
                     if item.kind != "event":
-                        continue  # a late response: not an event
+                        item = _event_after_stray_text(item, err)
+                        if item is None:
+                            continue  # a late response, or garbage: not an event
                     if match is not None and not match(item):
                         continue
-                    write(item)
+                    try:
+                        write(item)
+                    except BrokenPipeError:
+                        raise
+                    except OSError as e:
+                        raise write_failed("stdout", e) from None
                     seen += 1
                     if count is not None and seen >= count:
                         return EXIT_OK
@@ -89,7 +103,12 @@ def tail_events(
                     sub = conn.subscribe(maxlen=maxlen)
                     reported_drops = 0
                     break
-            out.flush()
+            try:
+                out.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as e:
+                raise write_failed("stdout", e) from None
             if sub.dropped > reported_drops:
                 print(f"amish: {sub.dropped - reported_drops} events dropped: the output could not keep up", file=err)
                 reported_drops = sub.dropped
@@ -97,8 +116,8 @@ def tail_events(
         conn.unsubscribe(sub)
         try:
             out.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+        except (OSError, ValueError):
+            pass  # a reader gone, or a failure already said
 
 
 def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> int:
@@ -111,7 +130,7 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
     """
     import threading
 
-    state = {"seen": 0, "done": False, "gone": False, "closed": None}
+    state = {"seen": 0, "done": False, "gone": False, "closed": None, "failed": None}
     wake = threading.Event()
     order = threading.Lock()  # drain and write as one step: the first call (backlog) races the I/O thread
 
@@ -127,7 +146,9 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         for item in sub.drain():
             if type(item) is Message:
                 if item.kind != "event":
-                    continue
+                    item = _event_after_stray_text(item, err)
+                    if item is None:
+                        continue
                 raws.append(item.raw)
                 state["seen"] += 1
                 if (count is not None and state["seen"] >= count) or (
@@ -143,7 +164,10 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
             try:
                 out.write(b"".join(raws))
                 out.flush()
-            except (BrokenPipeError, ValueError, OSError):
+            except (BrokenPipeError, ValueError):
+                state["gone"] = True  # the reader went away (| head): not an error
+            except OSError as e:
+                state["failed"] = e  # a full disk, an I/O error: an error, said by the main thread
                 state["gone"] = True
         if state["done"] or state["gone"] or state["closed"]:
             wake.set()
@@ -162,6 +186,8 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
             if remaining is not None and remaining <= 0:
                 return _out_of_time(count is not None or until_low is not None, state["seen"], duration, err)
             wake.wait(0.5 if remaining is None else min(remaining, 0.5))
+            if state["failed"] is not None:
+                raise write_failed("stdout", state["failed"])
             if state["done"] or state["gone"] or _reader_gone(out):
                 return EXIT_OK
             if state["closed"]:
@@ -175,6 +201,30 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
                 sub = attach(conn)
     finally:
         conn.unsubscribe(sub)
+
+
+_EVENT_LINE = re.compile(rb"(?im)^[ \t]*event[ \t]*:")
+
+
+def _event_after_stray_text(item: Message, err) -> Message | None:
+    """The event in a message of no kind that holds one after stray text (said on stderr); else None.
+
+    A stray line or a second banner has no blank line after it, so the framing
+    glues it to the next message; the event must not vanish with it.
+    """
+    if item.kind or not item.raw:
+        return None  # a response (or an action): not an event
+    m = _EVENT_LINE.search(item.raw)
+    if m is None or m.start() == 0:
+        return None  # garbage with no event in it: skipped, as between messages
+    stray = item.raw[: m.start()].decode("utf-8", "backslashreplace").strip()
+    first = stray.splitlines()[0] if stray else ""
+    shown = stray if len(stray) <= 80 else stray[:77] + "..."
+    if is_ami_banner(first):
+        print(f"amish: the server sent a new banner mid-stream: {shown!r}", file=err)
+    else:
+        print(f"amish: text outside any message, before an event: {shown!r}", file=err)
+    return Message.from_raw(item.raw[m.start():])
 
 
 def _out_of_time(had_goal: bool, seen: int, duration: float, err) -> int:
@@ -262,10 +312,6 @@ def run_events_command(args) -> int:
         from .errors import InputError
 
         raise InputError(f"--filter: {e}") from None
-    if args.count is not None and args.count < 1:
-        from .errors import InputError
-
-        raise InputError("--count must be at least 1")
     session = Session(args, events_default="on")
     try:
         conn = session.connect()

@@ -114,7 +114,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, write_failed
 from .protocol import Parser, is_ami_banner
 from .secrets import carried_context, mask_bytes
 
@@ -286,8 +286,8 @@ class _Hook:
 
     def _failed(self, e: Exception) -> None:
         self.errors += 1
-        if self.error is None:
-            self.error = f"{type(e).__name__}: {e}"
+        if self.error is None:  # an OSError's reason alone: "No space left on device"
+            self.error = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
 
 
 class Tracer(_Hook):
@@ -378,8 +378,9 @@ class Recorder(_Hook):
     `close()`) or an open file, text or binary (flushed, never closed here).
     `meta`: what the header says about the session: ``peer``, ``tls``,
     ``user``, and any other keys (secret-looking ones are dropped).
-    Raises InputError when the file cannot be written at the start; after that
-    it never raises from the hook.
+    Raises InputError when the file cannot be opened, OutputError (exit 74) when
+    its header cannot be written (a full disk); after that it never raises from
+    the hook (a failed write is kept in `error`, which the command line reports).
     """
 
     def __init__(self, path_or_file, *, meta: dict, clock: Callable[[], float] = time.monotonic):
@@ -425,8 +426,14 @@ class Recorder(_Hook):
             self._write(header)
         except (OSError, ValueError, TypeError) as e:
             if self._owned:
-                self._file.close()
-            raise InputError(f"cannot write the recording {self.path or '(file)'}: {e}") from None
+                try:
+                    self._file.close()  # flushes again, and fails again on a full disk
+                except OSError:
+                    pass
+            what = f"the recording {self.path or '(file)'}"
+            if isinstance(e, OSError):
+                raise write_failed(what, e) from None  # opened, but it cannot be written: exit 74
+            raise InputError(f"cannot write {what}: {e}") from None
 
     def _write(self, obj: dict) -> None:
         line = json.dumps(obj, ensure_ascii=False) + "\n"

@@ -592,6 +592,48 @@ def test_events_message_cut_by_a_disconnect(tmp_path):
     assert "reconnected" in lines[2] and "events in between were not received" in lines[2]
 
 
+STRAY = [
+    pytest.param(b"garbage\r\n", "text outside any message, before an event: 'garbage'", id="stray-line"),
+    pytest.param(b"Asterisk Call Manager/11.0.0\r\n",
+                 "the server sent a new banner mid-stream: 'Asterisk Call Manager/11.0.0'", id="second-banner"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["raw", "pretty", "jsonl"])
+@pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
+@pytest.mark.parametrize("stray, said", STRAY)
+def test_events_text_outside_a_message_never_swallows_the_next_event(tmp_path, stray, said, fmt, filtered):
+    """A line with no blank line after it is glued to the next message by the framing: the event in it is
+    still written (the raw bytes of the event), and the text is said on stderr."""
+
+    def script(client):
+        client.event("Before", Seq=1)
+        client.send(stray)
+        client.event("Glued", Seq=2)
+        client.event("After", Seq=3)
+
+    # unfiltered, --format raw takes the I/O thread's own path; FullyBooted comes first then
+    args = ("--filter", "Before|Glued|After", "--count", "3") if filtered else ("--count", "4")
+    with Fake() as fake:
+        after_login(fake, script)
+        r = run_amish(fake.port, *args, "--duration", "30", "--format", fmt, mode=("events",), tmp=tmp_path)
+    assert r.rc == 0, r
+    out = r.out
+    if not filtered:
+        first, out = out.split(b"\r\n\r\n" if fmt == "raw" else b"\n", 1)
+        assert b"FullyBooted" in first
+    if fmt == "raw":
+        assert out == b"".join(encode(("Event", name), ("Seq", str(i))) for i, name in
+                               enumerate(("Before", "Glued", "After"), 1))
+    elif fmt == "jsonl":
+        assert [json.loads(line) for line in out.splitlines()] == [
+            {"Event": "Before", "Seq": "1"}, {"Event": "Glued", "Seq": "2"}, {"Event": "After", "Seq": "3"}]
+    else:
+        assert [line.split()[1:] for line in out.decode().splitlines()] == [
+            ["Before", "Seq=1"], ["Glued", "Seq=2"], ["After", "Seq=3"]]
+    assert_one_line(r, said)
+
+
 def test_events_forever_peer_is_bounded_and_the_stream_goes_on(tmp_path):
     stop = threading.Event()
     sent = [0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import time
 
 import pytest
@@ -262,6 +264,27 @@ def test_save_writes_the_events_shown_as_ami_text(shell_and_pipe, tmp_path):
     data = out.read_bytes()
     assert data.startswith(b"Event: Beta\r\n") and data.endswith(b"\r\n\r\n")
     assert b"Alpha" not in data
+
+
+def test_save_writes_a_private_file_even_over_one_that_existed(shell_and_pipe, tmp_path):
+    """Saved events hold call data: 0600 like the history, traces and recordings, whatever the umask."""
+    shell, pipe = shell_and_pipe
+    fresh, existing = tmp_path / "fresh.ami", tmp_path / "existing.ami"
+    existing.write_bytes(b"old")
+    existing.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        steps = [
+            ("UserEvent UserEvent=Alpha Channel=PJSIP/a-1\r", lambda: shell.events.received >= 1, "Alpha"),
+            (f"/save {fresh}\r", lambda: "events to " + str(fresh) in shell.transcript.text(), "saved fresh"),
+            (f"/save {existing}\r", lambda: "events to " + str(existing) in shell.transcript.text(), "saved over"),
+        ]
+        asyncio.run(drive(shell, pipe, steps))
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert existing.read_bytes().startswith(b"Event: Alpha\r\n")
 
 
 def test_read_only_refuses_what_changes_state(fake, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import threading
 import time
 from typing import Callable
@@ -667,7 +668,13 @@ class ShellSession:
             raise InputError("/save needs a file name")
         entries = self.saved_events()
         try:
-            with open(path, "wb") as f:
+            # events hold call data: private (0600) like every file amish writes, even one that existed
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "wb") as f:
+                try:
+                    os.fchmod(fd, 0o600)
+                except OSError:
+                    pass  # not ours to change: written all the same
                 for message in entries:
                     masked = message.masked()
                     f.write(masked.raw if masked.raw else b"")
