@@ -19,9 +19,12 @@ md5(challenge + secret) hex, or a plain ``Secret``); on a wrong login it waits
 `auth_fail_delay`, answers ``Response: Error / Message: Authentication failed``
 and closes, as manager.c does; answers Logoff with Goodbye and closes; refuses
 other actions before login with ``Permission denied``. Every other action goes
-to the test's `handler(action, client)`, with the action parsed by
-amish.protocol (a Message) and a `Client` that is also callable as
-``send(bytes)``. Without a handler, `default_handler` answers Ping and refuses
+to the test's `handler(action, client)`, with the action read as Asterisk
+reads it by `amireader` (an `AmiAction`: never by amish's own parser, which is
+under test) and a `Client` that is also callable as ``send(bytes)``. A message
+Asterisk would refuse (a line over 1024 bytes, more than 128 lines, no
+``Action:``) is answered with Asterisk's error, kept in `refused`, and never
+reaches the handler. Without a handler, `default_handler` answers Ping and refuses
 anything else as Asterisk does.
 
 `tls=True` serves TLS with a throw-away self-signed certificate for
@@ -47,7 +50,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from amish.protocol import Message, Parser, ProtocolError
+from amireader import AmiAction, AmiReader
 
 __all__ = [
     "FakeAMI",
@@ -60,7 +63,7 @@ __all__ = [
 
 DEFAULT_BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 
-Handler = Callable[[Message, "Client"], object]
+Handler = Callable[[AmiAction, "Client"], object]
 
 
 def encode(*pairs, **headers) -> bytes:
@@ -89,8 +92,8 @@ class Client:
         self.server = server
         self.sock = sock
         self.peer = peer
-        self.actions: list[Message] = []
-        self.protocol_errors: list[ProtocolError] = []
+        self.actions: list[AmiAction] = []
+        self.refused: list[AmiAction] = []
         self.challenge: str | None = None
         self.authenticated = False
         self.closed = threading.Event()
@@ -124,7 +127,7 @@ class Client:
 
     __call__ = send
 
-    def respond(self, action: Message | None, *pairs, response: str = "Success", **headers) -> bool:
+    def respond(self, action: AmiAction | None, *pairs, response: str = "Success", **headers) -> bool:
         """A ``Response:`` to `action`, echoing its ActionID (when it has one)."""
         head: list = [("Response", response)]
         action_id = action.get("ActionID") if action is not None else None
@@ -172,7 +175,7 @@ class Client:
             pass
 
 
-def default_handler(action: Message, client: Client) -> None:
+def default_handler(action: AmiAction, client: Client) -> None:
     """Ping answers Pong; anything else is refused as Asterisk refuses unknown actions."""
     name = action.get("Action") or ""
     if name.lower() == "ping":
@@ -240,8 +243,9 @@ class FakeAMI:
         self.port: int | None = None
         self.cafile: str | None = None
         self.clients: list[Client] = []
-        self.actions: list[Message] = []
-        self.logins: list[Message] = []
+        self.actions: list[AmiAction] = []
+        self.refused: list[AmiAction] = []
+        self.logins: list[AmiAction] = []
         self.errors: list[BaseException] = []
         self.tls_failures: list[BaseException] = []
         self._ctx: ssl.SSLContext | None = None
@@ -304,7 +308,7 @@ class FakeAMI:
         self.wait_for(lambda: len(self.clients) > index, timeout)
         return self.clients[index]
 
-    def wait_action(self, name: str, count: int = 1, timeout: float = 5.0) -> list[Message]:
+    def wait_action(self, name: str, count: int = 1, timeout: float = 5.0) -> list[AmiAction]:
         """Wait until `count` actions called `name` arrived; returns them all."""
         low = name.lower()
 
@@ -314,7 +318,7 @@ class FakeAMI:
 
         return self.wait_for(found, timeout)
 
-    def received(self, name: str) -> list[Message]:
+    def received(self, name: str) -> list[AmiAction]:
         low = name.lower()
         with self._cond:
             return [a for a in self.actions if (a.get("Action") or "").lower() == low]
@@ -357,7 +361,7 @@ class FakeAMI:
                 client.send(self.banner)
             if self.on_connect is not None:
                 self.on_connect(client)
-            parser = Parser(expect_banner=False)
+            reader = AmiReader()
             while not client.closed.is_set():
                 try:
                     data = client.sock.recv(65536)
@@ -365,9 +369,13 @@ class FakeAMI:
                     break
                 if not data:
                     break
-                for item in parser.receive_data(data):
-                    if isinstance(item, ProtocolError):
-                        client.protocol_errors.append(item)
+                for item in reader.feed(data):
+                    if item.refused is not None:
+                        with self._cond:
+                            client.refused.append(item)
+                            self.refused.append(item)
+                            self._cond.notify_all()
+                        client.respond(item, response="Error", Message=item.refused)
                         continue
                     with self._cond:
                         client.actions.append(item)
@@ -383,12 +391,12 @@ class FakeAMI:
             with self._cond:
                 self._cond.notify_all()
 
-    def _handle(self, action: Message, client: Client) -> None:
+    def _handle(self, action: AmiAction, client: Client) -> None:
         if self.auth and self.auth_handler(action, client):
             return
         self.handler(action, client)
 
-    def auth_handler(self, action: Message, client: Client) -> bool:
+    def auth_handler(self, action: AmiAction, client: Client) -> bool:
         """Challenge, Login, Logoff and 'Permission denied' as Asterisk does; True when handled."""
         name = (action.get("Action") or "").lower()
         if name == "challenge":
@@ -421,7 +429,7 @@ class FakeAMI:
             return True
         return False
 
-    def _login_ok(self, action: Message, client: Client) -> bool:
+    def _login_ok(self, action: AmiAction, client: Client) -> bool:
         if (action.get("Username") or "") != self.username:
             return False
         if (action.get("AuthType") or "").lower() == "md5":
