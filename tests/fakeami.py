@@ -28,7 +28,10 @@ reaches the handler. Without a handler, `default_handler` answers Ping and refus
 anything else as Asterisk does.
 
 `tls=True` serves TLS with a throw-away self-signed certificate for
-127.0.0.1/localhost made by the openssl CLI (`fake.cafile` is its path). With
+127.0.0.1/localhost made by the openssl CLI (`fake.cafile` is its path);
+`client_ca=path` also requires a client certificate signed by that CA (a
+self-signed client certificate is its own CA) and keeps the one each client
+presented in `client.peer_cert` (the decoded dict, as ssl gives it). With
 TLS, send only from the handler (the client's own thread): one SSL object must
 not be written from two threads.
 
@@ -96,6 +99,7 @@ class Client:
         self.refused: list[AmiAction] = []
         self.challenge: str | None = None
         self.authenticated = False
+        self.peer_cert: dict | None = None
         self.closed = threading.Event()
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -229,6 +233,7 @@ class FakeAMI:
         on_connect: Callable[[Client], object] | None = None,
         fully_booted: bool = False,
         tls: bool = False,
+        client_ca: str | None = None,
     ):
         self.handler = handler if handler is not None else default_handler
         self.banner = banner.encode("utf-8") if isinstance(banner, str) else banner
@@ -239,6 +244,7 @@ class FakeAMI:
         self.on_connect = on_connect
         self.fully_booted = fully_booted
         self.tls = tls
+        self.client_ca = client_ca
         self.host = "127.0.0.1"
         self.port: int | None = None
         self.cafile: str | None = None
@@ -260,6 +266,9 @@ class FakeAMI:
             cert, key = make_certificate()
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
+            if self.client_ca is not None:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(self.client_ca)
             self._ctx = ctx
             self.cafile = cert
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -353,6 +362,7 @@ class FakeAMI:
                     )
                     client.sock.settimeout(10.0)
                     client.sock.do_handshake()
+                    client.peer_cert = client.sock.getpeercert() or None
                     client.sock.settimeout(None)
                 except (OSError, ssl.SSLError) as e:
                     self.tls_failures.append(e)
