@@ -340,13 +340,42 @@ SHELL_BAD_INPUT = [
 
 
 def test_shell_bad_input_is_one_error_each_and_nothing_is_sent(tmp_path, monkeypatch):
+    outputs: list[list[str]] = []  # what each row added to the transcript, on its own
+    marks: list = []  # the transcript's last line when each row was typed
+
+    def mark(shell):
+        def start():
+            if outputs:
+                outputs[-1] = since_mark(shell)  # all the previous row said, up to this row
+            outputs.append([])
+            marks.append(shell.transcript.lines[-1] if shell.transcript.lines else None)
+            return True
+        return start
+
+    def since_mark(shell) -> list[str]:
+        lines = list(shell.transcript.lines)
+        after = next((i + 1 for i in range(len(lines) - 1, -1, -1) if lines[i] is marks[-1]), 0)  # 0: cleared (Ctrl-L)
+        return [line.plain for line in lines[after:]]
+
+    def shows_in_this_row(needle):
+        def check(shell):
+            def found():
+                outputs[-1] = since_mark(shell)
+                return any(needle in text for text in outputs[-1])
+            return found
+        return check
+
     with FakeAMI(originate_ok) as fake:
-        steps = [(text, shows(needle), repr(text)) for text, needle in SHELL_BAD_INPUT]
+        steps = []
+        for text, needle in SHELL_BAD_INPUT:
+            steps += [("", mark, "mark"), (text, shows_in_this_row(needle), repr(text))]
         steps.append(("Ping\r", shows("Pong"), "a Ping after all that"))
         shell = run_shell(fake, steps, tmp_path, monkeypatch, confirm=False)
         assert fake.received("Originate") == [] and fake.received("Hangup") == []
         assert fake.received("QueueStats") == []
         assert len(fake.received("Ping")) == 1
+    for (typed, needle), said in zip(SHELL_BAD_INPUT, outputs):
+        assert sum(needle in line for line in said) == 1, (typed, said)  # its own error, once
     text = shell.transcript.text()
     assert "Traceback" not in text and "internal error" not in text
     assert shell.app.is_running is False and not shell.in_flight
