@@ -37,6 +37,12 @@ def attempts(name: str) -> list[tuple[str, bytes, tuple[str, ...]]]:
         ("variable-telnet", b"Action: Ping\nData: ${V}\n\n", ("--var", "V=a\r\n\r\n" + inject.format(b="\r\n"))),
         ("lone-cr-telnet", ("Action: Ping\r\nData: a\r\r" + inject.format(b="\r") + "\r\n\r\n").encode(), ()),
         # a line that fills Asterisk's 1024-byte buffer: what follows must not become a message of its own
+        # (a line of 1023 bytes, or any multiple, ends where Asterisk's buffer does: its CR and LF are
+        # read apart, as an empty line that ends the message, and the rest runs as a message of its own)
+        ("line-of-1023-bytes-telnet",
+         ("Action: Ping\nData: " + "y" * 1017 + "\n" + inject.format(b="\n") + "\n").encode(), ()),
+        ("line-of-2046-bytes-telnet",
+         ("Action: Ping\nData: " + "y" * 2040 + "\n" + inject.format(b="\n") + "\n").encode(), ()),
         ("line-of-1023-bytes-one-line",
          ("Ping Data=" + "y" * 1017 + f" Action=UserEvent UserEvent={name}\n").encode(), ()),
     ]
