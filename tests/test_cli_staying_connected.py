@@ -9,11 +9,9 @@ text on the screen, the process's end), never for a time.
 
 from __future__ import annotations
 
-import socket
-
 import pexpect
 
-from faultkit import after_login, run_amish
+from faultkit import after_login, connections_made, run_amish
 from fakeami import FakeAMI, default_handler
 from test_shell_e2e import Terminal
 
@@ -23,18 +21,6 @@ NOT_BOOTED = ("--filter", "!FullyBooted")
 def Fake(*args, **kw) -> FakeAMI:
     kw.setdefault("fully_booted", True)
     return FakeAMI(*args, **kw)
-
-
-def all_clients_seen(fake: FakeAMI) -> int:
-    """How many connections amish made, counted once a probe of our own is accepted after them.
-
-    The fake accepts in order: when our probe is in, any connection amish made before is too.
-    """
-    probes = fake.__dict__.setdefault("probes", set())  # (host, port) of the probes made so far
-    with socket.create_connection((fake.host, fake.port), timeout=10) as probe:
-        probes.add(probe.getsockname())
-        fake.wait_for(lambda: any(c.peer == probe.getsockname() for c in fake.clients), 10)
-    return sum(1 for c in fake.clients if c.peer not in probes)
 
 
 def line_shell(fake, tmp_path, *args) -> Terminal:
@@ -81,7 +67,7 @@ def test_events_no_reconnect_ends_with_exit_2(tmp_path):
     with Fake() as fake:
         after_login(fake, lambda client: client.close())
         r = run_amish(fake.port, "--no-reconnect", "--duration", "60", *NOT_BOOTED, mode=("events",), tmp=tmp_path)
-        assert all_clients_seen(fake) == 1
+        assert len(connections_made(fake)) == 1
     assert r.rc == 2, r
     assert "Traceback" not in r.err
     assert r.err_lines == [line for line in r.err_lines if line.startswith("amish: ")]
@@ -110,12 +96,12 @@ def test_line_shell_no_reconnect_waits_for_the_person(tmp_path):
             term.wait_text("connection lost")
             term.wait_text("/reconnect to log in again")  # the shell decided: no reconnect of its own
             assert "reconnecting" not in term.text()
-            assert all_clients_seen(fake) == 1
+            assert len(connections_made(fake)) == 1
             term.send("/reconnect\r")  # by hand, it does
             term.wait_text("reconnected to")
             term.send("Ping\r")
             term.wait_text("Pong")
-            assert all_clients_seen(fake) == 2
+            assert len(connections_made(fake)) == 2
             assert len(fake.received("Hangup")) == 1
             assert ended(term) == 0
         finally:
@@ -137,7 +123,7 @@ def test_line_shell_reconnects_by_itself_and_never_resends(tmp_path):
             term.wait_text("reconnected to")
             term.send("Ping\r")
             term.wait_text("Pong")
-            assert all_clients_seen(fake) == 2
+            assert len(connections_made(fake)) == 2
             assert len(fake.received("Hangup")) == 1  # the action in flight was not sent again
             assert len(fake.wait_action("Events", 2)) == 2  # the event mask was set again
             assert ended(term) == 0
@@ -194,7 +180,7 @@ def test_boot_timeout_gives_up_on_a_server_that_never_finishes_booting(tmp_path)
     # no FullyBooted, and `core waitfullybooted` never answers: Asterisk still starting
     with FakeAMI(hold("Command"), fully_booted=False) as fake:
         r = run_amish(fake.port, "--boot-timeout", "2", stdin=b"Ping\n", tmp=tmp_path)
-        assert all_clients_seen(fake) == 1
+        assert len(connections_made(fake)) == 1
         fake.wait_for(lambda: fake.clients[0].closed.is_set(), 30)
         assert [a.get("Command") for a in fake.received("Command")] == ["core waitfullybooted"]
         assert fake.received("Ping") == []  # the user's actions never went out

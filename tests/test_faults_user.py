@@ -21,7 +21,7 @@ import time
 import pexpect
 import pytest
 
-from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish
+from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish, settle
 from fakeami import FakeAMI, default_handler
 
 from amish.connection import Connection
@@ -55,8 +55,7 @@ def originate_ok(action, client):
 
 def assert_nothing_reached(fake: FakeAMI) -> None:
     """Not one action, not even a connection: the input was refused before connecting."""
-    time.sleep(0.2)  # the fake's accept loop polls every 50 ms
-    assert fake.clients == [] and fake.actions == []
+    assert settle(fake) == [] and fake.actions == []
 
 
 # == the pipe tool: bad input ==================================================================
@@ -194,7 +193,7 @@ def test_pipe_line_break_characters_inside_a_value_never_send_an_action(tmp_path
     with Fake(originate_ok) as fake:
         run_amish(fake.port, stdin=b"Originate Channel=Local/1@x Application=Wait Data=a" + brk + b"Action: Hangup\n",
                   tmp=tmp_path)
-        time.sleep(0.2)
+        settle(fake)
         assert fake.received("Hangup") == []
 
 
