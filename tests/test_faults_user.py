@@ -218,6 +218,21 @@ def spawn(port, *args, stdin: bytes = b"", mode=(), tmp):
     return proc
 
 
+def read_until(stream, expected: bytes, upper_bound: float = 30.0) -> bytes:
+    """Read `stream` (a pipe) until `expected` has come; what was read."""
+    import os
+    import select
+
+    got = b""
+    while expected not in got:
+        ready, _, _ = select.select([stream], [], [], upper_bound)
+        assert ready, f"{expected!r} never came; got {got!r}"
+        chunk = os.read(stream.fileno(), 65536)
+        assert chunk, f"{expected!r} never came before the end; got {got!r}"
+        got += chunk
+    return got
+
+
 def hold(*names):
     def handler(action, client):
         if (action.get("Action") or "") in names:
@@ -248,7 +263,6 @@ def test_pipe_ctrl_c_at_any_moment_is_one_line_exit_130(tmp_path, moment):
                 fake.wait_client(0, 15)
             else:
                 fake.wait_action(held[0], timeout=15)
-            time.sleep(0.1)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=15)
         finally:
@@ -272,11 +286,11 @@ def test_events_ctrl_c_keeps_what_was_printed(tmp_path):
         try:
             client = fake.wait_client(0, 15)
             fake.wait_for(lambda: client.authenticated, 15)
-            time.sleep(0.3)
             client.event("Hello", Seq=1)
-            time.sleep(0.5)
+            printed = read_until(proc.stdout, b"Event: Hello\r\nSeq: 1\r\n\r\n")  # it is out, then Ctrl-C
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=15)
+            out = printed + out
         finally:
             if proc.poll() is None:
                 proc.kill()
