@@ -491,7 +491,6 @@ def test_shell_ctrl_c_during_login_ends_cleanly(tmp_path):
         t = shell_terminal(fake, tmp_path)
         try:
             fake.wait_action("Login", timeout=15)
-            time.sleep(0.1)
             t.send("\x03")
             t.child.expect(pexpect.EOF, timeout=15)
             t.child.close()
