@@ -19,13 +19,19 @@ md5(challenge + secret) hex, or a plain ``Secret``); on a wrong login it waits
 `auth_fail_delay`, answers ``Response: Error / Message: Authentication failed``
 and closes, as manager.c does; answers Logoff with Goodbye and closes; refuses
 other actions before login with ``Permission denied``. Every other action goes
-to the test's `handler(action, client)`, with the action parsed by
-amish.protocol (a Message) and a `Client` that is also callable as
-``send(bytes)``. Without a handler, `default_handler` answers Ping and refuses
+to the test's `handler(action, client)`, with the action read as Asterisk
+reads it by `amireader` (an `AmiAction`: never by amish's own parser, which is
+under test) and a `Client` that is also callable as ``send(bytes)``. A message
+Asterisk would refuse (a line over 1024 bytes, more than 128 lines, no
+``Action:``) is answered with Asterisk's error, kept in `refused`, and never
+reaches the handler. Without a handler, `default_handler` answers Ping and refuses
 anything else as Asterisk does.
 
 `tls=True` serves TLS with a throw-away self-signed certificate for
-127.0.0.1/localhost made by the openssl CLI (`fake.cafile` is its path). With
+127.0.0.1/localhost made by the openssl CLI (`fake.cafile` is its path);
+`client_ca=path` also requires a client certificate signed by that CA (a
+self-signed client certificate is its own CA) and keeps the one each client
+presented in `client.peer_cert` (the decoded dict, as ssl gives it). With
 TLS, send only from the handler (the client's own thread): one SSL object must
 not be written from two threads.
 
@@ -47,7 +53,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from amish.protocol import Message, Parser, ProtocolError
+from amireader import AmiAction, AmiReader
 
 __all__ = [
     "FakeAMI",
@@ -60,7 +66,7 @@ __all__ = [
 
 DEFAULT_BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 
-Handler = Callable[[Message, "Client"], object]
+Handler = Callable[[AmiAction, "Client"], object]
 
 
 def encode(*pairs, **headers) -> bytes:
@@ -89,10 +95,11 @@ class Client:
         self.server = server
         self.sock = sock
         self.peer = peer
-        self.actions: list[Message] = []
-        self.protocol_errors: list[ProtocolError] = []
+        self.actions: list[AmiAction] = []
+        self.refused: list[AmiAction] = []
         self.challenge: str | None = None
         self.authenticated = False
+        self.peer_cert: dict | None = None
         self.closed = threading.Event()
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -124,7 +131,7 @@ class Client:
 
     __call__ = send
 
-    def respond(self, action: Message | None, *pairs, response: str = "Success", **headers) -> bool:
+    def respond(self, action: AmiAction | None, *pairs, response: str = "Success", **headers) -> bool:
         """A ``Response:`` to `action`, echoing its ActionID (when it has one)."""
         head: list = [("Response", response)]
         action_id = action.get("ActionID") if action is not None else None
@@ -172,7 +179,7 @@ class Client:
             pass
 
 
-def default_handler(action: Message, client: Client) -> None:
+def default_handler(action: AmiAction, client: Client) -> None:
     """Ping answers Pong; anything else is refused as Asterisk refuses unknown actions."""
     name = action.get("Action") or ""
     if name.lower() == "ping":
@@ -226,6 +233,7 @@ class FakeAMI:
         on_connect: Callable[[Client], object] | None = None,
         fully_booted: bool = False,
         tls: bool = False,
+        client_ca: str | None = None,
     ):
         self.handler = handler if handler is not None else default_handler
         self.banner = banner.encode("utf-8") if isinstance(banner, str) else banner
@@ -236,12 +244,14 @@ class FakeAMI:
         self.on_connect = on_connect
         self.fully_booted = fully_booted
         self.tls = tls
+        self.client_ca = client_ca
         self.host = "127.0.0.1"
         self.port: int | None = None
         self.cafile: str | None = None
         self.clients: list[Client] = []
-        self.actions: list[Message] = []
-        self.logins: list[Message] = []
+        self.actions: list[AmiAction] = []
+        self.refused: list[AmiAction] = []
+        self.logins: list[AmiAction] = []
         self.errors: list[BaseException] = []
         self.tls_failures: list[BaseException] = []
         self._ctx: ssl.SSLContext | None = None
@@ -256,6 +266,9 @@ class FakeAMI:
             cert, key = make_certificate()
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
+            if self.client_ca is not None:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(self.client_ca)
             self._ctx = ctx
             self.cafile = cert
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -304,7 +317,7 @@ class FakeAMI:
         self.wait_for(lambda: len(self.clients) > index, timeout)
         return self.clients[index]
 
-    def wait_action(self, name: str, count: int = 1, timeout: float = 5.0) -> list[Message]:
+    def wait_action(self, name: str, count: int = 1, timeout: float = 5.0) -> list[AmiAction]:
         """Wait until `count` actions called `name` arrived; returns them all."""
         low = name.lower()
 
@@ -314,7 +327,7 @@ class FakeAMI:
 
         return self.wait_for(found, timeout)
 
-    def received(self, name: str) -> list[Message]:
+    def received(self, name: str) -> list[AmiAction]:
         low = name.lower()
         with self._cond:
             return [a for a in self.actions if (a.get("Action") or "").lower() == low]
@@ -349,6 +362,7 @@ class FakeAMI:
                     )
                     client.sock.settimeout(10.0)
                     client.sock.do_handshake()
+                    client.peer_cert = client.sock.getpeercert() or None
                     client.sock.settimeout(None)
                 except (OSError, ssl.SSLError) as e:
                     self.tls_failures.append(e)
@@ -357,7 +371,7 @@ class FakeAMI:
                 client.send(self.banner)
             if self.on_connect is not None:
                 self.on_connect(client)
-            parser = Parser(expect_banner=False)
+            reader = AmiReader()
             while not client.closed.is_set():
                 try:
                     data = client.sock.recv(65536)
@@ -365,9 +379,13 @@ class FakeAMI:
                     break
                 if not data:
                     break
-                for item in parser.receive_data(data):
-                    if isinstance(item, ProtocolError):
-                        client.protocol_errors.append(item)
+                for item in reader.feed(data):
+                    if item.refused is not None:
+                        with self._cond:
+                            client.refused.append(item)
+                            self.refused.append(item)
+                            self._cond.notify_all()
+                        client.respond(item, response="Error", Message=item.refused)
                         continue
                     with self._cond:
                         client.actions.append(item)
@@ -383,12 +401,12 @@ class FakeAMI:
             with self._cond:
                 self._cond.notify_all()
 
-    def _handle(self, action: Message, client: Client) -> None:
+    def _handle(self, action: AmiAction, client: Client) -> None:
         if self.auth and self.auth_handler(action, client):
             return
         self.handler(action, client)
 
-    def auth_handler(self, action: Message, client: Client) -> bool:
+    def auth_handler(self, action: AmiAction, client: Client) -> bool:
         """Challenge, Login, Logoff and 'Permission denied' as Asterisk does; True when handled."""
         name = (action.get("Action") or "").lower()
         if name == "challenge":
@@ -421,7 +439,7 @@ class FakeAMI:
             return True
         return False
 
-    def _login_ok(self, action: Message, client: Client) -> bool:
+    def _login_ok(self, action: AmiAction, client: Client) -> bool:
         if (action.get("Username") or "") != self.username:
             return False
         if (action.get("AuthType") or "").lower() == "md5":

@@ -162,6 +162,28 @@ def after_login(fake, script, index: int = 0, timeout: float = 10.0) -> threadin
     return thread
 
 
+def connections_made(fake) -> list:
+    """Every connection made to the fake so far, probes of ours left out.
+
+    The fake accepts in order: when a probe connection of ours is in, any
+    connection made before it is too.
+    """
+    import socket
+
+    probes = fake.__dict__.setdefault("probes", set())
+    with socket.create_connection((fake.host, fake.port), timeout=10) as probe:
+        probes.add(probe.getsockname())
+        fake.wait_for(lambda: any(c.peer == probe.getsockname() for c in fake.clients), 10)
+    return [c for c in fake.clients if c.peer not in probes]
+
+
+def settle(fake) -> list:
+    """Once amish has exited: its connections (see connections_made), each read to its end by the fake."""
+    clients = connections_made(fake)
+    fake.wait_for(lambda: all(c.closed.is_set() for c in clients), 30)
+    return clients
+
+
 def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:

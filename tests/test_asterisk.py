@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from amish.connection import Closed, Connection
-from amish.errors import AuthenticationError, NotAMIError, TLSError
+from amish.errors import AuthenticationError, ConnectError, NotAMIError, TLSError
 from amish.protocol import Message
 
 from conftest import ADMIN, READER
@@ -228,13 +228,18 @@ def test_restricted_user_may_not_originate(asterisk):
         conn.close()
 
 
-def test_events_off_at_login_sends_no_events(asterisk):
+def test_events_off_at_login_sends_no_events(asterisk, admin):
+    witness = admin.subscribe()  # events on: proves the UserEvent was raised
     conn = connect(asterisk)
     try:
         conn.login(*ADMIN, events="off")
         sub = conn.subscribe()
-        conn.send([("Action", "UserEvent"), ("UserEvent", "AmishProbe")])
-        time.sleep(0.3)
+        probe = f"AmishProbe-{uuid.uuid4().hex[:8]}"
+        conn.send([("Action", "UserEvent"), ("UserEvent", probe)])
+        wait_for(witness, lambda seen: any(m.is_event("UserEvent") and m["UserEvent"] == probe for m in seen))
+        # Asterisk sends a session's pending events after each of its actions: once this Pong
+        # is in, an event for this session would have come before it
+        assert conn.send([("Action", "Ping")]).ok
         assert [m for m in sub.drain() if isinstance(m, Message)] == []
     finally:
         conn.close()
@@ -249,15 +254,37 @@ def test_user_event_reaches_a_subscriber_with_its_headers(admin):
     assert event["Greeting"] == "Привет: мир"
 
 
+def manager_sessions(sandbox) -> int:
+    """How many manager sessions Asterisk lists now (`manager show connected`)."""
+    out = sandbox.cli("manager show connected")
+    return sum(1 for line in out.splitlines() if line.split()[:1] in (["admin"], ["reader"]))
+
+
+def wait_sessions(sandbox, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout  # an upper bound only: Asterisk ends a session in its own thread
+    while manager_sessions(sandbox) != count:
+        assert time.monotonic() < deadline, sandbox.cli("manager show connected")
+        time.sleep(0.1)
+
+
 def test_logoff_on_close(asterisk):
-    conn = connect(asterisk)
+    before = manager_sessions(asterisk)
+    wire: list[tuple[str, bytes]] = []
+    conn = Connection(asterisk.host, asterisk.port, on_wire=lambda direction, data: wire.append((direction, bytes(data))))
+    conn.connect()
     conn.login(*ADMIN)
     assert conn.send([("Action", "Ping")]).ok
+    wait_sessions(asterisk, before + 1)
     conn.close()
     assert conn.closed_reason is not None
+    sent = b"".join(data for direction, data in wire if direction == "out")
+    received = b"".join(data for direction, data in wire if direction == "in")
+    assert b"Action: Logoff\r\n" in sent
+    assert b"Response: Goodbye\r\n" in received  # Asterisk itself answered the Logoff
+    wait_sessions(asterisk, before)
 
 
-def test_client_certificate_is_presented_and_a_bad_one_is_a_clear_error(asterisk, tmp_path):
+def client_certificate(tmp_path):
     import subprocess
 
     key, cert = tmp_path / "client.key", tmp_path / "client.pem"
@@ -266,6 +293,33 @@ def test_client_certificate_is_presented_and_a_bad_one_is_a_clear_error(asterisk
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )
+    return cert, key
+
+
+def test_client_certificate_is_presented_and_a_bad_one_is_a_clear_error(asterisk, tmp_path):
+    from fakeami import FakeAMI
+
+    cert, key = client_certificate(tmp_path)
+    # The sandbox never asks for a client certificate: a server that requires one says it was presented.
+    with FakeAMI(tls=True, client_ca=str(cert)) as fake:
+        conn = Connection(fake.host, fake.port, tls=True, cafile=fake.cafile, certfile=str(cert), keyfile=str(key))
+        conn.connect()
+        try:
+            conn.login(fake.username, fake.secret)
+            assert conn.send([("Action", "Ping")]).ok
+        finally:
+            conn.close()
+        (client,) = fake.clients
+        assert client.peer_cert is not None
+        assert dict(pair for rdn in client.peer_cert["subject"] for pair in rdn)["commonName"] == "amish client"
+        # and without it, that server refuses the handshake: the check above can fail
+        bare = Connection(fake.host, fake.port, tls=True, cafile=fake.cafile, banner_timeout=5)
+        try:
+            with pytest.raises(ConnectError, match="certificate required"):
+                bare.connect()
+        finally:
+            bare.close(logoff=False)
+        assert fake.wait_for(lambda: fake.tls_failures)
     conn = connect(asterisk, tls=True, cafile=asterisk.cafile, certfile=str(cert), keyfile=str(key))
     try:
         conn.login(*ADMIN)

@@ -273,16 +273,14 @@ def test_bundled_is_shared_and_immutable(bundled):
 
 def test_import_does_not_load_the_json():
     code = (
-        "import time, sys; t = time.perf_counter(); import amish.catalogue as c; "
-        "dt = time.perf_counter() - t; "
+        "import sys; import amish.catalogue as c; "
         "assert c._bundled_state is None, 'loaded at import'; "
         "assert 'prompt_toolkit' not in sys.modules and 'rich' not in sys.modules; "
         "assert 'xml.etree.ElementTree' not in sys.modules and 'difflib' not in sys.modules; "
-        "c.Catalogue.bundled(); assert c._bundled_state is not None; print(dt)"
+        "c.Catalogue.bundled(); assert c._bundled_state is not None"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert float(out.stdout) < 0.5
+    assert out.returncode == 0, out.stderr  # (its speed, < 0.5 s, is measured by bench/micro.py)
 
 
 # -- the generator -------------------------------------------------------------
@@ -661,19 +659,14 @@ def test_bundled_matches_the_live_server(admin):
 
 @pytest.mark.asterisk
 def test_merge_xml(sandbox_xml):
-    import time
-
     cat = Catalogue.bundled()
-    t = time.perf_counter()
     assert cat.merge_xml(sandbox_xml) == 154
-    elapsed = time.perf_counter() - t
     o = cat.action("Originate")
     assert o.synopsis and o.description and "xml" in o.source
     assert o.param("Channel").required and o.param("Channel").description
     assert o.param("Variable").multiple
     assert cat.event("Newchannel").synopsis
     assert len(cat.action_names()) == 154
-    assert elapsed < 2.0
 
 
 def test_merge_xml_adds_unknown_actions(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -823,11 +824,38 @@ def test_a_failing_secret_command_does_not_show_its_stderr(sandbox_config):
     assert proc.stderr == b"amish: secret_command: sh failed with exit code 7 (its error output is not shown: it might hold the secret)\n"
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound to find it, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.mark.asterisk
-def test_the_command_line_wins_over_the_profile(asterisk, sandbox_config):
-    proc = amish(["--profile", "sandbox", "-p", str(asterisk.port), "ami://admin@" + asterisk.host],
-                 clean_env(AMISH_CONFIG=str(sandbox_config)))
+def test_the_command_line_wins_over_the_profile(asterisk, tmp_path):
+    # every field the command line gives is wrong in the profile: only the command line's values can reach a Pong
+    f = tmp_path / "config.toml"
+    f.write_text(
+        f"""\
+[profiles.elsewhere]
+host = "127.0.0.2"
+port = {closed_port()}
+tls = true
+cafile = "{asterisk.other_cafile}"
+user = "nobody"
+secret = "{ADMIN[1]}"
+"""
+    )
+    f.chmod(0o600)
+    env = clean_env(AMISH_CONFIG=str(f))
+    proc = amish(["--profile", "elsewhere", "-p", str(asterisk.port), "ami://admin@" + asterisk.host], env)
     assert_pong(proc)
+    # the profile alone, and the command line less one of its values, cannot
+    assert amish(["--profile", "elsewhere"], env).returncode == 2
+    assert amish(["--profile", "elsewhere", "ami://admin@" + asterisk.host], env).returncode == 2
+    assert amish(["--profile", "elsewhere", "-p", str(asterisk.port), "ami://" + asterisk.host], env).returncode == 2
+    assert amish(["--profile", "elsewhere", "-p", str(asterisk.port), "--host", asterisk.host, "-u", "admin"],
+                 env).returncode == 2
 
 
 @pytest.mark.asterisk

@@ -37,6 +37,7 @@ from amish.protocol import HeaderError, Message, ProtocolError  # noqa: E402
 
 HOST = "127.0.0.1"
 T = 5.0  # the longest any single wait may take in these tests
+BIG = 600.0  # a timeout that must NOT be what ends a wait: the test asserts far less than this
 WATCHDOG = 90.0  # a test that runs longer than this is hung: dump stacks and exit
 
 
@@ -136,11 +137,11 @@ def hold_handler(held: dict, names=("Hold",)):
 
 def test_non_ami_banner_is_named():
     with FakeAMI(banner=b"SSH-2.0-OpenSSH_9.2\r\n") as fake:
-        conn = new_conn(fake)
+        conn = new_conn(fake, banner_timeout=BIG)
         t0 = time.monotonic()
         with pytest.raises(NotAMIError) as info:
             conn.connect()
-        assert time.monotonic() - t0 < 0.5  # told at once, not after the banner timeout
+        assert time.monotonic() - t0 < BIG / 10  # told at once, not after the banner timeout
         assert "not AMI" in str(info.value)
         assert "SSH-2.0-OpenSSH_9.2" in str(info.value)
         assert not conn.connected and conn._thread is None
@@ -154,7 +155,7 @@ def test_silent_server_is_not_ami_after_banner_timeout():
         with pytest.raises(NotAMIError) as info:
             conn.connect()
         elapsed = time.monotonic() - t0
-        assert 0.45 <= elapsed < 3.0
+        assert 0.45 <= elapsed < BIG / 10  # (an upper bound only: a loaded machine is slow, never early)
         assert "no AMI banner within 0.5 s" in str(info.value)
         assert not conn.connected
 
@@ -475,14 +476,15 @@ def test_wait_event_arriving_after_the_response():
         if action.get("Action") != "Originate":
             return default_handler(action, client)
         client.respond(action, Message="Originate successfully queued")
+        client.event("Marker")  # after the response: once it is in, the response has been handled
         go.wait(T)
         client.send(originate_response(action))
 
     with FakeAMI(handler) as fake:
         with session(fake, subscribe=100) as (conn, sub):
             pending = conn.submit([("Action", "Originate"), ("Async", "true")], wait_event="OriginateResponse")
-            wait_until(lambda: pending.response is not None, what="the response")
-            time.sleep(0.05)
+            (marker,) = get_items(sub, 1)
+            assert marker.get("Event") == "Marker" and pending.response is not None
             assert not pending.done  # the response alone does not finish it
             go.set()
             pending.wait(T)
@@ -534,8 +536,8 @@ def test_error_response_with_wait_event_finishes_at_once():
     with FakeAMI(handler) as fake:
         with session(fake) as conn:
             t0 = time.monotonic()
-            pending = conn.send([("Action", "Originate")], wait_event="OriginateResponse", timeout=T)
-            assert time.monotonic() - t0 < 1.0
+            pending = conn.send([("Action", "Originate")], wait_event="OriginateResponse", timeout=BIG)
+            assert time.monotonic() - t0 < BIG / 10  # at once, not after the timeout
             assert pending.done and not pending.ok
             assert pending.event is None
             assert pending.response.get("Message") == "Extension does not exist."
@@ -551,7 +553,7 @@ def test_action_timeout_then_late_response_goes_to_subscribers():
             t0 = time.monotonic()
             with pytest.raises(ActionTimeout) as info:
                 conn.send([("Action", "Hold"), ("Tag", "late")], timeout=0.3)
-            assert 0.3 <= time.monotonic() - t0 < 2.0
+            assert 0.3 <= time.monotonic() - t0 < BIG / 10  # (an upper bound only)
             assert str(info.value) == "Hold: no response within 0.3 s"
             action, client = held["late"]
             client.respond(action, Tag="late")
@@ -792,8 +794,8 @@ def test_close_during_a_flood_is_prompt():
         try:
             wait_until(lambda: sub.received > 10_000, what="the flood")
             t0 = time.monotonic()
-            conn.close(logoff=False, timeout=2.0)
-            assert time.monotonic() - t0 < 1.0  # not the join timeout
+            conn.close(logoff=False, timeout=BIG)
+            assert time.monotonic() - t0 < BIG / 10  # not the join timeout
             assert not conn._thread.is_alive()
         finally:
             stop.set()
@@ -885,7 +887,7 @@ def test_close_without_login_sends_no_logoff():
         conn.connect()
         conn.close(timeout=2.0)
         assert not conn._thread.is_alive()
-        time.sleep(0.05)
+        fake.wait_for(lambda: fake.clients[0].closed.is_set())  # the fake has read all it will
         assert fake.received("Logoff") == []
 
 
@@ -902,7 +904,7 @@ def test_close_when_logoff_is_never_answered():
         conn.login("admin", "secret", timeout=T)
         t0 = time.monotonic()
         conn.close(timeout=0.3)
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < BIG / 10  # (an upper bound only: it gives up, it does not hang)
         assert not conn._thread.is_alive()
         assert len(fake.received("Logoff")) == 1
 
@@ -916,8 +918,8 @@ def test_close_after_the_server_closed():
         wait_until(lambda: not conn.connected, what="the connection loss")
         assert "closed the connection" in conn.closed_reason
         t0 = time.monotonic()
-        conn.close(timeout=2.0)
-        assert time.monotonic() - t0 < 0.5
+        conn.close(timeout=BIG)
+        assert time.monotonic() - t0 < BIG / 10  # no Logoff waited for on a closed connection
         assert not conn._thread.is_alive()
         assert fake.received("Logoff") == []
 
@@ -929,7 +931,7 @@ def test_subscription_get_returns_none_on_timeout():
     sub = Subscription()
     t0 = time.monotonic()
     assert sub.get(0.2) is None
-    assert 0.2 <= time.monotonic() - t0 < 1.0
+    assert 0.2 <= time.monotonic() - t0 < BIG / 10  # (an upper bound only)
     assert sub.get(0) is None
     with FakeAMI() as fake:
         with session(fake, subscribe=10) as (conn, sub):

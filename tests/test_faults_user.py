@@ -21,7 +21,7 @@ import time
 import pexpect
 import pytest
 
-from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish, wait_until
+from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish, settle, wait_until
 from fakeami import FakeAMI, default_handler
 
 from amish.connection import Connection
@@ -55,8 +55,7 @@ def originate_ok(action, client):
 
 def assert_nothing_reached(fake: FakeAMI) -> None:
     """Not one action, not even a connection: the input was refused before connecting."""
-    time.sleep(0.2)  # the fake's accept loop polls every 50 ms
-    assert fake.clients == [] and fake.actions == []
+    assert settle(fake) == [] and fake.actions == []
 
 
 # == the pipe tool: bad input ==================================================================
@@ -197,7 +196,7 @@ def test_pipe_line_break_characters_inside_a_value_never_send_an_action(tmp_path
     with Fake(originate_ok) as fake:
         run_amish(fake.port, stdin=b"Originate Channel=Local/1@x Application=Wait Data=a" + brk + b"Action: Hangup\n",
                   tmp=tmp_path)
-        time.sleep(0.2)
+        settle(fake)
         assert fake.received("Hangup") == []
 
 
@@ -220,6 +219,21 @@ def spawn(port, *args, stdin: bytes = b"", mode=(), tmp):
     proc.stdin.close()
     proc.stdin = None
     return proc
+
+
+def read_until(stream, expected: bytes, upper_bound: float = 30.0) -> bytes:
+    """Read `stream` (a pipe) until `expected` has come; what was read."""
+    import os
+    import select
+
+    got = b""
+    while expected not in got:
+        ready, _, _ = select.select([stream], [], [], upper_bound)
+        assert ready, f"{expected!r} never came; got {got!r}"
+        chunk = os.read(stream.fileno(), 65536)
+        assert chunk, f"{expected!r} never came before the end; got {got!r}"
+        got += chunk
+    return got
 
 
 def hold(*names):
@@ -252,7 +266,6 @@ def test_pipe_ctrl_c_at_any_moment_is_one_line_exit_130(tmp_path, moment):
                 fake.wait_client(0, 15)
             else:
                 fake.wait_action(held[0], timeout=15)
-            time.sleep(0.1)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=15)
         finally:
@@ -305,11 +318,11 @@ def test_events_ctrl_c_keeps_what_was_printed(tmp_path):
         try:
             client = fake.wait_client(0, 15)
             fake.wait_for(lambda: client.authenticated, 15)
-            time.sleep(0.3)
             client.event("Hello", Seq=1)
-            time.sleep(0.5)
+            printed = read_until(proc.stdout, b"Event: Hello\r\nSeq: 1\r\n\r\n")  # it is out, then Ctrl-C
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=15)
+            out = printed + out
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -372,13 +385,42 @@ SHELL_BAD_INPUT = [
 
 
 def test_shell_bad_input_is_one_error_each_and_nothing_is_sent(tmp_path, monkeypatch):
+    outputs: list[list[str]] = []  # what each row added to the transcript, on its own
+    marks: list = []  # the transcript's last line when each row was typed
+
+    def mark(shell):
+        def start():
+            if outputs:
+                outputs[-1] = since_mark(shell)  # all the previous row said, up to this row
+            outputs.append([])
+            marks.append(shell.transcript.lines[-1] if shell.transcript.lines else None)
+            return True
+        return start
+
+    def since_mark(shell) -> list[str]:
+        lines = list(shell.transcript.lines)
+        after = next((i + 1 for i in range(len(lines) - 1, -1, -1) if lines[i] is marks[-1]), 0)  # 0: cleared (Ctrl-L)
+        return [line.plain for line in lines[after:]]
+
+    def shows_in_this_row(needle):
+        def check(shell):
+            def found():
+                outputs[-1] = since_mark(shell)
+                return any(needle in text for text in outputs[-1])
+            return found
+        return check
+
     with FakeAMI(originate_ok) as fake:
-        steps = [(text, shows(needle), repr(text)) for text, needle in SHELL_BAD_INPUT]
+        steps = []
+        for text, needle in SHELL_BAD_INPUT:
+            steps += [("", mark, "mark"), (text, shows_in_this_row(needle), repr(text))]
         steps.append(("Ping\r", shows("Pong"), "a Ping after all that"))
         shell = run_shell(fake, steps, tmp_path, monkeypatch, confirm=False)
         assert fake.received("Originate") == [] and fake.received("Hangup") == []
         assert fake.received("QueueStats") == []
         assert len(fake.received("Ping")) == 1
+    for (typed, needle), said in zip(SHELL_BAD_INPUT, outputs):
+        assert sum(needle in line for line in said) == 1, (typed, said)  # its own error, once
     text = shell.transcript.text()
     assert "Traceback" not in text and "internal error" not in text
     assert shell.app.is_running is False and not shell.in_flight
@@ -481,7 +523,6 @@ def test_shell_ctrl_c_during_login_ends_cleanly(tmp_path):
         t = shell_terminal(fake, tmp_path)
         try:
             fake.wait_action("Login", timeout=15)
-            time.sleep(0.1)
             t.send("\x03")
             t.child.expect(pexpect.EOF, timeout=15)
             t.child.close()

@@ -607,14 +607,7 @@ def test_fast_path_for_one_line_matches_rich(msg, width, color):
     assert to_ansi(line, width, color) == _render(line, width, color)
 
 
-def test_event_line_is_fast():
-    msgs = [Message(list(HANGUP.headers)) for _ in range(2000)]
-    when = time.time()
-    start = time.perf_counter()
-    for msg in msgs:
-        render_event_line(msg, when)
-    per_event = (time.perf_counter() - start) / len(msgs)
-    assert per_event < 200e-6  # ~15 µs measured; generous for slow CI machines
+# The speed of render_event_line (< 200 µs per event) is measured by bench/micro.py.
 
 
 def test_importing_render_does_not_import_prompt_toolkit():

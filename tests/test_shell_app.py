@@ -181,12 +181,29 @@ def test_connection_loss_is_shown(shell_and_pipe, fake):
     assert shell.toolbar_state().state == "disconnected"
 
 
-def test_secrets_never_reach_the_screen(shell_and_pipe, fake):
+def test_secrets_never_reach_the_screen(shell_and_pipe, fake, tmp_path):
     shell, pipe = shell_and_pipe
     steps = [("Login Username=x Secret=hunter2\r", lambda: "Login" in shell.transcript.text() and not shell.in_flight, "login")]
     asyncio.run(drive(shell, pipe, steps))
     assert "hunter2" not in shell.transcript.text()
     assert "Secret=********" in shell.transcript.text()
+    # and on a screen drawn in a real terminal: the secret is the session's own, the Login is accepted
+    from test_shell_e2e import Terminal
+
+    fake.secret = "hunter2"
+    term = Terminal(["-u", "admin", fake.host, str(fake.port)],
+                    {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                     "AMISH_SECRET": "hunter2"})
+    try:
+        term.wait_text("connected")
+        term.send("Login Username=admin Secret=hunter2\r")
+        term.wait_text("Secret=********")
+        term.wait_text("Authentication accepted")
+        term.send("Ping\r")
+        term.wait_text("Pong")
+        assert "hunter2" not in term.text()  # (what a person types shows as typed, until Enter)
+    finally:
+        term.close()
 
 
 def test_help_for_an_action(shell_and_pipe):
