@@ -722,6 +722,10 @@ def _parse_follows(raw: bytes, fallback: str) -> Message:
 # -- encoding ---------------------------------------------------------------
 
 
+#: The longest header line Asterisk reads whole (main/manager.c reads into 1024 bytes, CR LF included).
+MAX_LINE = 1022
+
+
 class HeaderError(ValueError):
     """A header that cannot be sent as is (CR or LF inside, an empty or bad key)."""
 
@@ -763,9 +767,22 @@ def encode_action(headers: HeadersLike) -> bytes:
     key or value (header injection), a colon in a key, or an empty key.
     """
     parts = []
+    actions = 0
     for key, value in header_pairs(headers):
         k, v = _check_header(key, value)
-        parts.append(f"{k}: {v}\r\n")
+        line = f"{k}: {v}"
+        if len(line) > MAX_LINE // 4 and len(line.encode("utf-8", "surrogateescape")) > MAX_LINE:
+            raise HeaderError(
+                f"the {k} line is {len(line.encode('utf-8', 'surrogateescape')):,} bytes; Asterisk reads at most "
+                f"{MAX_LINE} a line (with its CR LF, 1024), and a longer one is cut where what follows can run "
+                "as an action of its own"
+            )
+        if k.lower() == "action":
+            actions += 1
+            if actions == 2:
+                raise HeaderError("two Action headers in one action: Asterisk runs the first and the rest is not "
+                                  "what it seems; end the first action with an empty line")
+        parts.append(line + "\r\n")
     if not parts:
         raise HeaderError("an action needs at least one header")
     parts.append("\r\n")

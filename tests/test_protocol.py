@@ -742,11 +742,23 @@ def test_encode_action(headers, expected):
         pytest.param([("Action", "Ping"), ("ActionID\t", "y")], "spaces", id="tab-in-key"),
         pytest.param([], "at least one header", id="no-headers"),
         pytest.param({}, "at least one header", id="empty-dict"),
+        # Asterisk reads a line into 1024 bytes, CR LF included: a longer line is cut, and a line of exactly
+        # 1023 bytes has its CR and LF read apart, as the empty line that ends a message (what follows runs)
+        pytest.param([("Action", "Ping"), ("Data", "y" * 1017)], "1,023 bytes", id="line-of-1023-bytes"),
+        pytest.param([("Action", "Ping"), ("Data", "y" * 2040)], "2,046 bytes", id="line-of-2046-bytes"),
+        pytest.param([("Action", "Ping"), ("Data", "\u044f" * 600)], "1,206 bytes", id="long-in-utf8-bytes"),
+        pytest.param([("Action", "Ping"), ("Action", "UserEvent")], "two Action headers", id="second-action"),
+        pytest.param([("Action", "Ping"), ("action", "UserEvent")], "two Action headers", id="second-action-lower"),
     ],
 )
 def test_encode_action_refuses(headers, error):
     with pytest.raises(HeaderError, match=error):
         encode_action(headers)
+
+
+def test_a_line_of_1022_bytes_is_the_longest_sent():
+    data = encode_action([("Action", "Ping"), ("Data", "y" * 1016)])
+    assert max(len(line) for line in data.split(b"\r\n")) == 1022
 
 
 def test_header_error_is_a_value_error():
