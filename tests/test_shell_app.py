@@ -29,7 +29,10 @@ async def drive(shell: Shell, pipe, steps):
     """Run the app; feed each (text, predicate) step, waiting for the predicate after it."""
     task = asyncio.create_task(shell.run_async())
     try:
-        await asyncio.sleep(0.2)
+        deadline = time.monotonic() + 8
+        while not shell.app.is_running:  # the app takes keys once it runs
+            assert time.monotonic() < deadline, "the app never started"
+            await asyncio.sleep(0.02)
         for text, predicate, what in steps:
             if text:
                 pipe.send_text(text)

@@ -134,7 +134,7 @@ def test_a_session_as_a_person(term, tmp_path):
     term.send("\r")  # expand the event under the cursor
     term.wait_for(lambda t: "ChannelStateDesc" in t and "Linkedid" in t, what="the expanded event")
     term.send("\x1b")  # back to the input
-    time.sleep(0.6)
+    term.wait_for(lambda t: "[focused]" not in t, what="the focus back in the input (no pane titled [focused])")
 
     # an unknown action is caught with a suggestion, and nothing is sent
     term.send("QueueStats\r")
