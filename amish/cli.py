@@ -738,7 +738,12 @@ def _run(args: argparse.Namespace) -> int:
     source = "<stdin>"
     if not interactive:
         text, source = _read_input(args)
-        blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
+        try:
+            blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
+        except InputError as e:  # it may quote the input, and the input may hold a secret
+            from .secrets import mask_error
+
+            raise InputError(mask_error(str(e), text)) from None
         if args.read_only:  # the whole input, its own Login included, before anything is sent
             from .batch import check_read_only
 

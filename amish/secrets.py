@@ -377,7 +377,6 @@ def mask_typed(text: str, login: bool | None = None) -> str:
     return "".join(out)
 
 
-_QUOTED = _Lazy(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def mask_error(message: str, typed: str) -> str:
@@ -389,8 +388,34 @@ def mask_error(message: str, typed: str) -> str:
     """
     out = mask_typed(message)
     if has_secret(typed):
-        out = _QUOTED.sub(lambda m: "'" + MASK + "'" if m.group(0)[1:-1] in typed else m.group(0), out)
+        out = _mask_quoted_input(out, typed)
     return out
+
+
+def _mask_quoted_input(message: str, typed: str) -> str:
+    """`message` with every quoted piece of `typed` in it replaced by the mask.
+
+    Quotes are paired by content, not by a regex: the message's own words may
+    hold an apostrophe ("the action's name, ... not 'Secret=hunter2'").
+    """
+    quotes = [i for i, c in enumerate(message) if c in "'\""]
+    out, done = [], 0
+    k = 0
+    while k < len(quotes):
+        i = quotes[k]
+        end = None
+        for j in reversed(quotes[k + 1:]):  # the longest quoted piece of the input that starts here
+            if message[j] == message[i] and message[i + 1:j] and message[i + 1:j] in typed:
+                end = j
+                break
+        if end is None:
+            k += 1
+            continue
+        out.append(message[done:i + 1] + MASK)
+        done = end
+        k = quotes.index(end) + 1
+    out.append(message[done:])
+    return "".join(out)
 
 
 # -- history ------------------------------------------------------------------------

@@ -307,3 +307,28 @@ def test_the_secrets_module_is_ui_free():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'rich', 'pygments')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        b"Secret=hunter2 Login\n",  # the secret where the action's name should be: quoted by the error
+        b"Login Username=admin Secret=hunter2 x\n",
+        b"Action: Login\nUsername: admin\nSecret: hunter2\nnot a header\n\n",
+        b"Logn Username=admin Secret=hunter2\nPing x\n",
+    ],
+    ids=["secret-first", "stray-word", "telnet-bad-line", "later-line"],
+)
+def test_pipe_tool_errors_about_the_input_never_quote_a_secret(stdin, tmp_path):
+    """A bad input is refused before connecting; its one line may quote the input, never a secret in it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
+    env.update(AMISH_SECRET="x", XDG_CONFIG_HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "amish", "-u", "admin", "-p", "1", "127.0.0.1"],
+                          input=stdin, capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    assert b"hunter2" not in proc.stderr and b"hunter2" not in proc.stdout, proc.stderr
+    assert proc.stderr.startswith(b"amish: <stdin>:"), proc.stderr
