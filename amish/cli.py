@@ -1,4 +1,4 @@
-"""The `amish` command line: options, the secret, and which mode to run.
+"""The `amish` command line: the options and which mode to run (the connection is amish.session's).
 
     amish [options] [HOST [PORT]]           the shell (a terminal) or the pipe tool (-f, stdin)
     amish events [options] [HOST [PORT]]    stream events to stdout
