@@ -6,6 +6,9 @@ error(), show_renderable(), call_in_ui(), on_items_ready(),
 apply_filter_to_view(), clear_events(), clear_transcript(), key_help(),
 invalidate() and exit(). Everything here runs on the UI loop, except the
 background fetches, which hand their results back with call_in_ui().
+
+Not amish.session.Session, which opens (and reopens) the logged-in connection
+this is given, below every mode; the reconnect backoff is its RECONNECT policy.
 """
 
 from __future__ import annotations
