@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from .errors import EXIT_OK, InputError
+from .options import Options
 from .protocol import Message
 from .secrets import MASK, is_secret_name
+from .session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
     from .transport import Transport
@@ -976,21 +978,14 @@ def _secrets(facts: Facts, own: str | None) -> list[str]:
     return out
 
 
-def run_audit_command(args) -> int:
+def run_audit_command(args, opts: Options) -> int:
     from .batch import _isatty, _width
-    from .cli import Session
 
     ignores = parse_ignores(args.ignore or [])
-    session = Session(args, events_default="system")
-    try:
+    with Session(opts, events_default="system") as session:
         conn = session.connect()
-        try:
-            facts = gather(conn, host=session.host, port=session.port, tls=bool(args.tls), insecure=bool(args.insecure),
-                           auth=args.auth, user=args.user, timeout=args.timeout)
-        finally:
-            conn.close()
-    finally:
-        session.close()
+        facts = gather(conn, host=session.host, port=session.port, tls=opts.tls, insecure=opts.insecure,
+                       auth=opts.auth, user=opts.user, timeout=opts.timeout)
     findings, ignored = split_ignored(audit(facts), ignores)
     secrets = _secrets(facts, session.secret)
     out = sys.stdout

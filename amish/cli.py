@@ -1,4 +1,4 @@
-"""The `amish` command line: options, the secret, and which mode to run.
+"""The `amish` command line: the options and which mode to run (the connection is amish.session's).
 
     amish [options] [HOST [PORT]]           the shell (a terminal) or the pipe tool (-f, stdin)
     amish events [options] [HOST [PORT]]    stream events to stdout
@@ -331,10 +331,11 @@ def settings(args: argparse.Namespace):
     """The connection settings: the command line, then the environment, the profile, the defaults.
 
     Resolved once (amish.config.resolve) and kept on args.settings; the resolved
-    values are also written back to args (user, tls, cafile...), so every mode
-    reads them as if they had been typed.
+    values are also written back to args (user, tls, cafile...), as if they had
+    been typed. The modes read them through `options(args)`.
     """
-    resolved = getattr(args, "settings", None)
+    given = vars(args)
+    resolved = given.get("settings")
     if resolved is None:
         from .config import load_config, resolve
 
@@ -342,9 +343,9 @@ def settings(args: argparse.Namespace):
         args.settings = resolved
         for name in ("user", "tls", "cafile", "cert", "keyfile", "insecure", "auth", "events"):
             setattr(args, name, getattr(resolved, name))
-        if hasattr(args, "filter"):
+        if "filter" in given:
             args.filter = resolved.filter
-        if resolved.read_only or not hasattr(args, "read_only"):
+        if resolved.read_only or "read_only" not in given:
             args.read_only = resolved.read_only
         if resolved.confirm is not None:
             args.confirm = resolved.confirm  # else the mode's own default
@@ -358,188 +359,11 @@ def endpoint(args: argparse.Namespace) -> tuple[str, int]:
     return s.host, s.port
 
 
-#: A secret typed at the prompt may be typed again after a refused login, this many tries in all.
-SECRET_TRIES = 3
+def options(args: argparse.Namespace, *, connects: bool = True):
+    """The typed options of a mode (amish.options.Options): the command line and, when it connects, the config."""
+    from .options import Options
 
-
-def secret_prompt(args: argparse.Namespace, host: str):
-    """The prompt for the secret, on the terminal (never echoed)."""
-    s = settings(args)
-
-    def prompt() -> str:
-        import getpass
-
-        try:
-            os.close(os.open("/dev/tty", os.O_RDWR))  # getpass would fall back to echoing on stdin
-            return getpass.getpass(f"AMI secret for {s.user or args.user}@{host}: ")
-        except (EOFError, OSError):
-            raise AmishError(
-                "no secret: set AMISH_SECRET or a profile's secret_command, or run amish where it can prompt for one"
-            ) from None
-
-    return prompt
-
-
-def read_secret(args: argparse.Namespace, host: str, prompt=None) -> str:
-    """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
-    if args.secret is not None:
-        print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
-        secret = args.secret
-    else:
-        from .config import find_secret
-
-        secret = find_secret(settings(args), environ=os.environ, prompt=prompt or secret_prompt(args, host))
-    if "\r" in secret or "\n" in secret:
-        raise InputError("the AMI secret holds a line break (CR or LF), which no manager.conf secret can: "
-                         "check AMISH_SECRET or the profile's secret or secret_command")
-    return secret
-
-
-def _check_line(what: str, value: str | None) -> None:
-    """A value that goes into a header of the login: a CR or LF in it is bad input, said before connecting."""
-    if value and ("\r" in value or "\n" in value):
-        raise InputError(f"{what} holds a line break (CR or LF): {value!r}")
-
-
-class Session:
-    """How to open (and reopen) a logged-in connection from the options; the wire hooks."""
-
-    def __init__(self, args: argparse.Namespace, *, events_default: str, login: bool = True):
-        self.args = args
-        self.host, self.port = endpoint(args)
-        self.login = login
-        if login and not args.user:
-            raise InputError("no AMI user: give -u USER (or set AMISH_USER, or user in a --profile)")
-        self.events = args.events or events_default
-        _check_line("the AMI user (-u, AMISH_USER or the profile's user)", args.user)
-        _check_line("the event mask (--events or the profile's events)", self.events)
-        from .safety import plaintext_login_warning
-
-        warning = plaintext_login_warning(self.host, tls=bool(args.tls), auth=args.auth or "md5") if login else None
-        if warning:
-            print(f"amish: warning: {warning}", file=sys.stderr)
-        self.secret = None
-        #: Set when the secret was typed at the prompt: a refused first login asks again (SECRET_TRIES in all).
-        self._ask_again = None
-        if login:
-            prompt = secret_prompt(args, self.host)
-            asked = []
-            self.secret = read_secret(args, self.host, lambda: asked.append(True) or prompt())
-            self._ask_again = prompt if asked else None
-        self.hooks = []
-        self._closers = []
-        self._outputs = []  # (what, hook): said and ended on when a write to it failed
-        self._reported = False
-        if args.trace:
-            from .wire import Tracer
-
-            stream = sys.stderr if args.trace == "-" else _open_private(args.trace, "a")
-            tracer = Tracer(stream, peer=f"{self.host}:{self.port}")
-            self.hooks.append(tracer)
-            self._outputs.append(("the trace to stderr" if args.trace == "-" else f"the trace {args.trace}", tracer))
-            self._closers.append(tracer.flush)
-            if stream is not sys.stderr:
-                self._closers.append(stream.close)
-        if args.record:
-            from .wire import Recorder
-
-            recorder = Recorder(
-                args.record,
-                meta={"peer": f"{self.host}:{self.port}", "tls": bool(args.tls), "user": args.user or ""},
-            )
-            self.hooks.append(recorder)
-            self._outputs.append((f"the recording {args.record}", recorder))
-            self._closers.append(recorder.close)
-
-    def _on_wire(self, direction: str, data: bytes) -> None:
-        for hook in self.hooks:
-            hook(direction, data)
-
-    def connect(self):
-        """A logged-in connection. A secret typed at the prompt and refused is asked for again,
-        as a login prompt does, at the first login only (a reconnect never prompts)."""
-        from .errors import AuthenticationError
-
-        ask_again, self._ask_again = self._ask_again, None
-        tries = SECRET_TRIES if ask_again is not None else 1
-        for attempt in range(1, tries + 1):
-            try:
-                return self._connect()
-            except AuthenticationError as e:
-                if attempt == tries or not e.refused:
-                    raise
-                left = tries - attempt
-                print(f"amish: {e} ({left} more {'try' if left == 1 else 'tries'})", file=sys.stderr)
-                self.secret = ask_again()
-
-    def _connect(self):
-        from .connection import Connection
-
-        a = self.args
-        conn = Connection(
-            self.host,
-            self.port,
-            tls=a.tls,
-            cafile=a.cafile,
-            certfile=a.cert,
-            keyfile=a.keyfile,
-            insecure=a.insecure,
-            connect_timeout=a.connect_timeout,
-            banner_timeout=a.connect_timeout,
-            on_wire=self._on_wire if self.hooks else None,
-            keepalive=getattr(a, "keepalive", None),
-        )
-        conn.connect()
-        if self.login:
-            try:
-                conn.login(
-                    a.user,
-                    self.secret,
-                    auth=a.auth,
-                    events=self.events,
-                    timeout=a.timeout,
-                    wait_booted=getattr(a, "boot_timeout", 0) or None,
-                    booting=lambda: print(
-                        f"amish: {conn.address} is still starting: waiting for FullyBooted...", file=sys.stderr
-                    ),
-                )
-            except BaseException:
-                conn.close(logoff=False)
-                raise
-        try:
-            self.check_outputs()  # a trace or recording that cannot be written fails now, not at the end
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def check_outputs(self) -> None:
-        """Raise OutputError (exit 74) once if a write to the trace or the recording failed."""
-        if self._reported:
-            return
-        for what, hook in self._outputs:
-            if hook.error is not None:
-                self._reported = True
-                from .errors import OutputError
-
-                raise OutputError(f"cannot write {what}: {hook.error}")
-
-    def close(self) -> None:
-        """Flush and close the trace and the recording; raises OutputError if one could not be written."""
-        for closer in self._closers:
-            try:
-                closer()
-            except Exception:
-                pass
-        self.check_outputs()
-
-
-def _open_private(path: str, mode: str):
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC), 0o600)
-        return os.fdopen(fd, mode, buffering=1, encoding="utf-8", errors="backslashreplace")
-    except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror}") from None
+    return Options.from_args(args, settings(args) if connects else None)
 
 
 # -- main -------------------------------------------------------------------------
@@ -608,33 +432,32 @@ _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
-    if hasattr(args, "host_opt") and not getattr(args, "completions", None) and not getattr(args, "example_config", False):
-        settings(args)  # a mode that connects: the profile fills in the options before the mode reads them
-    if mode == "events":
-        from .tail import run_events_command
-
-        return run_events_command(args)
-    if mode == "raw":
-        from .rawmode import run_raw_command
-
-        return run_raw_command(args)
     if mode == "replay":
         return _replay(args)
-    if mode == "audit":
-        from .audit import run_audit_command
-
-        return run_audit_command(args)
-    if args.completions:
+    if mode is None and args.completions:
         from .completions import completion_script
 
-        sys.stdout.write(completion_script(args.completions))
+        sys.stdout.write(completion_script(args.completions, main=build_parser, subcommands=SUBCOMMANDS))
         return 0
-    if args.example_config:
+    if mode is None and args.example_config:
         from .config import example_config
 
         sys.stdout.write(example_config())
         return 0
-    return _run(args)
+    opts = options(args)  # a mode that connects: the profile fills in the options before the mode reads them
+    if mode == "events":
+        from .tail import run_events_command
+
+        return run_events_command(args, opts)
+    if mode == "raw":
+        from .rawmode import run_raw_command
+
+        return run_raw_command(opts)
+    if mode == "audit":
+        from .audit import run_audit_command
+
+        return run_audit_command(args, opts)
+    return _run(args, opts)
 
 
 def _say(line: str) -> None:
@@ -730,8 +553,9 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, opts) -> int:
     from .actionfile import parse_actions
+    from .session import Session
 
     interactive = args.file is None and sys.stdin.isatty()
     blocks = []
@@ -744,54 +568,48 @@ def _run(args: argparse.Namespace) -> int:
             from .secrets import mask_error
 
             raise InputError(mask_error(str(e), text)) from None
-        if args.read_only:  # the whole input, its own Login included, before anything is sent
+        if opts.read_only:  # the whole input, its own Login included, before anything is sent
             from .batch import check_read_only
 
             check_read_only(blocks, source)
     # telnet habits: a pipe that starts with its own Login logs in by itself
-    own_login = not interactive and not args.user and bool(blocks) and blocks[0].name.lower() == "login"
+    own_login = not interactive and not opts.user and bool(blocks) and blocks[0].name.lower() == "login"
     if interactive:
         events_default = "on"
     elif args.wait_originate:
         events_default = "system,call"  # OriginateResponse is a call event; with Events: off it never comes
     else:
         events_default = "system"  # only to see FullyBooted: a flood of call events is not wanted here
-    if interactive and args.trace == "-":
+    if interactive and opts.trace == "-":
         raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
                          "give a file (--trace=wire.log) and follow it with tail -f")
-    session = Session(args, events_default=events_default, login=not own_login)
-    try:
+    with Session(opts, events_default=events_default, login=not own_login) as session:
         conn = session.connect()
-        try:
-            if interactive:
-                from .repl import run_repl
+        if interactive:
+            from .repl import run_repl
 
-                return run_repl(conn, args, reconnect=session.connect)
-            from .batch import run_actions
+            return run_repl(conn, opts, reconnect=session.connect)
+        from .batch import run_actions
 
-            fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
-            options = dict(
-                fmt=fmt,
-                timeout=args.timeout,
-                source=source,
-                pipeline=args.pipeline,
-                stop_on_error=args.stop_on_error,
-                wait_originate=args.originate_timeout if args.wait_originate else None,
-                confirm=args.confirm is True,
-            )
-            if own_login:
-                code = run_actions(conn, blocks[:1], **options)
-                if code != 0:
-                    from .errors import AuthenticationError
+        fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
+        run = dict(
+            fmt=fmt,
+            timeout=opts.timeout,
+            source=source,
+            pipeline=args.pipeline,
+            stop_on_error=args.stop_on_error,
+            wait_originate=args.originate_timeout if args.wait_originate else None,
+            confirm=opts.confirm is True,
+        )
+        if own_login:
+            code = run_actions(conn, blocks[:1], **run)
+            if code != 0:
+                from .errors import AuthenticationError
 
-                    raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
-                conn.username = blocks[0].message.get("Username")
-                blocks = blocks[1:]
-            return run_actions(conn, blocks, **options)
-        finally:
-            conn.close()
-    finally:
-        session.close()
+                raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
+            conn.username = blocks[0].message.get("Username")
+            blocks = blocks[1:]
+        return run_actions(conn, blocks, **run)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -800,8 +618,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action
     conn.start(None if args.speed <= 0 else args.speed)
-    args.timeout = 10.0
     try:
-        return run_repl(conn, args)
+        return run_repl(conn, options(args, connects=False))
     finally:
         conn.close()

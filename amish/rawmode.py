@@ -23,8 +23,10 @@ from prompt_toolkit.shortcuts import print_formatted_text
 
 from .connection import Closed
 from .errors import AmishError
+from .options import Options
 from .protocol import Message, ProtocolError, encode_message
 from .secrets import mask_typed
+from .session import Session
 from .shell.masking import MaskTypedSecrets
 from .transport import Transport
 
@@ -149,15 +151,7 @@ class RawSession:
         return 0
 
 
-def run_raw_command(args) -> int:
-    from .cli import Session
-
-    session = Session(args, events_default="on", login=bool(args.user))
-    try:
+def run_raw_command(opts: Options) -> int:
+    with Session(opts, events_default="on", login=bool(opts.user)) as session:
         conn = session.connect()
-        try:
-            return asyncio.run(RawSession(conn, read_only=bool(getattr(args, "read_only", False))).run())
-        finally:
-            conn.close()
-    finally:
-        session.close()
+        return asyncio.run(RawSession(conn, read_only=opts.read_only).run())

@@ -7,6 +7,7 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
+    from .options import Options
     from .transport import Transport
 
 __all__ = ["run_repl", "can_full_screen"]
@@ -17,19 +18,19 @@ def can_full_screen() -> bool:
     return sys.stdout.isatty() and sys.stdin.isatty() and term not in ("", "dumb", "unknown")
 
 
-def run_repl(conn: "Transport", args, reconnect=None) -> int:
+def run_repl(conn: "Transport", opts: "Options", reconnect=None) -> int:
     color = not os.environ.get("NO_COLOR")
     options = dict(
         reconnect=reconnect,
-        read_only=bool(getattr(args, "read_only", False)),
-        auto_reconnect=not getattr(args, "no_reconnect", False),
-        confirm=getattr(args, "confirm", True) is not False,
-        timeout=args.timeout,
-        filter_text=getattr(args, "filter", "") or "",
-        scrollback=getattr(args, "scrollback", 10_000),
+        read_only=opts.read_only,
+        auto_reconnect=opts.reconnect,
+        confirm=opts.confirm is not False,
+        timeout=opts.timeout,
+        filter_text=opts.filter,
+        scrollback=opts.scrollback,
         color=color,
     )
-    if getattr(args, "line", False) or not can_full_screen():
+    if opts.line or not can_full_screen():
         from .shell.linemode import LineShell
 
         return LineShell(conn, **options).run()

@@ -21,7 +21,9 @@ from typing import BinaryIO, Callable, TextIO
 
 from .connection import Closed
 from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, write_failed
+from .options import Options
 from .protocol import Message, ProtocolError, is_ami_banner
+from .session import RECONNECT, Session
 from .transport import Transport
 
 __all__ = ["run_events_command", "tail_events"]
@@ -242,25 +244,23 @@ def _resume(reconnect, reason: str, deadline: float | None, err) -> Transport | 
 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
-    """Try until it works, with backoff; None when it cannot (a refused login, the deadline)."""
-    from .errors import AmishError, AuthenticationError
+    """Try until it works, with backoff (session.RECONNECT); None when it cannot (a refused login, the deadline)."""
+    from .errors import AmishError
 
     started = time.monotonic()
-    delay = 0.5
     attempt = 0
     while deadline is None or time.monotonic() < deadline:
         attempt += 1
         try:
             fresh = reconnect()
         except AmishError as e:
-            if isinstance(e, AuthenticationError) and e.refused:
+            if not RECONNECT.retries(e):
                 print(f"amish: {e}; not retrying", file=err)
                 return None
-            # anything else (a restarting Asterisk closing during the login included): try again
-            if attempt == 1 or attempt % 5 == 0:
+            if RECONNECT.reports(attempt):
                 print(f"amish: reconnect attempt {attempt} failed: {e}; retrying", file=err)
+            delay = RECONNECT.delay(attempt)
             time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 30.0)
             continue
         print(
             f"amish: reconnected after {time.monotonic() - started:.1f} s; events in between were not received",
@@ -302,44 +302,27 @@ def _writer(fmt: str, out: BinaryIO):
     return write
 
 
-def run_events_command(args) -> int:
-    from .cli import Session
+def run_events_command(args, opts: Options) -> int:
     from .eventfilter import FilterError, parse_filter
 
     try:
-        parse_filter(args.filter)  # a bad filter is bad input before connecting
+        parse_filter(opts.filter)  # a bad filter is bad input before connecting
     except FilterError as e:
         from .errors import InputError
 
         raise InputError(f"--filter: {e}") from None
-    session = Session(args, events_default="on")
-    try:
+    with Session(opts, events_default="on") as session:
         conn = session.connect()
+        fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
         try:
-            fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
-            opened = []
-
-            def reconnect() -> Transport:
-                fresh = session.connect()
-                opened.append(fresh)
-                return fresh
-
-            try:
-                return tail_events(
-                    conn,
-                    filter_text=args.filter,
-                    fmt=fmt,
-                    count=args.count,
-                    until=args.until,
-                    duration=args.duration,
-                    reconnect=None if getattr(args, "no_reconnect", False) else reconnect,
-                )
-            finally:
-                for extra in opened:
-                    extra.close()
+            return tail_events(
+                conn,
+                filter_text=opts.filter,
+                fmt=fmt,
+                count=args.count,
+                until=args.until,
+                duration=args.duration,
+                reconnect=session.connect if opts.reconnect else None,
+            )
         except KeyboardInterrupt:
             return 130
-        finally:
-            conn.close()
-    finally:
-        session.close()

@@ -13,7 +13,7 @@ travel is the implementation's business:
   long-polling ``WaitEvent``): ``kind`` "http", ``live``; a `LiveTransport`.
 
 `LiveTransport` adds what opens a session on a server (``connect``, ``login``):
-only the code that opens sessions (`amish.cli.Session`) calls those.
+only the code that opens sessions (`amish.session.Session`) calls those.
 
 A front end asks the interface, never the class: ``conn.live`` says whether
 actions can be sent and a lost session reconnected (a replay cannot; its
@@ -129,7 +129,7 @@ class Transport(Protocol):
 
 @runtime_checkable
 class LiveTransport(Transport, Protocol):
-    """A transport that reaches a server: what opens a session on it (`amish.cli.Session`)."""
+    """A transport that reaches a server: what opens a session on it (`amish.session.Session`)."""
 
     def connect(self) -> Banner | None:
         """Reach the server (TLS verified unless told otherwise); its banner when it sends one."""

@@ -32,6 +32,8 @@ CORE = [
     "amish.catalogue",
     "amish.formats",
     "amish.history",
+    "amish.options",
+    "amish.session",
 ]
 
 

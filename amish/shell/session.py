@@ -6,6 +6,9 @@ error(), show_renderable(), call_in_ui(), on_items_ready(),
 apply_filter_to_view(), clear_events(), clear_transcript(), key_help(),
 invalidate() and exit(). Everything here runs on the UI loop, except the
 background fetches, which hand their results back with call_in_ui().
+
+Not amish.session.Session, which opens (and reopens) the logged-in connection
+this is given, below every mode; the reconnect backoff is its RECONNECT policy.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ..connection import Closed, Pending
 from ..errors import AmishError, InputError
 from ..protocol import Message, limit_warnings
 from ..secrets import mask_error
+from ..session import RECONNECT
 from ..transport import Transport
 from . import views
 from .completion import AmiCompleter, LiveValues
@@ -37,8 +41,6 @@ __all__ = ["ShellSession", "LOCAL_COMMANDS"]
 
 #: Async Originates whose outcome the transcript waits for, at most (the oldest are forgotten).
 MAX_ORIGINATES_WAITED = 1000
-RECONNECT_FIRST_DELAY = 0.5
-RECONNECT_MAX_DELAY = 30.0
 
 #: name -> (arguments, what it does)
 LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
@@ -570,37 +572,32 @@ class ShellSession:
         ).start()
 
     def _reconnect_loop(self, automatic: bool) -> None:
-        """Try until it works (automatic: with backoff), then hand the connection to the UI loop."""
-        from ..errors import AuthenticationError
-
+        """Try until it works (automatic: with backoff, amish.session.RECONNECT), then hand the connection to the UI loop."""
         started = time.monotonic()
-        delay = RECONNECT_FIRST_DELAY
         attempt = 0
         while not self._reconnect_stop.is_set():
             attempt += 1
             try:
                 fresh = self._reconnect()
             except Exception as e:  # AmishError or not: never a traceback on the screen
-                if isinstance(e, AuthenticationError) and e.refused:
-                    # retrying a refused login only locks the account out
+                if not RECONNECT.retries(e):
                     self.call_in_ui(self._reconnect_failed, f"{e}; not retrying (/reconnect to try again)")
                     return
-                # anything else (a restarting Asterisk closing during the login included): try again
                 reason = str(e) if isinstance(e, AmishError) else f"{type(e).__name__}: {e}"
                 if not automatic:
                     self.call_in_ui(self._reconnect_failed, reason)
                     return
+                delay = RECONNECT.delay(attempt)
                 self.call_in_ui(self._reconnect_waiting, attempt, reason, delay)
                 if self._reconnect_stop.wait(delay):
                     return
-                delay = min(delay * 2, RECONNECT_MAX_DELAY)
                 continue
             self.call_in_ui(self._reconnected, fresh, time.monotonic() - started)
             return
 
     def _reconnect_waiting(self, attempt: int, reason: str, delay: float) -> None:
         self.state = f"reconnecting (try {attempt + 1} in {delay:g} s)"
-        if attempt == 1 or attempt % 5 == 0:
+        if RECONNECT.reports(attempt):
             self.note(f"reconnect attempt {attempt} failed: {reason}; trying again with backoff")
         self.invalidate()
 
