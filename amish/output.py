@@ -22,7 +22,7 @@ as read, calls `write` once per read, never once per event.
 from __future__ import annotations
 
 from .errors import write_failed
-from .formats import result_json, result_raw
+from .formats import event_json, result_json, result_raw
 
 TYPE_CHECKING = False  # typing costs 3 ms of the pipe tool's start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,10 +122,8 @@ def event_writer(fmt: str, out: BinaryIO) -> Callable[[Message], None]:
     one line, coloured on a screen.
     """
     if fmt == "jsonl":
-        import json  # ~5 ms: only for --format jsonl
-
         def encode(msg: Message) -> bytes:
-            return json.dumps(msg.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+            return event_json(msg).encode("utf-8", "backslashreplace") + b"\n"
     elif fmt == "pretty":
         import time
 
