@@ -979,7 +979,7 @@ def _secrets(facts: Facts, own: str | None) -> list[str]:
 
 
 def run_audit_command(args, opts: Options) -> int:
-    from .batch import _isatty, _width
+    from .output import is_terminal, terminal_width, write
 
     ignores = parse_ignores(args.ignore or [])
     with Session(opts, events_default="system") as session:
@@ -994,9 +994,8 @@ def run_audit_command(args, opts: Options) -> int:
     else:
         from .render import to_ansi, to_plain
 
-        width = min(_width(out), 160)
+        width = min(terminal_width(out), 160)
         renderable = render_pretty(facts, findings, ignored, width)
-        text = to_ansi(renderable, width) if _isatty(out) else to_plain(renderable, width)
-    out.write(_scrub(text, secrets) + "\n")
-    out.flush()
+        text = to_ansi(renderable, width) if is_terminal(out) else to_plain(renderable, width)
+    write(out, _scrub(text, secrets) + "\n")
     return exit_code(findings)

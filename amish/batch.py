@@ -1,6 +1,7 @@
 """Running a list of actions over a connection and printing the results: the pipe tool.
 
-UI-free but for the pretty format, which imports rich when asked for.
+UI-free but for the pretty format, which imports rich when asked for;
+`amish.output` writes the results (each format, what a failed write means).
 Sequential by default: each action waits for its complete response (list
 items included) before the next is sent. With `pipeline`, every action is
 sent at once (each with its own ActionID) and the results are still printed
@@ -24,7 +25,7 @@ from .errors import (
     AmishError,
     ConnectionLost,
 )
-from .formats import result_json, result_raw
+from .output import ResultWriter
 from .protocol import Message, ProtocolError
 
 TYPE_CHECKING = False  # typing costs 3 ms of the pipe tool's start-up
@@ -41,56 +42,6 @@ def is_async_originate(message: Message) -> bool:
     return (message.get("Action") or "").lower() == "originate" and (message.get("Async") or "").lower() in (
         "true", "yes", "1", "on", "y", "t",
     )
-
-
-class _Printer:
-    def __init__(self, fmt: str, out: BinaryIO):
-        self.fmt = fmt
-        self.out = out
-        # on a screen, secrets in responses (GetConfig of manager.conf) are masked;
-        # to a pipe or a file the bytes go exactly as received
-        self.mask = _isatty(out)
-        self._console = None
-
-    def __call__(self, result: Pending) -> None:
-        if self.fmt == "json":
-            self._write(result_json(result, mask=self.mask).encode("utf-8", "backslashreplace") + b"\n")
-        elif self.fmt == "pretty":
-            from .render import render_result, to_ansi, to_plain
-
-            width = _width(self.out)
-            text = to_ansi(render_result(result), width) if self.mask else to_plain(render_result(result), width)
-            self._write(text.encode("utf-8", "backslashreplace") + b"\n")
-        else:
-            self._write(result_raw(result, mask=self.mask))
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self.out.write(data)
-            self.out.flush()
-        except BrokenPipeError:
-            raise  # the reader went away (| head): not an error
-        except OSError as e:
-            from .errors import write_failed
-
-            raise write_failed("stdout", e) from None
-
-
-def _isatty(out) -> bool:
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _width(out) -> int:
-    import os
-    import shutil
-
-    try:
-        return max(40, os.get_terminal_size(out.fileno()).columns)
-    except (AttributeError, ValueError, OSError):
-        return shutil.get_terminal_size((100, 24)).columns
 
 
 def run_actions(
@@ -132,7 +83,7 @@ def run_actions(
     # What no action claimed: so a timeout can say when the server did answer with
     # something amish had to skip (a line over the bound), not just "no response".
     unclaimed = conn.subscribe(maxlen=1000)
-    batch = _Batch(conn, _Printer(fmt, out), err, source, plan, unclaimed)
+    batch = _Batch(conn, ResultWriter(fmt, out), err, source, plan, unclaimed)
     try:
         if pipeline:
             return batch.pipelined(blocks, stop_on_error)
@@ -148,7 +99,7 @@ class _Batch:
     say why there is none) and `_interrupted` (Ctrl-C keeps what arrived).
     """
 
-    def __init__(self, conn: Transport, emit: _Printer, err: TextIO, source: str, plan, unclaimed) -> None:
+    def __init__(self, conn: Transport, emit: ResultWriter, err: TextIO, source: str, plan, unclaimed) -> None:
         self.conn = conn
         self.emit = emit
         self.err = err

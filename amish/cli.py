@@ -385,14 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = _trap_signals()
     try:
         code = _dispatch(mode, args)
-        try:
-            sys.stdout.flush()  # what print() buffered: a full disk is said now, not lost at exit
-        except BrokenPipeError:
-            raise
-        except OSError as e:
-            from .errors import write_failed
+        from .output import flush
 
-            raise write_failed("stdout", e) from None
+        flush(sys.stdout)  # what print() buffered: a full disk is said now, not lost at exit
         return code
     except AmishError as e:
         from .errors import OutputError

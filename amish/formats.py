@@ -1,11 +1,14 @@
-"""Turning results into output for scripts: raw AMI bytes and JSON. UI-free."""
+"""Turning results and events into output for scripts: raw AMI bytes and JSON. UI-free.
+
+What the bytes are; `amish.output` writes them.
+"""
 
 from __future__ import annotations
 
 from .connection import Pending
 from .protocol import Message
 
-__all__ = ["FORMATS", "result_raw", "result_json", "message_json"]
+__all__ = ["FORMATS", "result_raw", "result_json", "event_json"]
 
 FORMATS = ("raw", "json")
 
@@ -19,8 +22,11 @@ def result_raw(result: Pending, mask: bool = False) -> bytes:
     return b"".join(m.raw for m in result.messages)
 
 
-def message_json(message: Message) -> dict[str, object]:
-    return message.to_dict()
+def event_json(message: Message) -> str:
+    """One event as one line of JSON (`amish events --format jsonl`): headers as keys, a repeated one a list."""
+    import json  # ~5 ms: only for the JSON formats
+
+    return json.dumps(message.to_dict(), ensure_ascii=False)
 
 
 def result_json(result: Pending, mask: bool = False) -> str:

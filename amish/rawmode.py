@@ -109,7 +109,7 @@ class RawSession:
     async def run(self) -> int:
         from prompt_toolkit.lexers import PygmentsLexer
 
-        from .shell.app import make_history
+        from .shell.common import make_history
 
         self.loop = asyncio.get_running_loop()
         self.session = PromptSession(

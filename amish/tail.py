@@ -4,7 +4,8 @@ The raw format writes each event's bytes as received without parsing it
 (unless a filter needs its headers), so a tail keeps up with a busy PBX.
 Ends cleanly on Ctrl-C and when the reader of the pipe goes away (| head);
 any other failure to write stdout (a full disk, an I/O error) is an error
-(OutputError, exit 74), never taken for a reader that went away.
+(OutputError, exit 74), never taken for a reader that went away: `amish.output`
+writes every format and says which is which.
 
 Text the server sends outside a message (a stray line, a second banner) is
 glued by the framing to the message that follows: the event in it is still
@@ -13,15 +14,15 @@ written, and the text before it is said on stderr.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
 from .connection import Closed
-from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, write_failed
+from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
 from .options import Options
+from .output import event_writer, flush, reader_gone, write
 from .protocol import Message, ProtocolError, is_ami_banner
 from .session import RECONNECT, Session
 from .transport import Transport
@@ -56,7 +57,7 @@ def tail_events(
     until_low = until.lower() if until else None
     if fmt == "raw" and match is None:
         return _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen)
-    write = _writer(fmt, out)
+    write_event = event_writer(fmt, out)
     sub = conn.subscribe(maxlen=maxlen)
     deadline = None if duration is None else time.monotonic() + duration
     seen = 0
@@ -70,7 +71,7 @@ def tail_events(
             if not items:
                 item = sub.get(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
                 if item is None:
-                    if _reader_gone(out):
+                    if reader_gone(out):
                         return EXIT_OK  # | head has what it wanted
                     continue
                 items = [item]
@@ -82,12 +83,7 @@ def tail_events(
                             continue  # a late response, or garbage: not an event
                     if match is not None and not match(item):
                         continue
-                    try:
-                        write(item)
-                    except BrokenPipeError:
-                        raise
-                    except OSError as e:
-                        raise write_failed("stdout", e) from None
+                    write_event(item)
                     seen += 1
                     if count is not None and seen >= count:
                         return EXIT_OK
@@ -96,7 +92,7 @@ def tail_events(
                 elif isinstance(item, ProtocolError):
                     print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
                 elif isinstance(item, Closed):
-                    out.flush()
+                    flush(out)
                     fresh = _resume(reconnect, item.reason, deadline, err)
                     if fresh is None:
                         return EXIT_CONNECTION
@@ -105,12 +101,7 @@ def tail_events(
                     sub = conn.subscribe(maxlen=maxlen)
                     reported_drops = 0
                     break
-            try:
-                out.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as e:
-                raise write_failed("stdout", e) from None
+            flush(out)
             if sub.dropped > reported_drops:
                 print(f"amish: {sub.dropped - reported_drops} events dropped: the output could not keep up", file=err)
                 reported_drops = sub.dropped
@@ -164,12 +155,11 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
                 state["closed"] = item.reason
         if raws:
             try:
-                out.write(b"".join(raws))
-                out.flush()
+                write(out, b"".join(raws))  # one write per read, never one per event
             except (BrokenPipeError, ValueError):
                 state["gone"] = True  # the reader went away (| head): not an error
-            except OSError as e:
-                state["failed"] = e  # a full disk, an I/O error: an error, said by the main thread
+            except OutputError as e:
+                state["failed"] = e  # a full disk, an I/O error: an error, raised by the main thread
                 state["gone"] = True
         if state["done"] or state["gone"] or state["closed"]:
             wake.set()
@@ -189,8 +179,8 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
                 return _out_of_time(count is not None or until_low is not None, state["seen"], duration, err)
             wake.wait(0.5 if remaining is None else min(remaining, 0.5))
             if state["failed"] is not None:
-                raise write_failed("stdout", state["failed"])
-            if state["done"] or state["gone"] or _reader_gone(out):
+                raise state["failed"]
+            if state["done"] or state["gone"] or reader_gone(out):
                 return EXIT_OK
             if state["closed"]:
                 fresh = _resume(reconnect, state["closed"], deadline, err)
@@ -268,38 +258,6 @@ def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
         )
         return fresh
     return None
-
-
-def _reader_gone(out) -> bool:
-    """True when `out` is a pipe whose reading end was closed (so the next write would fail)."""
-    import select
-
-    try:
-        poller = select.poll()
-        poller.register(out.fileno(), select.POLLERR)
-        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _writer(fmt: str, out: BinaryIO):
-    if fmt == "jsonl":
-        def write(msg: Message) -> None:
-            out.write(json.dumps(msg.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n")
-    elif fmt == "pretty":
-        from .render import render_event_line, to_ansi, to_plain
-
-        color = out.isatty()
-        width = 200
-
-        def write(msg: Message) -> None:
-            line = render_event_line(msg, time.time())
-            text = to_ansi(line, width) if color else to_plain(line, width)
-            out.write(text.encode("utf-8", "backslashreplace") + b"\n")
-    else:
-        def write(msg: Message) -> None:
-            out.write(msg.raw)
-    return write
 
 
 def run_events_command(args, opts: Options) -> int:

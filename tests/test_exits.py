@@ -158,7 +158,10 @@ UNWRITABLE = [
                  "cannot write the trace /dev/full: No space left on device", id="events-trace-full"),
     pytest.param(("events", "--count", "1", "--record", "/dev/full"), "null",
                  "cannot write the recording /dev/full: No space left on device", id="events-record-full"),
-    pytest.param(("audit",), "full", "No space left on device", id="audit-stdout-full"),
+    pytest.param(("--format", "pretty"), "full", "cannot write stdout: No space left on device", id="pipe-pretty-full"),
+    pytest.param(("audit",), "full", "cannot write stdout: No space left on device", id="audit-stdout-full"),
+    pytest.param(("audit", "--format", "json"), "full", "cannot write stdout: No space left on device",
+                 id="audit-json-full"),
 ]
 
 

@@ -8,8 +8,10 @@ so an import made by another test cannot hide a leak.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -34,6 +36,7 @@ CORE = [
     "amish.history",
     "amish.options",
     "amish.session",
+    "amish.output",
 ]
 
 
@@ -46,3 +49,45 @@ def test_core_module_imports_no_ui_library(module):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"{module} loads {proc.stdout.strip()}"
+
+
+# `amish raw` as far as its first prompt and out again (Ctrl-D), over a stand-in
+# connection: everything raw mode imports on the way, lazy imports included.
+_RAW_MODE_RUN = textwrap.dedent(
+    """
+    import asyncio, sys
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    import amish.rawmode
+
+    class Subscription:
+        def drain(self, limit=None):
+            return []
+
+    class Connection:
+        banner = None
+        def subscribe(self, callback=None, maxlen=None):
+            return Subscription()
+        def send_raw(self, data):
+            pass
+
+    with create_pipe_input() as keys:
+        keys.send_text("\\x04")
+        with create_app_session(input=keys, output=DummyOutput()):
+            code = asyncio.run(amish.rawmode.RawSession(Connection()).run())
+    print("exit", code, "loaded:", *sorted(m for m in FULL_SCREEN if m in sys.modules))
+    """
+)
+
+FULL_SCREEN = ("rich", "amish.render", "amish.shell.app", "amish.shell.session")
+
+
+def test_raw_mode_loads_neither_rich_nor_the_full_screen_shell(tmp_path):
+    """`amish raw` shares the history and the style with the shell (shell/common.py), not the shell itself."""
+    code = f"FULL_SCREEN = {FULL_SCREEN!r}\n" + _RAW_MODE_RUN
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))  # its history file goes there
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "exit 0 loaded:"
+    assert (tmp_path / "amish" / "history").exists()  # the private history was the one used

@@ -19,7 +19,6 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
-from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.layout import (
     ConditionalContainer,
     Float,
@@ -33,15 +32,15 @@ from prompt_toolkit.layout.dimension import Dimension as D
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.layout.processors import BeforeInput
 from prompt_toolkit.lexers import PygmentsLexer
-from prompt_toolkit.styles import Style, merge_styles
+from prompt_toolkit.styles import merge_styles
 from prompt_toolkit.widgets import SearchToolbar
 
 from .. import render
 from ..connection import Closed, Pending
 from ..errors import AmishError, InputError
-from ..history import ensure_private_file, has_secret, history_path
 from ..protocol import Message, ProtocolError
 from ..transport import Transport
+from .common import SHELL_STYLE, make_history
 from .keys import describe_bindings, shell_key_bindings
 from .masking import MaskTypedSecrets
 from . import views
@@ -60,40 +59,6 @@ FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
 MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
 ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_toolkit: 1.0)
 EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
-
-SHELL_STYLE = Style.from_dict(
-    {
-        "toolbar": "reverse",
-        "toolbar.ok": "reverse fg:ansigreen",
-        "toolbar.warn": "reverse fg:ansiyellow",
-        "toolbar.bad": "reverse fg:ansired",
-        "toolbar.dim": "reverse fg:ansibrightblack",
-        "toolbar.filter": "reverse fg:ansicyan",
-        "title": "bold",
-        "title.dim": "fg:ansibrightblack",
-        # the focused pane: its title and the line under its cursor in reverse video
-        # (NO_COLOR keeps reverse video, and the title also says it in words)
-        "title.focused": "reverse bold",
-        "cursor-line": "reverse nounderline",
-        "prompt": "bold fg:ansigreen",
-        "prompt.disconnected": "bold fg:ansired",
-    }
-)
-
-
-class _PrivateHistory(FileHistory):
-    """File history that never stores an input holding a secret."""
-
-    def store_string(self, string: str) -> None:
-        if not has_secret(string):
-            super().store_string(string)
-
-
-def make_history():
-    try:
-        return _PrivateHistory(str(ensure_private_file(history_path())))
-    except OSError:
-        return InMemoryHistory()
 
 
 class Shell(ShellSession):

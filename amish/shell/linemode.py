@@ -24,7 +24,7 @@ from .. import render
 from ..connection import Closed, Pending
 from ..protocol import Message, ProtocolError
 from ..transport import Transport
-from .app import SHELL_STYLE, make_history
+from .common import SHELL_STYLE, make_history
 from .masking import MaskTypedSecrets
 from . import views
 from .session import ShellSession

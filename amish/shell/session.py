@@ -174,7 +174,7 @@ class ShellSession:
         threading.Thread(target=self._seed_channels, args=(conn,), name="amish-channels", daemon=True).start()
         threading.Thread(target=self._fetch_catalogue, name="amish-catalogue", daemon=True).start()
 
-    def _seed_channels(self, conn: Connection) -> None:
+    def _seed_channels(self, conn: Transport) -> None:
         """CoreShowChannels, so that completion offers the channels up before the shell started.
 
         A login that may not run it learns channels from events only: nothing to say.
