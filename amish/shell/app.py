@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import collections
-import threading
 import time
-from typing import Callable
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
@@ -37,7 +35,6 @@ from prompt_toolkit.widgets import SearchToolbar
 
 from .. import render
 from ..connection import Closed, Pending
-from ..errors import AmishError, InputError
 from ..protocol import Message, ProtocolError
 from ..transport import Transport
 from .common import SHELL_STYLE, make_history

@@ -12,7 +12,6 @@ import shutil
 import time
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.lexers import PygmentsLexer

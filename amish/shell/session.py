@@ -27,7 +27,7 @@ from rich.text import Text
 from .. import render
 from ..batch import is_async_originate
 from ..commandline import Actions, LocalCommand, parse_input
-from ..connection import Closed, Pending
+from ..connection import Pending
 from ..errors import AmishError, InputError
 from ..protocol import Message, limit_warnings
 from ..secrets import mask_error
