@@ -150,8 +150,7 @@ def _suggest_local(line: str) -> Suggestion:
     """``/filter Newch``, ``help Orig``: the command's name, or a word of its arguments."""
     body = line[len(LOCAL_PREFIX):] if line.startswith(LOCAL_PREFIX) else line
     if " " not in body:
-        # a bare word (help, quit, ?) is complete as typed
-        return Suggestion(LOCAL, body) if line.startswith(LOCAL_PREFIX) else Suggestion(NOTHING, body)
+        return Suggestion(LOCAL, body)
     name, _, args = body.partition(" ")
     name = name.lower()
     return Suggestion(LOCAL_ARG, args.rsplit(" ", 1)[-1], command="help" if name == "?" else name)

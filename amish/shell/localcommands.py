@@ -201,7 +201,7 @@ def _key_table(session) -> Table:
     keys.add_column(style="bold")
     keys.add_column()
     for k, what in session.key_help():
-        keys.add_row(k, what)
+        keys.add_row(Text(k), Text(what))
     return keys
 
 
@@ -211,7 +211,7 @@ def general_help(session):
     table.add_column(style="bold")
     table.add_column()
     for command in COMMANDS.values():
-        table.add_row(command.usage, command.help)
+        table.add_row(Text(command.usage), Text(command.help))  # Text: "[events]" is no markup
     return Group(
         Text("Type an action:", style="bold"),
         Text("  Originate Channel=PJSIP/7001 Context=phones Exten=7002 Priority=1 Variable=A=1"),
