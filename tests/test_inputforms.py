@@ -12,7 +12,7 @@ import pathlib
 import re
 
 import pytest
-from pygments.token import Comment, Keyword, Name, Text, Whitespace
+from pygments.token import Comment, Keyword, Name, Whitespace
 from rich.console import Console
 
 from amish import inputforms as F
