@@ -125,7 +125,8 @@ class InputLexer(Lexer):
     ``Originate Channel=PJSIP/7001 CallerID="Bob <7001>"``: the action name,
     then ``Key`` ``=`` ``value`` words; ``!core show channels``: a CLI command;
     ``/filter ...``, ``help``, ``quit``: local commands; ``Action: X`` lines
-    (typed or pasted): the telnet form, coloured like `AmiLexer`.
+    (typed or pasted): the telnet form, coloured like `AmiLexer`. Which form
+    it is, `amish.inputforms.classify` says, as it does for the parser.
     """
 
     name = "amish input"

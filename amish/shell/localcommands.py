@@ -23,6 +23,7 @@ from rich.text import Text
 
 from ..errors import AmishError, InputError
 from ..records import Record
+from . import views
 
 __all__ = ["Command", "COMMANDS", "lookup", "run", "general_help", "TOPIC", "FILTER", "EVENT_MASK"]
 
@@ -55,16 +56,12 @@ def _help(session, args: str) -> None:
         return
     spec = session.catalogue.action(name)
     if spec is not None:
-        from . import views
-
         session.show_block(f"help {spec.name}", views.render_action_help(spec))
         if not spec.description and "manager-show" not in getattr(spec, "source", ()):
             session.fetch_help_in_background(spec.name)
         return
     event = session.catalogue.event(name)
     if event is not None:
-        from . import views
-
         session.show_renderable(views.render_event_help(event))
         return
     command = lookup(name.lstrip("/"))
