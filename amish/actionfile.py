@@ -24,6 +24,7 @@ import re
 import shlex
 
 from .errors import InputError
+from .inputforms import TELNET_LINE
 from .protocol import HeaderError, Message, encode_action
 from .records import Record
 
@@ -33,8 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ActionBlock", "parse_actions", "split_words", "one_line_action", "substitute", "TELNET_LINE"]
 
-#: A line of the telnet form: a header name, then a colon.
-TELNET_LINE = re.compile(r"^\s*[A-Za-z][\w-]*\s*:")
 _VAR = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ACTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")

@@ -55,6 +55,8 @@ from pygments.token import (
     _TokenType,
 )
 
+from . import inputforms
+
 __all__ = ["AmiLexer", "InputLexer", "STYLE", "AmiStyle", "ami_style"]
 
 _MASK = r"\*{8}"
@@ -105,10 +107,10 @@ class AmiLexer(RegexLexer):
         super().__init__(**options)
 
 
-# What amish.commandline recognises (kept in step by tests/test_lexer.py).
-_LOCAL_PREFIX = "/"
-_BARE_LOCAL = frozenset({"help", "quit", "exit", "?"})
-_TELNET = re.compile(r"^\s*[A-Za-z][\w-]*\s*:")
+# Which form the input is in is inputforms.classify's to say; these names are its.
+_LOCAL_PREFIX = inputforms.LOCAL_PREFIX
+_BARE_LOCAL = inputforms.BARE_LOCAL
+_TELNET = inputforms.TELNET_LINE
 
 # A shell-like word of the one-line form: bare runs and quoted runs, joined.
 # A quote left open runs to the end of the line (the user is still typing).
@@ -123,7 +125,8 @@ class InputLexer(Lexer):
     ``Originate Channel=PJSIP/7001 CallerID="Bob <7001>"``: the action name,
     then ``Key`` ``=`` ``value`` words; ``!core show channels``: a CLI command;
     ``/filter ...``, ``help``, ``quit``: local commands; ``Action: X`` lines
-    (typed or pasted): the telnet form, coloured like `AmiLexer`.
+    (typed or pasted): the telnet form, coloured like `AmiLexer`. Which form
+    it is, `amish.inputforms.classify` says, as it does for the parser.
     """
 
     name = "amish input"
@@ -142,21 +145,26 @@ class InputLexer(Lexer):
             yield 0, Whitespace, text[:lead]
         if not stripped:
             return
-        first = stripped.split(None, 1)[0]
-        if stripped.startswith(_LOCAL_PREFIX) or first.lower() in _BARE_LOCAL:
-            yield from self._local(text, lead, len(first))
-        elif stripped.startswith("!"):
-            yield lead, Keyword, "!"
-            if len(stripped) > 1:
-                yield lead + 1, Text, stripped[1:]
-        elif _TELNET.match(stripped):
+        form = inputforms.classify(text)
+        if form.kind == inputforms.TELNET:  # AmiLexer colours its comments too
             for index, token, value in self._ami.get_tokens_unprocessed(stripped):
                 yield lead + index, token, value
-        else:
-            pos = lead
-            for line in stripped.splitlines(keepends=True):
-                yield from self._one_line(line, pos)
-                pos += len(line)
+            return
+        start = form.start if form.kind in (inputforms.LOCAL, inputforms.CLI) else len(text)
+        yield from self._lines(text, lead, start)  # the one-line form, and comments before a command
+        if form.kind == inputforms.LOCAL:
+            yield from self._local(text, start, form.name_end - start)
+        elif form.kind == inputforms.CLI:
+            yield start, Keyword, "!"
+            if len(text) > start + 1:
+                yield start + 1, Text, text[start + 1 :]
+
+    def _lines(self, text: str, begin: int, end: int) -> Iterator[tuple[int, _TokenType, str]]:
+        """text[begin:end], lines of the one-line form (or comments)."""
+        pos = begin
+        for line in text[begin:end].splitlines(keepends=True):
+            yield from self._one_line(line, pos)
+            pos += len(line)
 
     @staticmethod
     def _local(text: str, start: int, name_len: int) -> Iterator[tuple[int, _TokenType, str]]:

@@ -29,6 +29,7 @@ CORE = [
     "amish.records",
     "amish.actionfile",
     "amish.commandline",
+    "amish.inputforms",
     "amish.wire",
     "amish.replay",
     "amish.catalogue",

@@ -1,8 +1,10 @@
 """Completion for the shell's input: actions, their headers, and values.
 
-Two steps, kept apart: suggest_type() classifies what is being typed (an
-action, a header of an action, the value of a header, a CLI word after ``!``,
-a /command), knowing nothing of the server; complete() offers what fits it.
+Two steps, kept apart: inputforms.suggest_type() classifies what is being
+typed (an action, a header of an action, the value of a header, a CLI word
+after ``!``, a /command or its argument), knowing nothing of the server;
+complete() offers what fits it. The local commands, their wording and what
+their arguments are come from the registry, localcommands.COMMANDS.
 
 Data-driven: what to offer comes from the catalogue (bundled + live server),
 from values learned from the server while the shell runs (channels from
@@ -16,35 +18,25 @@ is asked for in the background, and meanwhile what is known is offered.
 from __future__ import annotations
 
 import collections
-import re
 import time
-from dataclasses import dataclass
 from typing import Iterable
 
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
 from ..catalogue import NUMBERED_HEADER
+from ..inputforms import ACTION, CLI, HEADER, LOCAL, LOCAL_ARG, NOTHING, TELNET, VALUE, Suggestion, suggest_type
 from ..protocol import Message
+from . import localcommands
 from .lookups import COMMON_CONFIG_FILES
 
-__all__ = ["AmiCompleter", "LiveValues", "Suggestion", "suggest_type", "complete", "complete_text"]
+__all__ = [
+    "AmiCompleter", "LiveValues", "Suggestion", "suggest_type", "complete", "complete_text",
+    "ACTION", "CLI", "HEADER", "LOCAL", "LOCAL_ARG", "NOTHING", "VALUE",
+]
 
 _BOOL = ("true", "false")
 _BOOL_PARAMS = {"async", "earlymedia", "mixmonitor", "fullytooted"}
-_LOCAL = {
-    "help": "help [ACTION|EVENT]",
-    "filter": "filter events",
-    "serverfilter": "filter on the server",
-    "events": "ask for events",
-    "clear": "clear transcript",
-    "raw": "toggle raw view",
-    "save": "save events",
-    "pause": "pause events",
-    "keys": "key bindings",
-    "reconnect": "log in again",
-    "quit": "leave",
-}
 _CLI_STARTERS = (
     "core show channels",
     "core show channels concise",
@@ -170,99 +162,6 @@ class LiveValues:
 def _is_uniqueid(value: str | None) -> bool:
     """A real channel's Uniqueid (a failed Originate's says <unknown>: it made no channel)."""
     return bool(value) and value not in ("<null>", "<unknown>", "<none>")
-
-
-# -- the classifier: what is being typed ---------------------------------------------
-
-LOCAL, LOCAL_ARG, CLI, ACTION, HEADER, VALUE, NOTHING = (
-    "local", "local-arg", "cli", "action", "header", "value", "nothing",
-)
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """What the text before the cursor is in the middle of (pgcli's suggest_type).
-
-    `kind` says what to offer; `word` is the part a completion replaces. For
-    HEADER and VALUE, `action` and `given` (the headers before the word, with
-    their values) tell which; `form` is "line" (``Originate Channel=...``) or
-    "telnet" (``Action: Originate`` lines). For LOCAL_ARG, `command` is the
-    /command; for CLI, `command` is the words before the one being typed.
-    """
-
-    kind: str
-    word: str = ""
-    form: str = "line"
-    action: str = ""
-    header: str = ""
-    given: tuple[tuple[str, str], ...] = ()
-    command: str = ""
-
-    def given_value(self, header: str) -> str | None:
-        """The value given for `header` (any case), the last one if repeated."""
-        low = header.lower()
-        found = None
-        for key, value in self.given:
-            if key.lower() == low:
-                found = value
-        return found
-
-
-_TELNET_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s?(.*)$")
-
-
-def suggest_type(text: str) -> Suggestion:
-    """Classify the text before the cursor. Pure: knows no catalogue and no server."""
-    lines = text.split("\n")
-    line = lines[-1]
-    if len(lines) == 1 and line.lstrip().startswith("/"):
-        body = line.lstrip()[1:]
-        if " " not in body:
-            return Suggestion(LOCAL, body)
-        cmd, _, rest = body.partition(" ")
-        return Suggestion(LOCAL_ARG, rest.rsplit(" ", 1)[-1], command=cmd)
-    if len(lines) == 1 and line.lstrip().startswith("!"):
-        typed = line.lstrip()[1:].lstrip()
-        before, _, word = typed.rpartition(" ")
-        return Suggestion(CLI, word, command=" ".join(before.split()))
-    if _TELNET_LINE.match(lines[0]) is not None:
-        return _suggest_telnet(lines)
-    if len(lines) > 1:
-        return Suggestion(NOTHING)
-    words = line.split(" ")
-    if len(words) == 1:
-        if words[0].lower().startswith("action:"):
-            return Suggestion(NOTHING, words[0])
-        return Suggestion(ACTION, words[0])
-    given = tuple(
-        (k, v.strip("\"'")) for k, _, v in (w.partition("=") for w in words[1:-1] if "=" in w)
-    )
-    word = words[-1]
-    if "=" in word:
-        header, _, value = word.partition("=")
-        return Suggestion(VALUE, value, action=words[0], header=header, given=given)
-    return Suggestion(HEADER, word, action=words[0], given=given)
-
-
-def _suggest_telnet(lines: list[str]) -> Suggestion:
-    action = ""
-    given = []
-    for l in lines[:-1]:
-        m = _TELNET_LINE.match(l)
-        if m:
-            given.append((m.group(1), m.group(2).strip()))
-            if m.group(1).lower() == "action":
-                action = m.group(2).strip()
-    line = lines[-1]
-    m = _TELNET_LINE.match(line)
-    if m is None or ":" not in line:
-        if not action and len(lines) == 1:
-            return Suggestion(NOTHING, line.strip(), form="telnet")
-        return Suggestion(HEADER, line.strip(), form="telnet", action=action, given=tuple(given))
-    key, value = m.group(1), m.group(2)
-    if key.lower() == "action":
-        return Suggestion(ACTION, value, form="telnet")
-    return Suggestion(VALUE, value, form="telnet", action=action, header=key, given=tuple(given))
 
 
 # -- the matchers: what to offer for it -------------------------------------------------
@@ -464,16 +363,30 @@ _EVENT_MASKS = ("on", "off", "system", "call", "log", "verbose", "command", "age
                 "reporting", "cdr", "dialplan", "originate", "agi", "cc", "aoc", "test", "security", "message", "all")
 
 
-def _complete_local_arg(catalogue, s: Suggestion) -> list[tuple[str, str, str]]:
-    word = s.word
-    if s.command == "help":
-        names = [(n, "action") for n in catalogue.action_names()] + [(n, "event") for n in catalogue.event_names()]
-        return [(n, n, m) for n, m in _matches(word, names)]
-    if s.command == "filter":
-        return _filter_completions(catalogue, word)[1]
-    if s.command == "events":
-        return [(v, v, "") for v, _ in _matches(word, [(x, "") for x in _EVENT_MASKS])]
-    return []
+def _complete_topic(catalogue, word: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """/help's argument: an action or an event."""
+    names = [(n, "action") for n in catalogue.action_names()] + [(n, "event") for n in catalogue.event_names()]
+    return word, [(n, n, m) for n, m in _matches(word, names)]
+
+
+def _complete_event_mask(catalogue, word: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """/events' argument: on, off, or a class of events."""
+    return word, [(v, v, "") for v, _ in _matches(word, [(x, "") for x in _EVENT_MASKS])]
+
+
+def _complete_local_arg(catalogue, s: Suggestion) -> tuple[str, list[tuple[str, str, str]]]:
+    """(the word being completed, choices) for a local command's argument, as its registry entry says."""
+    command = localcommands.lookup(s.command)
+    complete_argument = _ARGUMENTS.get(command.argument) if command is not None else None
+    if complete_argument is None:
+        return s.word, []
+    return complete_argument(catalogue, s.word)
+
+
+def _local_choices(word: str) -> list[tuple[str, str, str]]:
+    """The local commands whose name matches `word`, with their help."""
+    commands = [(c.name, c.help) for c in localcommands.COMMANDS.values()]
+    return [(n, "/" + n, m) for n, m in _matches(word, commands)]
 
 
 def _cli_words(line: str, lookups) -> list[tuple[str, str]]:
@@ -503,12 +416,12 @@ def _quoted(value: str) -> str:
 def complete(catalogue, live: LiveValues, s: Suggestion, lookups=None) -> list[tuple[str, str, str]]:
     """[(insert, display, meta)] for a classified input."""
     if s.kind == LOCAL:
-        return [(n, "/" + n, m) for n, m in _matches(s.word, _LOCAL.items())]
+        return _local_choices(s.word)
     if s.kind == LOCAL_ARG:
-        return _complete_local_arg(catalogue, s)
+        return _complete_local_arg(catalogue, s)[1]
     if s.kind == CLI:
         return _complete_cli(s, lookups)
-    telnet = s.form == "telnet"
+    telnet = s.form == TELNET
     if s.kind == ACTION:
         if telnet:
             return [(n, n, meta) for n, meta in _matches(s.word, _action_choices(catalogue, ""))]
@@ -532,8 +445,8 @@ def complete_text(catalogue, live: LiveValues, text: str, lookups=None) -> tuple
     adds the server's lists it already has, and asks for the others in the background.
     """
     s = suggest_type(text)
-    if s.kind == LOCAL_ARG and s.command == "filter":
-        return _filter_completions(catalogue, s.word)
+    if s.kind == LOCAL_ARG:
+        return _complete_local_arg(catalogue, s)
     return s.word, complete(catalogue, live, s, lookups)
 
 
@@ -552,6 +465,14 @@ def _filter_completions(catalogue, word: str) -> tuple[str, list[tuple[str, str,
     headers = sorted({p.name for e in (catalogue.event(n) for n in catalogue.event_names()) if e for p in e.headers})
     candidates = _matches(last, names) + [(h + "=", "header") for h, _ in _matches(last, [(h, "") for h in headers])]
     return last, [(c, c, m) for c, m in candidates]
+
+
+#: How each kind of local-command argument (localcommands.Command.argument) is completed.
+_ARGUMENTS = {
+    localcommands.TOPIC: _complete_topic,
+    localcommands.FILTER: _filter_completions,
+    localcommands.EVENT_MASK: _complete_event_mask,
+}
 
 
 class AmiCompleter(Completer):

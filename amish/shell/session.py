@@ -20,20 +20,17 @@ import threading
 import time
 from typing import Callable
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
 from .. import render
 from ..batch import is_async_originate
 from ..commandline import Actions, LocalCommand, parse_input
 from ..connection import Pending
 from ..errors import AmishError, InputError
+from ..inputforms import TELNET, classify
 from ..protocol import Message, limit_warnings
 from ..secrets import mask_error
 from ..session import RECONNECT
 from ..transport import Transport
-from . import views
+from . import localcommands, views
 from .completion import AmiCompleter, LiveValues
 from .lookups import ServerLookups
 
@@ -42,21 +39,8 @@ __all__ = ["ShellSession", "LOCAL_COMMANDS"]
 #: Async Originates whose outcome the transcript waits for, at most (the oldest are forgotten).
 MAX_ORIGINATES_WAITED = 1000
 
-#: name -> (arguments, what it does)
-LOCAL_COMMANDS: dict[str, tuple[str, str]] = {
-    "help": ("[ACTION|EVENT]", "this help, or an action's or event's headers and description"),
-    "filter": ("[EXPR]", "show only matching events (no EXPR: show all); e.g. /filter Newchannel|Hangup Channel=PJSIP/*"),
-    "events": ("on|off|MASK", "ask the server for events (the Events action), e.g. /events system,call"),
-    "clear": ("[events]", "clear the transcript (or the events pane)"),
-    "serverfilter": ("", "send the current filter to the server (Filter action) so it sends less; lasts the session"),
-    "raw": ("", "toggle raw view: responses as the AMI text received instead of tables"),
-    "save": ("FILE", "save the events shown (AMI text, secrets masked) to FILE"),
-    "pause": ("", "pause or resume the events pane (F4)"),
-    "keys": ("", "list the key bindings"),
-    "reconnect": ("", "log in again with the same settings (actions in flight are not re-sent)"),
-    "quit": ("", "log off and leave (also: exit, Ctrl-D)"),
-    "exit": ("", "log off and leave"),
-}
+#: The local commands (/help, /filter...): name -> localcommands.Command.
+LOCAL_COMMANDS = localcommands.COMMANDS
 
 
 #: What may wait between two drains of the UI loop (20,000 events a second at
@@ -258,13 +242,7 @@ class ShellSession:
     @staticmethod
     def wants_more_lines(text: str, document=None) -> bool:
         """The telnet form goes on until a blank line, as in telnet."""
-        stripped = text.strip()
-        if not stripped or stripped.startswith(("/", "!")):
-            return False
-        first = stripped.splitlines()[0]
-        key, sep, _ = first.partition(":")
-        telnet = bool(sep) and key.strip().replace("-", "").replace("_", "").isalnum() and " " not in key.strip()
-        if not telnet:
+        if classify(text).kind != TELNET:
             return False
         last_line = text.rsplit("\n", 1)[-1]
         return last_line.strip() != ""
@@ -437,41 +415,12 @@ class ShellSession:
 
     # -- local commands -------------------------------------------------------
     def run_local(self, name: str, args: str) -> None:
-        handler = getattr(self, f"_cmd_{name}", None)
-        if handler is None:
-            from difflib import get_close_matches
+        """Run a local command (the registry, localcommands.COMMANDS, says which function)."""
+        localcommands.run(self, name, args)
 
-            guess = get_close_matches(name, list(LOCAL_COMMANDS), 1)
-            hint = f"; did you mean /{guess[0]}?" if guess else "; /help lists them"
-            self.error(f"unknown command /{name}{hint}")
-            return
-        try:
-            handler(args)
-        except AmishError as e:
-            self.error(str(e))
-
-    def _cmd_help(self, args: str) -> None:
-        name = args.strip()
-        if not name:
-            self.show_renderable(self._general_help())
-            return
-        spec = self.catalogue.action(name)
-        if spec is not None:
-            self.show_block(f"help {spec.name}", views.render_action_help(spec))
-            if not spec.description and "manager-show" not in getattr(spec, "source", ()):
-                threading.Thread(target=self._fetch_help, args=(spec.name,), daemon=True).start()
-            return
-        event = self.catalogue.event(name)
-        if event is not None:
-            self.show_renderable(views.render_event_help(event))
-            return
-        if name.lstrip("/") in LOCAL_COMMANDS:
-            args_, what = LOCAL_COMMANDS[name.lstrip("/")]
-            self.note(f"/{name.lstrip('/')} {args_}: {what}")
-            return
-        guesses = self.catalogue.suggest(name)
-        hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
-        self.error(f"no action or event named {name!r}{hint}")
+    def fetch_help_in_background(self, name: str) -> None:
+        """Ask the server (manager show command) for an action's description; the help shown is replaced."""
+        threading.Thread(target=self._fetch_help, args=(name,), daemon=True).start()
 
     def _fetch_help(self, name: str) -> None:
         from ..catalogue import fetch_manager_show
@@ -493,46 +442,7 @@ class ShellSession:
         """Show `renderable` in place of the block last shown under `key` (below it where that cannot be)."""
         self.show_renderable(renderable)
 
-    def _general_help(self):
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        for name, (args, what) in LOCAL_COMMANDS.items():
-            table.add_row(f"/{name} {args}".rstrip(), what)
-        keys = Table.grid(padding=(0, 2))
-        keys.add_column(style="bold")
-        keys.add_column()
-        for k, what in self.key_help():
-            keys.add_row(k, what)
-        return Group(
-            Text("Type an action:", style="bold"),
-            Text("  Originate Channel=PJSIP/7001 Context=phones Exten=7002 Priority=1 Variable=A=1"),
-            Text("  Action: Ping            (the telnet form; a blank line sends; pastes work)"),
-            Text("  !core show channels     (an Asterisk CLI command)"),
-            Text("Tab completes actions, headers and values; F1 shows help for the action typed.", style="dim"),
-            Text(""),
-            Text("Local commands:", style="bold"),
-            table,
-            Text(""),
-            Text("Keys:", style="bold"),
-            keys,
-            Text(""),
-            Text("Filter language: /help filter", style="dim"),
-        )
-
-    def _cmd_filter(self, args: str) -> None:
-        if args.strip() in ("help", "?"):
-            from .. import eventfilter
-
-            self.note((eventfilter.__doc__ or "").strip())
-            return
-        if self.set_filter(args):
-            if self.filter_text:
-                self.note(f"filter: {self.filter_text} ({self.events_shown()} of the kept events match)")
-            else:
-                self.note("filter cleared: all events shown")
-
-    def _cmd_serverfilter(self, args: str) -> None:
+    def push_filter_to_server(self) -> None:
         """Push the pane's filter to the server (Filter action), so it sends less."""
         from ..eventfilter import parse_filter, server_filter
 
@@ -550,7 +460,7 @@ class ShellSession:
             self.send_message(message)
         self.note("sent to the server; a server-side filter lasts until you reconnect (Asterisk cannot remove one)")
 
-    def _cmd_reconnect(self, args: str) -> None:
+    def request_reconnect(self) -> None:
         """Log in again with the same settings, in the background (the screen never waits)."""
         if self.replaying:
             raise InputError("this is a replay: there is no server to reconnect to")
@@ -637,8 +547,8 @@ class ShellSession:
         """How many of the kept events pass the filter."""
         return self.events.shown
 
-    def _cmd_events(self, args: str) -> None:
-        mask = args.strip() or "on"
+    def ask_for_events(self, mask: str) -> None:
+        """The Events action with `mask`; sent again after a reconnect."""
         message = Message([("Action", "Events"), ("EventMask", mask)])
         self._server_setup = [m for m in self._server_setup if m.get("Action") != "Events"] + [message]
         try:
@@ -649,55 +559,9 @@ class ShellSession:
         self.in_flight[pending.action_id] = pending
         pending.add_done_callback(lambda p: self.call_in_ui(self._on_result, p))
 
-    def _cmd_clear(self, args: str) -> None:
-        if args.strip() == "events":
-            self.clear_events()
-        else:
-            self.clear_transcript()
-
-    def _cmd_raw(self, args: str) -> None:
-        self.raw_view = not self.raw_view
-        self.note("raw view on: responses shown as the AMI text received" if self.raw_view else "raw view off")
-
-    def _cmd_save(self, args: str) -> None:
-        path = args.strip()
-        if not path:
-            raise InputError("/save needs a file name")
-        entries = self.saved_events()
-        try:
-            # events hold call data: private (0600) like every file amish writes, even one that existed
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, "wb") as f:
-                try:
-                    os.fchmod(fd, 0o600)
-                except OSError:
-                    pass  # not ours to change: written all the same
-                for message in entries:
-                    masked = message.masked()
-                    f.write(masked.raw if masked.raw else b"")
-        except OSError as e:
-            raise InputError(f"cannot write {path}: {e.strerror}") from None
-        self.note(f"saved {len(entries)} events to {path}")
-
     def saved_events(self) -> list[Message]:
         """The kept events that pass the filter (what /save writes)."""
         return [e.message for e in self.events.view if e.message.get("Event") != "amish"]
-
-    def _cmd_pause(self, args: str) -> None:
-        self.toggle_pause()
-
-    def _cmd_keys(self, args: str) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        for k, what in self.key_help():
-            table.add_row(k, what)
-        self.show_renderable(table)
-
-    def _cmd_quit(self, args: str) -> None:
-        self.exit()
-
-    _cmd_exit = _cmd_quit
 
     # -- front-end hooks (overridden) -------------------------------------------
     def toggle_pause(self) -> None:  # pragma: no cover - overridden
