@@ -179,11 +179,7 @@ class ShellSession:
 
     def _fetch_catalogue(self) -> None:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
-        from ..catalogue import fetch_live
-
-        import os
-
-        from ..catalogue import DEFAULT_XML
+        from ..catalogue import DEFAULT_XML, fetch_live
 
         if os.path.exists(DEFAULT_XML):  # amish runs on the PBX: its own docs, prose included
             try:
