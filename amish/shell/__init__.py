@@ -1,1 +1,0 @@
-"""The interactive shell: the full-screen split screen and the line mode."""
