@@ -581,7 +581,7 @@ def _run(args: argparse.Namespace, opts) -> int:
     with Session(opts, events_default=events_default, login=not own_login) as session:
         conn = session.connect()
         if interactive:
-            from .repl import run_repl
+            from .shell import run_repl
 
             return run_repl(conn, opts, reconnect=session.connect)
         from .pipe import run_actions
@@ -609,7 +609,7 @@ def _run(args: argparse.Namespace, opts) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from .replay import ReplayConnection
-    from .repl import run_repl
+    from .shell import run_repl
 
     conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action
     conn.start(None if args.speed <= 0 else args.speed)

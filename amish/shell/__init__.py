@@ -1,4 +1,9 @@
-"""Start the interactive shell: full screen, or line mode where full screen cannot work."""
+"""The interactive shell: the full-screen split screen and the line mode.
+
+`run_repl` starts it: full screen, or line mode where full screen cannot work
+(not a terminal, TERM dumb, or --line). Importing the package costs os and sys
+only: `amish raw` imports `shell.common` without loading the full screen.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
-    from .options import Options
-    from .transport import Transport
+    from ..options import Options
+    from ..transport import Transport
 
 __all__ = ["run_repl", "can_full_screen"]
 
@@ -31,9 +36,9 @@ def run_repl(conn: "Transport", opts: "Options", reconnect=None) -> int:
         color=color,
     )
     if opts.line or not can_full_screen():
-        from .shell.linemode import LineShell
+        from .linemode import LineShell
 
         return LineShell(conn, **options).run()
-    from .shell.app import Shell
+    from .app import Shell
 
     return Shell(conn, **options).run()
