@@ -26,7 +26,7 @@ import shlex
 from .errors import InputError
 from .inputforms import TELNET_LINE
 from .protocol import HeaderError, Message, encode_action
-from .records import Record
+from .immutable import Record
 
 TYPE_CHECKING = False  # typing and dataclasses cost ~10 ms of the pipe tool's start-up
 if TYPE_CHECKING:  # pragma: no cover

@@ -430,7 +430,7 @@ def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
     if mode == "replay":
         return _replay(args)
     if mode is None and args.completions:
-        from .completions import completion_script
+        from .completion_scripts import completion_script
 
         sys.stdout.write(completion_script(args.completions, main=build_parser, subcommands=SUBCOMMANDS))
         return 0
@@ -441,11 +441,11 @@ def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
         return 0
     opts = options(args)  # a mode that connects: the profile fills in the options before the mode reads them
     if mode == "events":
-        from .tail import run_events_command
+        from .events import run_events_command
 
         return run_events_command(args, opts)
     if mode == "raw":
-        from .rawmode import run_raw_command
+        from .raw import run_raw_command
 
         return run_raw_command(opts)
     if mode == "audit":
@@ -564,7 +564,7 @@ def _run(args: argparse.Namespace, opts) -> int:
 
             raise InputError(mask_error(str(e), text)) from None
         if opts.read_only:  # the whole input, its own Login included, before anything is sent
-            from .batch import check_read_only
+            from .pipe import check_read_only
 
             check_read_only(blocks, source)
     # telnet habits: a pipe that starts with its own Login logs in by itself
@@ -581,10 +581,10 @@ def _run(args: argparse.Namespace, opts) -> int:
     with Session(opts, events_default=events_default, login=not own_login) as session:
         conn = session.connect()
         if interactive:
-            from .repl import run_repl
+            from .shell import run_repl
 
             return run_repl(conn, opts, reconnect=session.connect)
-        from .batch import run_actions
+        from .pipe import run_actions
 
         fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
         run = dict(
@@ -609,7 +609,7 @@ def _run(args: argparse.Namespace, opts) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from .replay import ReplayConnection
-    from .repl import run_repl
+    from .shell import run_repl
 
     conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action
     conn.start(None if args.speed <= 0 else args.speed)

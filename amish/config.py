@@ -44,7 +44,7 @@ import shlex
 import stat
 
 from .errors import AmishError, InputError
-from .records import Record
+from .immutable import Record
 
 TYPE_CHECKING = False  # typing costs 3 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover

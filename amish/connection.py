@@ -1,7 +1,7 @@
 """A live AMI connection: sockets, TLS, login, and one I/O thread.
 
-UI-free: imports nothing from prompt_toolkit or rich, so scripts, the batch
-mode and the shell all share it.
+UI-free: imports nothing from prompt_toolkit or rich, so scripts, the pipe
+tool and the shell all share it.
 
 The TCP/TLS implementation of `amish.transport.LiveTransport` (that module
 says what every transport guarantees; `Pending`, `Subscription` and `Closed`,

@@ -14,7 +14,7 @@ Enter asks whether the telnet form goes on. So the four always agree.
 
 The first line that is neither blank nor a ``#`` comment decides the form
 (comments may come first in a paste, as in an action file); text with no
-such line is NOTHING. Pure: imports only `re` (and records), so the pipe tool's start-up
+such line is NOTHING. Pure: imports only `re` (and `immutable`), so the pipe tool's start-up
 and the UI-free core can use it.
 
 `suggest_type(text)` goes one step further for completion (as pgcli's
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from .records import Record
+from .immutable import Record
 
 __all__ = [
     "NOTHING", "LOCAL", "CLI", "TELNET", "LINE", "Form", "classify", "is_comment",

@@ -1,6 +1,6 @@
 """Writing results, events and reports to stdout, in each format: the modes' one output layer.
 
-The pipe tool (`batch`), `amish events` (`tail`) and `amish audit` write through it.
+The pipe tool (`pipe`), `amish events` (`events`) and `amish audit` write through it.
 It owns three things the modes must not each decide for themselves:
 
 - what a failed write means: the reader went away (EPIPE, `| head`) is not an

@@ -4,7 +4,7 @@ Nothing here touches a socket, a thread or a screen. `Parser` is fed whatever
 chunks the transport happened to read and hands back complete items: the
 banner, messages and protocol errors. `encode_action` turns headers into the
 bytes of an action, refusing header injection. Everything else in amish
-(connection, batch mode, the shell) is built on these two.
+(connection, the pipe tool, the shell) is built on these two.
 
 Framing is done on bytes and each complete message is decoded once (UTF-8,
 with a lossless per-line fallback), never per chunk, so a multi-byte
@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from .records import Record
+from .immutable import Record
 from .secrets import MASK, headers_may_hold_secret, is_secret_name, mask_bytes, mask_header, secret_var_numbers
 
 TYPE_CHECKING = False  # typing and dataclasses cost ~8 ms of every start-up

@@ -1,7 +1,7 @@
 """How amish shows AMI results and events on a terminal, with rich.
 
-Rich only: nothing here imports prompt_toolkit, so batch mode and tests can use
-it, and the interactive shell turns the output into pane lines with `to_ansi`.
+Rich only: nothing here imports prompt_toolkit, so the pipe tool and tests can
+use it, and the interactive shell turns the output into pane lines with `to_ansi`.
 
 Every message goes through `Message.masked()` before anything of it is drawn,
 so a Secret, a Login's Key or a password in GetConfig output never reaches the

@@ -28,7 +28,7 @@ import sys
 
 from .errors import AmishError, AuthenticationError, InputError, OutputError
 from .options import Options
-from .records import Record
+from .immutable import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,7 +1,7 @@
 """The transport seam: what every mode uses of a connection, defined once.
 
-The shell, the pipe tool (`amish.batch`), `amish events` (`amish.tail`),
-`amish raw` (`amish.rawmode`), `amish audit` and the catalogue's live fetch are
+The shell, the pipe tool (`amish.pipe`), `amish events` (`amish.events`),
+`amish raw` (`amish.raw`), `amish audit` and the catalogue's live fetch are
 handed an open session and use it only through `Transport`. How the bytes
 travel is the implementation's business:
 

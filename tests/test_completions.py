@@ -1,6 +1,6 @@
 """Shell completions (bash, zsh, fish): generated from the argparse parsers, committed, and working.
 
-The committed files in completions/ must be what amish.completions generates now, so
+The committed files in completions/ must be what amish.completion_scripts generates now, so
 that a new option without `scripts/gen-completions` fails here. Each script is loaded
 in its real shell and asked for completions: bash through its completion function
 (COMP_WORDS/COMP_CWORD), fish with `complete -C`, zsh in a pseudo-terminal (zpty)
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from amish import cli
-from amish.completions import SHELLS, completion_script
+from amish.completion_scripts import SHELLS, completion_script
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {"bash": "completions/amish.bash", "zsh": "completions/_amish", "fish": "completions/amish.fish"}
@@ -113,7 +113,7 @@ def test_unknown_shell_is_refused():
 
 def test_the_module_is_import_light():
     code = (
-        "import sys; from amish.completions import completion_script; "
+        "import sys; from amish.completion_scripts import completion_script; "
         "[completion_script(s) for s in ('bash', 'zsh', 'fish')]; "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'rich', 'pygments')); "
         "print(heavy); sys.exit(bool(heavy))"
@@ -138,7 +138,7 @@ def test_every_option_string_of_every_parser_is_in_the_script(shell):
 
 
 def test_file_options_subcommands_and_choices_are_in_the_model():
-    from amish.completions import commands
+    from amish.completion_scripts import commands
 
     main, *modes = commands()
     assert [m.name for m in modes] == list(cli.SUBCOMMANDS)

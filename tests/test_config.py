@@ -272,7 +272,7 @@ def test_importing_the_pipe_tools_modules_is_light():
     """The pipe tool's start-up: what only some runs need is imported when they need it."""
     code = (
         "import sys; before = set(sys.modules); "
-        "import amish.config, amish.actionfile, amish.batch, amish.formats, amish.safety; "
+        "import amish.config, amish.actionfile, amish.pipe, amish.formats, amish.safety; "
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -26,7 +26,7 @@ CORE = [
     "amish.eventfilter",
     "amish.errors",
     "amish.safety",
-    "amish.records",
+    "amish.immutable",
     "amish.actionfile",
     "amish.commandline",
     "amish.inputforms",
@@ -60,7 +60,7 @@ _RAW_MODE_RUN = textwrap.dedent(
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
-    import amish.rawmode
+    import amish.raw
 
     class Subscription:
         def drain(self, limit=None):
@@ -76,7 +76,7 @@ _RAW_MODE_RUN = textwrap.dedent(
     with create_pipe_input() as keys:
         keys.send_text("\\x04")
         with create_app_session(input=keys, output=DummyOutput()):
-            code = asyncio.run(amish.rawmode.RawSession(Connection()).run())
+            code = asyncio.run(amish.raw.RawSession(Connection()).run())
     print("exit", code, "loaded:", *sorted(m for m in FULL_SCREEN if m in sys.modules))
     """
 )

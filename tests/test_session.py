@@ -243,8 +243,8 @@ def test_options_of_a_mode_without_the_connection_options_keep_their_defaults():
 
 # -- the layers -----------------------------------------------------------------------
 
-#: amish.completions generates the shell scripts from the command line's own parsers: it is part of the CLI.
-MAY_IMPORT_CLI = {"amish/__main__.py", "amish/completions.py"}
+#: amish.completion_scripts generates the shell scripts from the command line's own parsers: it is part of the CLI.
+MAY_IMPORT_CLI = {"amish/__main__.py", "amish/completion_scripts.py"}
 
 
 def test_no_module_imports_the_command_line():

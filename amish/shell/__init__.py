@@ -1,1 +1,44 @@
-"""The interactive shell: the full-screen split screen and the line mode."""
+"""The interactive shell: the full-screen split screen and the line mode.
+
+`run_repl` starts it: full screen, or line mode where full screen cannot work
+(not a terminal, TERM dumb, or --line). Importing the package costs os and sys
+only: `amish raw` imports `shell.common` without loading the full screen.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing costs start-up time
+if TYPE_CHECKING:  # pragma: no cover
+    from ..options import Options
+    from ..transport import Transport
+
+__all__ = ["run_repl", "can_full_screen"]
+
+
+def can_full_screen() -> bool:
+    term = os.environ.get("TERM", "")
+    return sys.stdout.isatty() and sys.stdin.isatty() and term not in ("", "dumb", "unknown")
+
+
+def run_repl(conn: "Transport", opts: "Options", reconnect=None) -> int:
+    color = not os.environ.get("NO_COLOR")
+    options = dict(
+        reconnect=reconnect,
+        read_only=opts.read_only,
+        auto_reconnect=opts.reconnect,
+        confirm=opts.confirm is not False,
+        timeout=opts.timeout,
+        filter_text=opts.filter,
+        scrollback=opts.scrollback,
+        color=color,
+    )
+    if opts.line or not can_full_screen():
+        from .linemode import LineShell
+
+        return LineShell(conn, **options).run()
+    from .app import Shell
+
+    return Shell(conn, **options).run()

@@ -1,7 +1,7 @@
 """What every prompt of amish shares: the history that keeps secrets out, and the style.
 
 The full-screen shell (`app`), line mode (`linemode`) and `amish raw`
-(`amish.rawmode`) all read it. It imports prompt_toolkit's history and styles
+(`amish.raw`) all read it. It imports prompt_toolkit's history and styles
 only, never the full-screen application, the renderer or rich: `amish raw`
 loads none of them (tests/test_layers.py checks).
 """

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import AmishError, InputError
-from ..records import Record
+from ..immutable import Record
 from . import views
 
 __all__ = ["Command", "COMMANDS", "lookup", "run", "general_help", "TOPIC", "FILTER", "EVENT_MASK"]
