@@ -51,7 +51,7 @@ TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import Pending
 
-__all__ = ["Correlator", "awaiting", "fully_booted_in"]
+__all__ = ["Correlator", "awaiting", "fully_booted_in", "is_async_originate"]
 
 
 def awaiting(pending: "Pending") -> str | None:
@@ -205,3 +205,10 @@ def _may_have_action_id(raw: bytes) -> bool:
     if not raw:
         return True  # built here, not received: look properly
     return b"ActionID:" in raw or _ACTION_ID.search(raw) is not None
+
+
+def is_async_originate(message) -> bool:
+    """An Originate with ``Async: true``: its outcome comes later, in an OriginateResponse event."""
+    return (message.get("Action") or "").lower() == "originate" and (message.get("Async") or "").lower() in (
+        "true", "yes", "1", "on", "y", "t",
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 
+from .correlator import is_async_originate
 from .connection import Pending
 from .errors import (
     EXIT_ACTION_ERROR,
@@ -26,7 +27,7 @@ from .errors import (
     ConnectionLost,
 )
 from .output import ResultWriter
-from .protocol import Message, ProtocolError
+from .protocol import ProtocolError
 
 TYPE_CHECKING = False  # typing costs 3 ms of the pipe tool's start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,12 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .transport import Transport
 
 __all__ = ["run_actions", "is_async_originate"]
-
-
-def is_async_originate(message: Message) -> bool:
-    return (message.get("Action") or "").lower() == "originate" and (message.get("Async") or "").lower() in (
-        "true", "yes", "1", "on", "y", "t",
-    )
 
 
 def run_actions(

@@ -27,7 +27,7 @@ from .options import Options
 from .protocol import Message, ProtocolError, encode_message
 from .secrets import mask_typed
 from .session import Session
-from .shell.masking import MaskTypedSecrets
+from .prompt import MaskTypedSecrets
 from .transport import Transport
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
@@ -109,7 +109,7 @@ class RawSession:
     async def run(self) -> int:
         from prompt_toolkit.lexers import PygmentsLexer
 
-        from .shell.common import make_history
+        from .prompt import make_history
 
         self.loop = asyncio.get_running_loop()
         self.session = PromptSession(

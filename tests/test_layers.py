@@ -85,10 +85,41 @@ FULL_SCREEN = ("rich", "amish.render", "amish.shell.app", "amish.shell.session")
 
 
 def test_raw_mode_loads_neither_rich_nor_the_full_screen_shell(tmp_path):
-    """`amish raw` shares the history and the style with the shell (shell/common.py), not the shell itself."""
+    """`amish raw` shares the history and the style with the shell (amish/prompt.py), not the shell itself."""
     code = f"FULL_SCREEN = {FULL_SCREEN!r}\n" + _RAW_MODE_RUN
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))  # its history file goes there
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "exit 0 loaded:"
     assert (tmp_path / "amish" / "history").exists()  # the private history was the one used
+
+
+MODES = ["amish.pipe", "amish.events", "amish.raw", "amish.audit", "amish.shell"]
+
+
+def test_no_mode_imports_another_mode_or_the_command_line():
+    """docs/ARCHITECTURE.md: a mode opens its transport through the session and uses the layers below; what
+    two modes share belongs in a layer below them (is_async_originate lives in the correlator, not the pipe tool)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "amish"
+    found = []
+    for mode in MODES:
+        name = mode.split(".", 1)[1]
+        files = sorted((root / name).rglob("*.py")) if (root / name).is_dir() else [root / f"{name}.py"]
+        for path in files:
+            pkg = ["amish", *path.relative_to(root).parent.parts]
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom):
+                    base = pkg[: len(pkg) - node.level + 1] if node.level else []
+                    target = ".".join(base + ([node.module] if node.module else []))
+                    if node.level and not node.module:  # from . import x
+                        targets = [f"{target}.{a.name}" for a in node.names]
+                    else:
+                        targets = [target]
+                    for t in targets:
+                        other = [m for m in MODES + ["amish.cli"] if (t == m or t.startswith(m + ".")) and m != mode]
+                        if other:
+                            found.append(f"{path.relative_to(root.parent)}:{node.lineno} imports {t}")
+    assert not found, found

@@ -2,7 +2,7 @@
 
 `run_repl` starts it: full screen, or line mode where full screen cannot work
 (not a terminal, TERM dumb, or --line). Importing the package costs os and sys
-only: `amish raw` imports `shell.common` without loading the full screen.
+only: `amish raw` imports `amish.prompt` (what every prompt shares) without loading the full screen.
 """
 
 from __future__ import annotations

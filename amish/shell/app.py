@@ -37,9 +37,8 @@ from .. import render
 from ..connection import Closed, Pending
 from ..protocol import Message, ProtocolError
 from ..transport import Transport
-from .common import SHELL_STYLE, make_history
+from ..prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
-from .masking import MaskTypedSecrets
 from . import views
 from .panes import Pane, ansi_lines
 from .session import ShellSession

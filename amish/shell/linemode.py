@@ -23,8 +23,7 @@ from .. import render
 from ..connection import Closed, Pending
 from ..protocol import Message, ProtocolError
 from ..transport import Transport
-from .common import SHELL_STYLE, make_history
-from .masking import MaskTypedSecrets
+from ..prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from . import views
 from .session import ShellSession
 from .stores import EventLog

@@ -21,7 +21,7 @@ import time
 from typing import Callable
 
 from .. import render
-from ..pipe import is_async_originate
+from ..correlator import is_async_originate
 from ..commandline import Actions, LocalCommand, parse_input
 from ..connection import Pending
 from ..errors import AmishError, InputError
