@@ -3,7 +3,7 @@
 The full-screen shell (`app`), line mode (`linemode`) and `amish raw`
 (`amish.rawmode`) all read it. It imports prompt_toolkit's history and styles
 only, never the full-screen application, the renderer or rich: `amish raw`
-loads none of them (tests/test_layers.py checks).
+loads none of them (tests/unit/test_layers.py checks).
 """
 
 from __future__ import annotations
