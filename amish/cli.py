@@ -84,7 +84,7 @@ def attach_optional_values(parser: argparse.ArgumentParser, argv: list[str]) -> 
                 action = matches.pop()
         if action is not None:
             long = next((s for s in action.option_strings if s.startswith("--")), None)
-            if long is not None:  # every such option has one (tests/test_cli.py)
+            if long is not None:  # every such option has one (tests/asterisk/test_cli.py)
                 word = f"{long}={action.const}"
         out.append(word)
     return out

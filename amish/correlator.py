@@ -4,7 +4,7 @@ The server's answers are messages; the actions in flight wait for them. This
 module pairs the two and nothing else: no sockets, no threads, no lock, no
 clock. The Connection's I/O thread feeds it what the `protocol.Parser` framed
 and acts on what comes back (wakes the waiters, hands the rest to the
-subscribers); tests feed it messages by hand (tests/test_correlator.py).
+subscribers); tests feed it messages by hand (tests/unit/test_correlator.py).
 
 An action in flight is a record (`connection.Pending`) with ``action_id``,
 ``wait_event`` (lower case, or None), and the fields the correlator fills in:

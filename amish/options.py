@@ -6,7 +6,7 @@ the modes read `opts.read_only`, `opts.reconnect`, `opts.scrollback`... and
 never guess at an attribute with a default. What only one mode has (``--count``,
 ``--ignore``, ``-f``) stays on that mode's argparse Namespace.
 
-Core: imports nothing from the UI libraries (tests/test_layers.py).
+Core: imports nothing from the UI libraries (tests/unit/test_layers.py).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def _names(text: str) -> frozenset[str]:
 
 
 #: The actions --read-only lets through: each one only reads, or only changes
-#: this session (Events, Filter, Login). Reviewed one by one; tests/test_safety.py
+#: this session (Events, Filter, Login). Reviewed one by one; tests/unit/test_safety.py
 #: lists them again, so that adding one is a visible decision.
 READ_ONLY_ACTIONS = _names("""
     Login Logoff Challenge Ping Events Filter WaitEvent ListCommands

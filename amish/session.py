@@ -18,7 +18,7 @@ context manager it closes, on every path (an error, Ctrl-C, SIGTERM/SIGHUP's
 share: sans-IO, it only says how long to wait, whether to try again and
 whether to say so; the caller sleeps and prints.
 
-Core: imports nothing from the UI libraries (tests/test_layers.py).
+Core: imports nothing from the UI libraries (tests/unit/test_layers.py).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ A front end asks the interface, never the class: ``conn.live`` says whether
 actions can be sent and a lost session reconnected (a replay cannot; its
 responses are recorded ones, not late answers). ``kind`` names the transport
 for people; branch on a capability, never on ``kind``, and never probe a
-connection with ``getattr``/``hasattr``/``isinstance`` (tests/test_transport.py
+connection with ``getattr``/``hasattr``/``isinstance`` (tests/unit/test_transport.py
 checks the source).
 
 What an implementation must guarantee (the modes rely on each point):

@@ -3,6 +3,9 @@
 scripts/test starts it and exports AMISH_TEST_*; when pytest is run by hand the
 `asterisk` fixture starts it itself. A missing Asterisk fails the tests that
 need it: it is never a reason to skip.
+
+This file stays at the top of tests/; which folder holds which kind of test is in
+tests/README.md.
 """
 
 from __future__ import annotations

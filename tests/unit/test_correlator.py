@@ -4,7 +4,7 @@ No sockets, no threads, no server: messages are framed by the real
 `protocol.Parser` from the text written here and fed to a `Correlator` by
 hand, and every rule of the table in its module docstring is checked by what
 comes out: the items left for the subscribers and the actions completed.
-(tests/test_connection_faults.py checks the same through a live Connection.)
+(tests/faults/test_connection_faults.py checks the same through a live Connection.)
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import faulthandler
 import hashlib
-import os
 import socket
 import sys
 import threading
@@ -19,12 +18,10 @@ from contextlib import contextmanager
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakeami import FakeAMI, default_handler, encode
 
-from fakeami import FakeAMI, default_handler, encode  # noqa: E402
-
-from amish.connection import Closed, Connection, Subscription  # noqa: E402
-from amish.errors import (  # noqa: E402
+from amish.connection import Closed, Connection, Subscription
+from amish.errors import (
     ActionTimeout,
     AmishError,
     AuthenticationError,
@@ -33,7 +30,7 @@ from amish.errors import (  # noqa: E402
     NotAMIError,
     TLSError,
 )
-from amish.protocol import HeaderError, Message, ProtocolError  # noqa: E402
+from amish.protocol import HeaderError, Message, ProtocolError
 
 HOST = "127.0.0.1"
 T = 5.0  # the longest any single wait may take in these tests

@@ -23,7 +23,7 @@ import pytest
 from amish import cli
 from amish.completion_scripts import SHELLS, completion_script
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 FILES = {"bash": "completions/amish.bash", "zsh": "completions/_amish", "fish": "completions/amish.fish"}
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 HOST = "pbx-test-host"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import pathlib
 import re
 import typing
 
@@ -22,7 +21,9 @@ from amish.connection import Connection
 from amish.replay import ReplayConnection, ReplayError
 from amish.transport import LiveTransport, Transport
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "amish"
+from conftest import ROOT
+
+PACKAGE = ROOT / "amish"
 #: The modules that are transports (or define the seam): they may look at their own insides.
 TRANSPORTS = {"connection.py", "replay.py", "transport.py"}
 

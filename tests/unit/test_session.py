@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,7 @@ from amish.errors import (
 from amish.options import Options
 from amish.session import RECONNECT, ReconnectPolicy, Session
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 # -- the reconnect policy -------------------------------------------------------------

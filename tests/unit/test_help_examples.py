@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
 from amish import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 def _help_examples():

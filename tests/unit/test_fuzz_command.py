@@ -6,9 +6,10 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz" / "run"
+from conftest import ROOT
+
+FUZZ = ROOT / "fuzz" / "run"
 
 
 def test_fuzz_command_runs_within_its_budget_and_passes():

@@ -8,7 +8,6 @@ with the same wording, has a handler, and is in README's table.
 
 from __future__ import annotations
 
-import pathlib
 import re
 
 import pytest
@@ -24,7 +23,7 @@ from amish.shell import localcommands
 from amish.shell.completion import LiveValues, complete_text
 from amish.shell.session import ShellSession
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 # (text, form, what parse_input gives: a LocalCommand, the actions' headers, None, or InputError)
 TRICKY = [

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 HOST = "127.0.0.1"
 SECRET = "secret"  # FakeAMI's default
 
