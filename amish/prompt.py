@@ -3,7 +3,7 @@
 The full-screen shell (`shell.app`), line mode (`shell.linemode`) and `amish raw`
 (`amish.raw`) all read it, so it sits beside them, in no mode's package. It imports prompt_toolkit's history and styles
 only, never the full-screen application, the renderer or rich: `amish raw`
-loads none of them (tests/test_layers.py checks).
+loads none of them (tests/unit/test_layers.py checks).
 """
 
 from __future__ import annotations
