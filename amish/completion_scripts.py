@@ -8,7 +8,7 @@ whether it takes a value (and whether that value is optional), its choices, its
 help, which values are files (a metavar or dest named FILE), hosts (HOST) or
 profile names (--profile: the [profiles.NAME] sections of
 $XDG_CONFIG_HOME/amish/config.toml), and the positionals. So a new option is
-completed as soon as the scripts are regenerated, and tests/unit/test_completions.py
+completed as soon as the scripts are regenerated, and tests/unit/test_completion_scripts.py
 fails until they are.
 
 Import-light on purpose: argparse only (and amish.cli, itself argparse only).

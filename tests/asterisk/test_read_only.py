@@ -18,7 +18,7 @@ import pexpect
 import pytest
 
 from conftest import ADMIN
-from test_batch import AMISH, env, run
+from test_pipe import AMISH, env, run
 from test_shell_e2e import Terminal
 
 pytestmark = pytest.mark.asterisk
