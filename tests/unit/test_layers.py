@@ -101,9 +101,10 @@ def test_no_mode_imports_another_mode_or_the_command_line():
     """docs/ARCHITECTURE.md: a mode opens its transport through the session and uses the layers below; what
     two modes share belongs in a layer below them (is_async_originate lives in the correlator, not the pipe tool)."""
     import ast
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent / "amish"
+    from conftest import ROOT
+
+    root = ROOT / "amish"
     found = []
     for mode in MODES:
         name = mode.split(".", 1)[1]
