@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -13,26 +11,10 @@ import uuid
 import pexpect
 import pytest
 
+from amishcli import AMISH, env, run
 from conftest import ADMIN
 
 pytestmark = pytest.mark.asterisk
-
-AMISH = [sys.executable, "-m", "amish"]
-
-
-def env(**extra):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
-    e["AMISH_SECRET"] = ADMIN[1]
-    e.update(extra)
-    return e
-
-
-def run(asterisk, args, stdin=b"", **extra):
-    return subprocess.run(
-        AMISH + ["-u", "admin"] + args + [asterisk.host, str(asterisk.port)],
-        input=stdin, capture_output=True, timeout=60, env=env(**extra),
-    )
-
 
 def action_file(tmp_path, family):
     f = tmp_path / "checklist.ami"
@@ -283,7 +265,7 @@ def test_raw_mode_is_telnet_with_the_secret_masked(asterisk, tmp_path):
 
 
 def test_raw_mode_masks_the_secret_while_it_is_typed(asterisk, tmp_path):
-    from test_shell_e2e import Terminal
+    from terminal import Terminal
 
     t = Terminal(["raw", asterisk.host, str(asterisk.port)], {"XDG_STATE_HOME": str(tmp_path)})
     try:

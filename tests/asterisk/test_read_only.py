@@ -18,8 +18,8 @@ import pexpect
 import pytest
 
 from conftest import ADMIN
-from test_pipe import AMISH, env, run
-from test_shell_e2e import Terminal
+from amishcli import AMISH, env, run
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

@@ -6,7 +6,7 @@ import pexpect
 import pytest
 
 from amish.shell import localcommands
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

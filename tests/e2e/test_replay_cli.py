@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ADMIN
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

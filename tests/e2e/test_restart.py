@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import ADMIN
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

@@ -14,6 +14,7 @@ from prompt_toolkit.output import DummyOutput
 from amish.connection import Connection
 from amish.shell.app import Shell
 from fakeami import FakeAMI, default_handler
+from shelldrive import drive
 
 
 def wait_until(predicate, timeout=5.0):
@@ -23,27 +24,6 @@ def wait_until(predicate, timeout=5.0):
             return True
         time.sleep(0.02)
     return False
-
-
-async def drive(shell: Shell, pipe, steps):
-    """Run the app; feed each (text, predicate) step, waiting for the predicate after it."""
-    task = asyncio.create_task(shell.run_async())
-    try:
-        deadline = time.monotonic() + 8
-        while not shell.app.is_running:  # the app takes keys once it runs
-            assert time.monotonic() < deadline, "the app never started"
-            await asyncio.sleep(0.02)
-        for text, predicate, what in steps:
-            if text:
-                pipe.send_text(text)
-            deadline = time.monotonic() + 8
-            while not predicate():
-                assert time.monotonic() < deadline, f"timed out: {what}\ntranscript:\n{shell.transcript.text()}"
-                await asyncio.sleep(0.02)
-    finally:
-        if shell.app.is_running:
-            shell.app.exit(result=0)
-        await asyncio.wait_for(task, 5)
 
 
 @pytest.fixture
@@ -191,7 +171,7 @@ def test_secrets_never_reach_the_screen(shell_and_pipe, fake, tmp_path):
     assert "hunter2" not in shell.transcript.text()
     assert "Secret=********" in shell.transcript.text()
     # and on a screen drawn in a real terminal: the secret is the session's own, the Login is accepted
-    from test_shell_e2e import Terminal
+    from terminal import Terminal
 
     fake.secret = "hunter2"
     term = Terminal(["-u", "admin", fake.host, str(fake.port)],

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

@@ -12,7 +12,7 @@ import pexpect
 import pytest
 
 from conftest import ADMIN
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 

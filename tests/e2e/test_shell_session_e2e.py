@@ -15,7 +15,7 @@ import pyte
 import pytest
 
 from conftest import ADMIN, READER
-from test_shell_e2e import COLS, ROWS, Terminal
+from terminal import COLS, ROWS, Terminal
 
 pytestmark = pytest.mark.asterisk
 

@@ -13,7 +13,7 @@ import pexpect
 
 from faultkit import after_login, connections_made, run_amish
 from fakeami import FakeAMI, default_handler
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 NOT_BOOTED = ("--filter", "!FullyBooted")
 

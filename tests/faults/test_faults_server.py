@@ -23,7 +23,16 @@ import time
 
 import pytest
 
-from faultkit import HOST, Spawned, after_login, assert_one_line, run_amish
+from faultkit import (
+    HOST,
+    Spawned,
+    after_login,
+    assert_one_line,
+    assert_partial_list_printed,
+    handler_with,
+    list_stall_handler,
+    run_amish,
+)
 from fakeami import FakeAMI, default_handler, encode
 
 from amish.connection import Closed, Connection
@@ -59,16 +68,6 @@ NOT_BOOTED = ("--filter", "!FullyBooted")
 
 def pong_count(out: bytes) -> int:
     return out.count(b"Ping: Pong\r\n")
-
-
-def handler_with(extra):
-    """default_handler, except for the actions `extra(action, client)` takes (it returns True)."""
-
-    def handler(action, client):
-        if not extra(action, client):
-            default_handler(action, client)
-
-    return handler
 
 
 def flood_without_end(client, stop: threading.Event, limit: int, seconds: float, sent: list) -> None:
@@ -252,32 +251,6 @@ def test_pipe_prints_what_a_cut_list_had_received(tmp_path):
     assert_one_line(r, "<stdin>:1: CoreShowChannels", "closed the connection",
                     "the response and 2 items arrived", "not the Complete event")
     assert b"PJSIP/a-00000001" in r.out and b"PJSIP/b-00000002" in r.out
-
-
-def list_stall_handler(action, client):
-    """A list's response and two items, then nothing: its ...Complete event never comes."""
-    if action.get("Action") == "CoreShowChannels":
-        aid = action["ActionID"]
-        client.respond(action, EventList="start", Message="Channels will follow")
-        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/a-00000001")
-        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/b-00000002")
-        return True
-    return False
-
-
-def assert_partial_list_printed(out: bytes, fmt: str) -> None:
-    """The two items of list_stall_handler's list were printed, and in JSON the result says it is incomplete."""
-    if fmt == "json":
-        ping, channels = (json.loads(line) for line in out.splitlines())
-        assert ping["ok"] is True and "incomplete" not in ping
-        assert channels["response"]["Message"] == "Channels will follow"
-        assert [e["Channel"] for e in channels["events"]] == ["PJSIP/a-00000001", "PJSIP/b-00000002"]
-        assert channels["complete"] is None and channels["incomplete"] is True and channels["ok"] is False
-    else:
-        assert b"Channels will follow" in out
-        assert b"PJSIP/a-00000001" in out and b"PJSIP/b-00000002" in out
-        if fmt == "raw":
-            assert out.endswith(b"Channel: PJSIP/b-00000002\r\n\r\n")  # the bytes as received, nothing made up
 
 
 @pytest.mark.parametrize("mode", [(), ("--pipeline",)], ids=["sequential", "pipeline"])
@@ -863,7 +836,7 @@ def test_shell_shows_protocol_errors_keeps_events_and_survives(tmp_path, monkeyp
     from prompt_toolkit.output import DummyOutput
 
     from amish.shell.app import Shell
-    from test_shell_app import drive
+    from shelldrive import drive
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 

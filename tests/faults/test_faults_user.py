@@ -284,7 +284,7 @@ def test_pipe_ctrl_c_at_any_moment_is_one_line_exit_130(tmp_path, moment):
 def test_pipe_ctrl_c_prints_what_a_list_had_received(tmp_path, fmt):
     """Ctrl-C while a list is coming: its response and the items received are printed, and one
     line says what is missing; then `amish: interrupted`, exit 130."""
-    from test_faults_server import assert_partial_list_printed, handler_with, list_stall_handler
+    from faultkit import assert_partial_list_printed, handler_with, list_stall_handler
 
     trace = tmp_path / "wire.log"
     with Fake(handler_with(list_stall_handler)) as fake:
@@ -341,7 +341,7 @@ def run_shell(fake, steps, tmp_path, monkeypatch, **kw):
     from prompt_toolkit.output import DummyOutput
 
     from amish.shell.app import Shell
-    from test_shell_app import drive
+    from shelldrive import drive
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     conn = Connection(fake.host, fake.port, banner_timeout=2)
@@ -498,7 +498,7 @@ def test_shell_ctrl_c_stops_the_wait_from_a_focused_pane(term, fake_for_terminal
 
 
 def shell_terminal(fake, tmp_path, *args):
-    from test_shell_e2e import Terminal
+    from terminal import Terminal
 
     t = Terminal([*args, "-u", "admin", fake.host, str(fake.port)],
                  {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
@@ -590,7 +590,7 @@ def test_line_mode_ctrl_c_stops_the_wait(tmp_path):
 
 @pytest.mark.parametrize("size", [(5, 20), (2, 10), (1, 1)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_shell_survives_a_tiny_terminal(term, size):
-    from test_shell_e2e import COLS, ROWS
+    from terminal import COLS, ROWS
 
     term.wait_text("connected")
     term.send("Ping Data=typed-while-big")

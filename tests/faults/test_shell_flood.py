@@ -9,7 +9,7 @@ import time
 import pexpect
 
 from fakeami import FakeAMI, default_handler, encode
-from test_shell_e2e import Terminal
+from terminal import Terminal
 
 
 def pane_counts(term) -> tuple[int, int, int]:

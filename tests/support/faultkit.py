@@ -6,6 +6,7 @@ and traffic stays on the loopback.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import ROOT
+from fakeami import default_handler
 HOST = "127.0.0.1"
 SECRET = "secret"  # FakeAMI's default
 
@@ -193,3 +195,42 @@ def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout:g} s")
         time.sleep(0.01)
+
+
+# -- handlers shared by the fault tests ------------------------------------------------
+
+
+def handler_with(extra):
+    """default_handler, except for the actions `extra(action, client)` takes (it returns True)."""
+
+    def handler(action, client):
+        if not extra(action, client):
+            default_handler(action, client)
+
+    return handler
+
+
+def list_stall_handler(action, client):
+    """A list's response and two items, then nothing: its ...Complete event never comes."""
+    if action.get("Action") == "CoreShowChannels":
+        aid = action["ActionID"]
+        client.respond(action, EventList="start", Message="Channels will follow")
+        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/a-00000001")
+        client.event("CoreShowChannel", ActionID=aid, Channel="PJSIP/b-00000002")
+        return True
+    return False
+
+
+def assert_partial_list_printed(out: bytes, fmt: str) -> None:
+    """The two items of list_stall_handler's list were printed, and in JSON the result says it is incomplete."""
+    if fmt == "json":
+        ping, channels = (json.loads(line) for line in out.splitlines())
+        assert ping["ok"] is True and "incomplete" not in ping
+        assert channels["response"]["Message"] == "Channels will follow"
+        assert [e["Channel"] for e in channels["events"]] == ["PJSIP/a-00000001", "PJSIP/b-00000002"]
+        assert channels["complete"] is None and channels["incomplete"] is True and channels["ok"] is False
+    else:
+        assert b"Channels will follow" in out
+        assert b"PJSIP/a-00000001" in out and b"PJSIP/b-00000002" in out
+        if fmt == "raw":
+            assert out.endswith(b"Channel: PJSIP/b-00000002\r\n\r\n")  # the bytes as received, nothing made up
