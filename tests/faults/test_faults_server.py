@@ -14,16 +14,16 @@ and all traffic is on the loopback.
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import json
 import socket
-import sys
 import threading
 import time
 
 import pytest
 
 from faultkit import (
+    Fake,
+    watchdog,
     HOST,
     Spawned,
     after_login,
@@ -47,19 +47,7 @@ WATCHDOG = 120.0
 CP1251_NAME = "Иван Петров".encode("cp1251")  # invalid UTF-8
 
 
-@pytest.fixture(autouse=True)
-def _watchdog():
-    faulthandler.dump_traceback_later(WATCHDOG, exit=True, file=sys.__stderr__)
-    try:
-        yield
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-
-
-def Fake(*args, **kw) -> FakeAMI:
-    """A FakeAMI that says FullyBooted after a login, as a booted Asterisk does (amish waits for it)."""
-    kw.setdefault("fully_booted", True)
-    return FakeAMI(*args, **kw)
+_watchdog = pytest.fixture(autouse=True, name="_watchdog")(watchdog(WATCHDOG))
 
 
 #: amish events prints FullyBooted too: these tests look at the other events

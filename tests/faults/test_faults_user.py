@@ -10,18 +10,16 @@ may produce a traceback.
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import io
 import random
 import signal
 import subprocess
-import sys
 import time
 
 import pexpect
 import pytest
 
-from faultkit import ROOT, amish_argv, amish_env, assert_one_line, run_amish, settle, wait_until
+from faultkit import ROOT, Fake, amish_argv, amish_env, assert_one_line, run_amish, settle, wait_until, watchdog
 from fakeami import FakeAMI, default_handler
 
 from amish.connection import Connection
@@ -30,19 +28,7 @@ T = 5.0
 WATCHDOG = 120.0
 
 
-@pytest.fixture(autouse=True)
-def _watchdog():
-    faulthandler.dump_traceback_later(WATCHDOG, exit=True, file=sys.__stderr__)
-    try:
-        yield
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-
-
-def Fake(*args, **kw) -> FakeAMI:
-    """A FakeAMI that says FullyBooted after a login, as a booted Asterisk does (amish waits for it)."""
-    kw.setdefault("fully_booted", True)
-    return FakeAMI(*args, **kw)
+_watchdog = pytest.fixture(autouse=True, name="_watchdog")(watchdog(WATCHDOG))
 
 
 def originate_ok(action, client):

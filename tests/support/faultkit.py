@@ -6,6 +6,7 @@ and traffic stays on the loopback.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import subprocess
@@ -16,9 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import ROOT
-from fakeami import default_handler
+from fakeami import FakeAMI, default_handler
 HOST = "127.0.0.1"
 SECRET = "secret"  # FakeAMI's default
+
+
+def Fake(*args, **kw) -> FakeAMI:
+    """A FakeAMI that says FullyBooted after a login, as a booted Asterisk does (amish waits for it)."""
+    kw.setdefault("fully_booted", True)
+    return FakeAMI(*args, **kw)
+
+
+def watchdog(seconds: float):
+    """A fixture body: a test still running after `seconds` dumps every thread's stack and ends the run."""
+
+    def fixture():
+        faulthandler.dump_traceback_later(seconds, exit=True, file=sys.__stderr__)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+    return fixture
 
 
 def amish_env(tmp: Path | str, **extra: str) -> dict[str, str]:
