@@ -31,14 +31,14 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-from .errors import EXIT_OK, InputError
-from .options import Options
-from .protocol import Message
-from .secrets import MASK, is_secret_name
-from .session import Session
+from .core.errors import EXIT_OK, InputError
+from .runtime.options import Options
+from .core.protocol import Message
+from .core.secrets import MASK, is_secret_name
+from .runtime.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
+    from .transports.base import Transport
 
 __all__ = [
     "SEVERITIES",
@@ -979,7 +979,7 @@ def _secrets(facts: Facts, own: str | None) -> list[str]:
 
 
 def run_audit_command(args, opts: Options) -> int:
-    from .output import is_terminal, terminal_width, write
+    from .runtime.output import is_terminal, terminal_width, write
 
     ignores = parse_ignores(args.ignore or [])
     with Session(opts, events_default="system") as session:
@@ -992,7 +992,7 @@ def run_audit_command(args, opts: Options) -> int:
     if args.format == "json":
         text = json.dumps(report_dict(facts, findings, ignored), ensure_ascii=False)
     else:
-        from .render import to_ansi, to_plain
+        from .ui.render import to_ansi, to_plain
 
         width = min(terminal_width(out), 160)
         renderable = render_pretty(facts, findings, ignored, width)

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
-    from .protocol import Message
+    from .transports.base import Transport
+    from .core.protocol import Message
 
 __all__ = [
     "Param",

@@ -1,4 +1,4 @@
-"""The `amish` command line: the options and which mode to run (the connection is amish.session's).
+"""The `amish` command line: the options and which mode to run (the connection is amish.runtime.session's).
 
     amish [options] [HOST [PORT]]           the shell (a terminal) or the pipe tool (-f, stdin)
     amish events [options] [HOST [PORT]]    stream events to stdout
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
 from . import __version__
-from .errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, InputError, Terminated
+from .core.errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, InputError, Terminated
 
 EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
@@ -330,14 +330,14 @@ SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
 def settings(args: argparse.Namespace):
     """The connection settings: the command line, then the environment, the profile, the defaults.
 
-    Resolved once (amish.config.resolve) and kept on args.settings; the resolved
+    Resolved once (amish.runtime.config.resolve) and kept on args.settings; the resolved
     values are also written back to args (user, tls, cafile...), as if they had
     been typed. The modes read them through `options(args)`.
     """
     given = vars(args)
     resolved = given.get("settings")
     if resolved is None:
-        from .config import load_config, resolve
+        from .runtime.config import load_config, resolve
 
         resolved = resolve(args, load_config())
         args.settings = resolved
@@ -360,8 +360,8 @@ def endpoint(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def options(args: argparse.Namespace, *, connects: bool = True):
-    """The typed options of a mode (amish.options.Options): the command line and, when it connects, the config."""
-    from .options import Options
+    """The typed options of a mode (amish.runtime.options.Options): the command line and, when it connects, the config."""
+    from .runtime.options import Options
 
     return Options.from_args(args, settings(args) if connects else None)
 
@@ -385,12 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     previous = _trap_signals()
     try:
         code = _dispatch(mode, args)
-        from .output import flush
+        from .runtime.output import flush
 
         flush(sys.stdout)  # what print() buffered: a full disk is said now, not lost at exit
         return code
     except AmishError as e:
-        from .errors import OutputError
+        from .core.errors import OutputError
 
         _say(f"amish: {e}")
         if isinstance(e, OutputError):
@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_broken_pipe()
         return 0
     except Exception as e:  # the last line of defence: one line, no traceback
-        from .protocol import HeaderError
+        from .core.protocol import HeaderError
 
         if isinstance(e, HeaderError):  # a value with CR/LF that no check before caught: still bad input
             _say(f"amish: {e}")
@@ -435,7 +435,7 @@ def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
         sys.stdout.write(completion_script(args.completions, main=build_parser, subcommands=SUBCOMMANDS))
         return 0
     if mode is None and args.example_config:
-        from .config import example_config
+        from .runtime.config import example_config
 
         sys.stdout.write(example_config())
         return 0
@@ -549,8 +549,8 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _run(args: argparse.Namespace, opts) -> int:
-    from .actionfile import parse_actions
-    from .session import Session
+    from .core.actionfile import parse_actions
+    from .runtime.session import Session
 
     interactive = args.file is None and sys.stdin.isatty()
     blocks = []
@@ -560,7 +560,7 @@ def _run(args: argparse.Namespace, opts) -> int:
         try:
             blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
         except InputError as e:  # it may quote the input, and the input may hold a secret
-            from .secrets import mask_error
+            from .core.secrets import mask_error
 
             raise InputError(mask_error(str(e), text)) from None
         if opts.read_only:  # the whole input, its own Login included, before anything is sent
@@ -599,7 +599,7 @@ def _run(args: argparse.Namespace, opts) -> int:
         if own_login:
             code = run_actions(conn, blocks[:1], **run)
             if code != 0:
-                from .errors import AuthenticationError
+                from .core.errors import AuthenticationError
 
                 raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
             conn.username = blocks[0].message.get("Username")
@@ -608,7 +608,7 @@ def _run(args: argparse.Namespace, opts) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from .replay import ReplayConnection
+    from .transports.replay import ReplayConnection
     from .shell import run_repl
 
     conn = ReplayConnection.open(args.file, pair=True)  # each recorded response under its recorded action

@@ -4,7 +4,7 @@ The raw format writes each event's bytes as received without parsing it
 (unless a filter needs its headers), so a tail keeps up with a busy PBX.
 Ends cleanly on Ctrl-C and when the reader of the pipe goes away (| head);
 any other failure to write stdout (a full disk, an I/O error) is an error
-(OutputError, exit 74), never taken for a reader that went away: `amish.output`
+(OutputError, exit 74), never taken for a reader that went away: `amish.runtime.output`
 writes every format and says which is which.
 
 Text the server sends outside a message (a stray line, a second banner) is
@@ -19,13 +19,14 @@ import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
-from .connection import Closed
-from .errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
-from .options import Options
-from .output import event_writer, flush, reader_gone, write
-from .protocol import Message, ProtocolError, is_ami_banner
-from .session import RECONNECT, Session
-from .transport import Transport
+from .transports.connection import Closed
+from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
+from .runtime.options import Options
+from .runtime.output import flush, reader_gone, write
+from .ui.writers import event_writer
+from .core.protocol import Message, ProtocolError, is_ami_banner
+from .runtime.session import RECONNECT, Session
+from .transports.base import Transport
 
 __all__ = ["run_events_command", "tail_events"]
 
@@ -48,7 +49,7 @@ def tail_events(
     With `reconnect`, a lost connection is re-established with backoff (the
     gap is said on stderr) and the tail goes on; without, it ends with exit 2.
     """
-    from .eventfilter import parse_filter
+    from .core.eventfilter import parse_filter
 
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
@@ -235,7 +236,7 @@ def _resume(reconnect, reason: str, deadline: float | None, err) -> Transport | 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
     """Try until it works, with backoff (session.RECONNECT); None when it cannot (a refused login, the deadline)."""
-    from .errors import AmishError
+    from .core.errors import AmishError
 
     started = time.monotonic()
     attempt = 0
@@ -261,12 +262,12 @@ def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
 
 
 def run_events_command(args, opts: Options) -> int:
-    from .eventfilter import FilterError, parse_filter
+    from .core.eventfilter import FilterError, parse_filter
 
     try:
         parse_filter(opts.filter)  # a bad filter is bad input before connecting
     except FilterError as e:
-        from .errors import InputError
+        from .core.errors import InputError
 
         raise InputError(f"--filter: {e}") from None
     with Session(opts, events_default="on") as session:

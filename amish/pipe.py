@@ -1,7 +1,7 @@
 """Running a list of actions over a connection and printing the results: the pipe tool.
 
 UI-free but for the pretty format, which imports rich when asked for;
-`amish.output` writes the results (each format, what a failed write means).
+`amish.runtime.output` writes the results (each format, what a failed write means).
 Sequential by default: each action waits for its complete response (list
 items included) before the next is sent. With `pipeline`, every action is
 sent at once (each with its own ActionID) and the results are still printed
@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 import time
 
-from .correlator import is_async_originate
-from .connection import Pending
-from .errors import (
+from .core.correlator import is_async_originate
+from .transports.connection import Pending
+from .core.errors import (
     EXIT_ACTION_ERROR,
     EXIT_CONNECTION,
     EXIT_OK,
@@ -26,15 +26,15 @@ from .errors import (
     AmishError,
     ConnectionLost,
 )
-from .output import ResultWriter
-from .protocol import ProtocolError
+from .ui.writers import ResultWriter
+from .core.protocol import ProtocolError
 
 TYPE_CHECKING = False  # typing costs 3 ms of the pipe tool's start-up
 if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO, TextIO
 
-    from .actionfile import ActionBlock
-    from .transport import Transport
+    from .core.actionfile import ActionBlock
+    from .transports.base import Transport
 
 __all__ = ["run_actions", "is_async_originate"]
 
@@ -289,8 +289,8 @@ def _missing(pending: Pending, wait_event: str | None) -> str:
 
 def check_read_only(blocks: list[ActionBlock], source: str) -> None:
     """--read-only: refuse the whole input (exit 4); called before connecting, so nothing was sent."""
-    from .errors import InputError
-    from .safety import read_only_refusal
+    from .core.errors import InputError
+    from .core.safety import read_only_refusal
 
     for block in blocks:
         refusal = read_only_refusal(block.message)
@@ -300,7 +300,7 @@ def check_read_only(blocks: list[ActionBlock], source: str) -> None:
 
 def ask_on_terminal(question: str) -> bool:
     """y/N on the terminal (not stdin, which may be the action file); Enter or end of input is no."""
-    from .errors import InputError
+    from .core.errors import InputError
 
     try:
         # unbuffered bytes: a text file opened "r+" wants to seek, which a terminal cannot
@@ -314,7 +314,7 @@ def ask_on_terminal(question: str) -> bool:
 
 def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = None) -> list[ActionBlock]:
     """--confirm: ask before each risky action; a no skips it (said on stderr)."""
-    from .safety import confirmation_reason
+    from .core.safety import confirmation_reason
 
     kept = []
     for block in blocks:

@@ -7,7 +7,7 @@ Secret or Key typed by hand is masked on screen and kept out of history.
 
 Under --read-only (or a profile's read_only), lines are held until the blank
 line that ends the action; the block is then judged by
-amish.safety.read_only_refusal, like every other mode's actions, and sent
+amish.core.safety.read_only_refusal, like every other mode's actions, and sent
 whole, or refused with one line and not sent at all.
 """
 
@@ -21,14 +21,14 @@ from prompt_toolkit.formatted_text import PygmentsTokens
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from .connection import Closed
-from .errors import AmishError
-from .options import Options
-from .protocol import Message, ProtocolError, encode_message
-from .secrets import mask_typed
-from .session import Session
-from .prompt import MaskTypedSecrets
-from .transport import Transport
+from .transports.connection import Closed
+from .core.errors import AmishError
+from .runtime.options import Options
+from .core.protocol import Message, ProtocolError, encode_message
+from .core.secrets import mask_typed
+from .runtime.session import Session
+from .ui.prompt import MaskTypedSecrets
+from .transports.base import Transport
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
@@ -42,7 +42,7 @@ def mask_typed_line(line: str) -> str:
 
 class RawSession:
     def __init__(self, conn: Transport, *, read_only: bool = False):
-        from .lexer import AmiLexer, ami_style
+        from .ui.lexer import AmiLexer, ami_style
 
         self.conn = conn
         self.read_only = read_only
@@ -94,7 +94,7 @@ class RawSession:
                 self._end_held_block()
 
     def _end_held_block(self) -> None:
-        from .safety import read_only_refusal
+        from .core.safety import read_only_refusal
 
         block, self._held = self._held, []
         if not block:
@@ -109,7 +109,7 @@ class RawSession:
     async def run(self) -> int:
         from prompt_toolkit.lexers import PygmentsLexer
 
-        from .prompt import make_history
+        from .ui.prompt import make_history
 
         self.loop = asyncio.get_running_loop()
         self.session = PromptSession(

@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import emit  # noqa: E402
 
-from amish.protocol import Message, Parser  # noqa: E402
+from amish.core.protocol import Message, Parser  # noqa: E402
 
 MIB = 1024 * 1024
 LINE = "Local/echo@amish-test-0000002a;2 amish-test echo 1 Up Wait(0.2) 7001 3 (None) 1795744837.84"[:70]

@@ -24,9 +24,9 @@ import subprocess
 import sys
 import time
 
-from amish.eventfilter import parse_filter
-from amish.protocol import Message
-from amish.render import render_event_line
+from amish.core.eventfilter import parse_filter
+from amish.core.protocol import Message
+from amish.ui.render import render_event_line
 
 NEWCHANNEL = [
     ("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "PJSIP/7001-00000001"),

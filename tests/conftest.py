@@ -73,7 +73,7 @@ def asterisk() -> Sandbox:
 @pytest.fixture
 def admin(asterisk):
     """A logged-in admin Connection to the sandbox (events on)."""
-    from amish.connection import Connection
+    from amish.transports.connection import Connection
 
     conn = Connection(asterisk.host, asterisk.port)
     conn.connect()

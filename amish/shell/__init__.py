@@ -2,7 +2,7 @@
 
 `run_repl` starts it: full screen, or line mode where full screen cannot work
 (not a terminal, TERM dumb, or --line). Importing the package costs os and sys
-only: `amish raw` imports `amish.prompt` (what every prompt shares) without loading the full screen.
+only: `amish raw` imports `amish.ui.prompt` (what every prompt shares) without loading the full screen.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
-    from ..options import Options
-    from ..transport import Transport
+    from ..runtime.options import Options
+    from ..transports.base import Transport
 
 __all__ = ["run_repl", "can_full_screen"]
 

@@ -33,11 +33,11 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import merge_styles
 from prompt_toolkit.widgets import SearchToolbar
 
-from .. import render
-from ..connection import Closed, Pending
-from ..protocol import Message, ProtocolError
-from ..transport import Transport
-from ..prompt import SHELL_STYLE, MaskTypedSecrets, make_history
+from ..ui import render
+from ..transports.connection import Closed, Pending
+from ..core.protocol import Message, ProtocolError
+from ..transports.base import Transport
+from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
 from . import views
 from .panes import Pane, ansi_lines
@@ -106,7 +106,7 @@ class Shell(ShellSession):
 
     # -- layout ---------------------------------------------------------------
     def _layout(self) -> Layout:
-        from ..lexer import InputLexer
+        from ..ui.lexer import InputLexer
 
         events_window = Window(
             self.events_pane.control, wrap_lines=False, height=self._events_height,

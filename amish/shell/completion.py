@@ -25,8 +25,8 @@ from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
 from ..catalogue import NUMBERED_HEADER
-from ..inputforms import ACTION, CLI, HEADER, LOCAL, LOCAL_ARG, NOTHING, TELNET, VALUE, Suggestion, suggest_type
-from ..protocol import Message
+from ..core.inputforms import ACTION, CLI, HEADER, LOCAL, LOCAL_ARG, NOTHING, TELNET, VALUE, Suggestion, suggest_type
+from ..core.protocol import Message
 from . import localcommands
 from .lookups import COMMON_CONFIG_FILES
 

@@ -19,11 +19,11 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
-from .. import render
-from ..connection import Closed, Pending
-from ..protocol import Message, ProtocolError
-from ..transport import Transport
-from ..prompt import SHELL_STYLE, MaskTypedSecrets, make_history
+from ..ui import render
+from ..transports.connection import Closed, Pending
+from ..core.protocol import Message, ProtocolError
+from ..transports.base import Transport
+from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from . import views
 from .session import ShellSession
 from .stores import EventLog
@@ -172,7 +172,7 @@ class LineShell(ShellSession):
         return None if session is None else session.default_buffer
 
     async def run_async(self) -> int:
-        from ..lexer import InputLexer
+        from ..ui.lexer import InputLexer
 
         self._loop = asyncio.get_running_loop()
         self.session = PromptSession(

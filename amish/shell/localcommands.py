@@ -21,8 +21,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import AmishError, InputError
-from ..immutable import Record
+from ..core.errors import AmishError, InputError
+from ..core.immutable import Record
 from . import views
 
 __all__ = ["Command", "COMMANDS", "lookup", "run", "general_help", "TOPIC", "FILTER", "EVENT_MASK"]
@@ -75,7 +75,7 @@ def _help(session, args: str) -> None:
 
 def _filter(session, args: str) -> None:
     if args.strip() in ("help", "?"):
-        from .. import eventfilter
+        from ..core import eventfilter
 
         session.note((eventfilter.__doc__ or "").strip())
         return

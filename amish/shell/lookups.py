@@ -17,7 +17,7 @@ import re
 import threading
 from typing import Callable
 
-from ..protocol import Message
+from ..core.protocol import Message
 
 __all__ = ["ServerLookups", "parse_dialplan", "parse_applications", "parse_config_list", "parse_cli_matches"]
 

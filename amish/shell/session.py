@@ -7,7 +7,7 @@ apply_filter_to_view(), clear_events(), clear_transcript(), key_help(),
 invalidate() and exit(). Everything here runs on the UI loop, except the
 background fetches, which hand their results back with call_in_ui().
 
-Not amish.session.Session, which opens (and reopens) the logged-in connection
+Not amish.runtime.session.Session, which opens (and reopens) the logged-in connection
 this is given, below every mode; the reconnect backoff is its RECONNECT policy.
 """
 
@@ -20,16 +20,16 @@ import threading
 import time
 from typing import Callable
 
-from .. import render
-from ..correlator import is_async_originate
-from ..commandline import Actions, LocalCommand, parse_input
-from ..connection import Pending
-from ..errors import AmishError, InputError
-from ..inputforms import TELNET, classify
-from ..protocol import Message, limit_warnings
-from ..secrets import mask_error
-from ..session import RECONNECT
-from ..transport import Transport
+from ..ui import render
+from ..core.correlator import is_async_originate
+from ..core.commandline import Actions, LocalCommand, parse_input
+from ..transports.connection import Pending
+from ..core.errors import AmishError, InputError
+from ..core.inputforms import TELNET, classify
+from ..core.protocol import Message, limit_warnings
+from ..core.secrets import mask_error
+from ..runtime.session import RECONNECT
+from ..transports.base import Transport
 from . import localcommands, views
 from .completion import AmiCompleter, LiveValues
 from .lookups import ServerLookups
@@ -66,7 +66,7 @@ class ShellSession:
         confirm: bool = True,
     ):
         from ..catalogue import Catalogue
-        from ..lexer import ami_style
+        from ..ui.lexer import ami_style
 
         self.conn = conn
         self._first_conn = conn
@@ -77,7 +77,7 @@ class ShellSession:
         self._logged_off = False
         #: Reconnect by itself when the connection drops (Asterisk restarting, a network blip).
         self.auto_reconnect = auto_reconnect
-        #: Send only actions on amish.safety's list of read-only ones.
+        #: Send only actions on amish.core.safety's list of read-only ones.
         self.read_only = read_only
         #: Ask (Enter again) before actions that hang up, move calls, reload or write config.
         self.confirm = confirm
@@ -258,7 +258,7 @@ class ShellSession:
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
         if self.read_only:
-            from ..safety import read_only_refusal
+            from ..core.safety import read_only_refusal
 
             refusals = [r for r in (read_only_refusal(m) for m in messages) if r]
             if refusals:
@@ -315,7 +315,7 @@ class ShellSession:
                 out.append(f"this login{who} may not run {spec.name} (ListCommands does not list it): the server will refuse it")
         out.extend(limit_warnings(message))
         if self.confirm:
-            from ..safety import confirmation_reason
+            from ..core.safety import confirmation_reason
 
             reason = confirmation_reason(message)
             if reason:
@@ -395,7 +395,7 @@ class ShellSession:
 
     # -- events ---------------------------------------------------------------
     def set_filter(self, text: str, quiet: bool = False) -> bool:
-        from ..eventfilter import FilterError, parse_filter
+        from ..core.eventfilter import FilterError, parse_filter
 
         text = text.strip()
         try:
@@ -440,7 +440,7 @@ class ShellSession:
 
     def push_filter_to_server(self) -> None:
         """Push the pane's filter to the server (Filter action), so it sends less."""
-        from ..eventfilter import parse_filter, server_filter
+        from ..core.eventfilter import parse_filter, server_filter
 
         flt = parse_filter(self.filter_text)
         if flt.is_empty:
@@ -478,7 +478,7 @@ class ShellSession:
         ).start()
 
     def _reconnect_loop(self, automatic: bool) -> None:
-        """Try until it works (automatic: with backoff, amish.session.RECONNECT), then hand the connection to the UI loop."""
+        """Try until it works (automatic: with backoff, amish.runtime.session.RECONNECT), then hand the connection to the UI loop."""
         started = time.monotonic()
         attempt = 0
         while not self._reconnect_stop.is_set():

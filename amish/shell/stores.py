@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..protocol import Message, encode_message
+from ..core.protocol import Message, encode_message
 
 __all__ = ["EventEntry", "EventLog", "Transcript", "TranscriptLine"]
 

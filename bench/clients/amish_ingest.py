@@ -12,8 +12,8 @@ one more header of every event (as a peer's callback gets a parsed event).
 from _base import END_EVENT, SAMPLE_EVERY, SECRET, USER, Tally, args, now, report
 import threading
 
-from amish.connection import Closed, Connection
-from amish.protocol import Message
+from amish.transports.connection import Closed, Connection
+from amish.core.protocol import Message
 
 a = args(__doc__)
 mode = a.mode or "thread"

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from amish.connection import Closed, Connection
-from amish.errors import AuthenticationError, ConnectError, NotAMIError, TLSError
-from amish.protocol import Message
+from amish.transports.connection import Closed, Connection
+from amish.core.errors import AuthenticationError, ConnectError, NotAMIError, TLSError
+from amish.core.protocol import Message
 
 from conftest import ADMIN, READER
 

@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 
-from amish.connection import Closed, Connection
-from amish.protocol import Message
+from amish.transports.connection import Closed, Connection
+from amish.core.protocol import Message
 
 from conftest import ADMIN, ROOT
 

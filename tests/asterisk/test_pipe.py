@@ -284,9 +284,9 @@ def test_raw_mode_masks_the_secret_while_it_is_typed(asterisk, tmp_path):
 
 
 def test_read_only_batch_refuses_before_sending(asterisk):
-    from amish.actionfile import parse_actions
+    from amish.core.actionfile import parse_actions
     from amish.pipe import check_read_only
-    from amish.errors import InputError
+    from amish.core.errors import InputError
 
     blocks = parse_actions("Ping\nCoreShowChannels\nOriginate Channel=Local/echo@amish-test Application=Wait\n", "f.ami")
     with pytest.raises(InputError) as info:
@@ -345,7 +345,7 @@ def test_confirm_without_a_terminal_is_bad_input(asterisk, tmp_path):
 
 
 def test_confirm_skips_what_is_refused():
-    from amish.actionfile import parse_actions
+    from amish.core.actionfile import parse_actions
     from amish.pipe import confirmed
 
     blocks = parse_actions("Ping\nHangup Channel=PJSIP/1\nReload\n", "f.ami")

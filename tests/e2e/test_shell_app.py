@@ -11,7 +11,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from amish.connection import Connection
+from amish.transports.connection import Connection
 from amish.shell.app import Shell
 from fakeami import FakeAMI, default_handler
 from shelldrive import drive

@@ -1,4 +1,4 @@
-"""amish.connection.Connection against a fake AMI server that misbehaves on purpose.
+"""amish.transports.connection.Connection against a fake AMI server that misbehaves on purpose.
 
 These are the faults a real Asterisk cannot be made to produce: wrong
 banners, silence, cuts in the middle of a message, garbage, floods, answers
@@ -20,8 +20,8 @@ import pytest
 
 from fakeami import FakeAMI, default_handler, encode
 
-from amish.connection import Closed, Connection, Subscription
-from amish.errors import (
+from amish.transports.connection import Closed, Connection, Subscription
+from amish.core.errors import (
     ActionTimeout,
     AmishError,
     AuthenticationError,
@@ -30,7 +30,7 @@ from amish.errors import (
     NotAMIError,
     TLSError,
 )
-from amish.protocol import HeaderError, Message, ProtocolError
+from amish.core.protocol import HeaderError, Message, ProtocolError
 
 HOST = "127.0.0.1"
 T = 5.0  # the longest any single wait may take in these tests

@@ -35,9 +35,9 @@ from faultkit import (
 )
 from fakeami import FakeAMI, default_handler, encode
 
-from amish.connection import Closed, Connection
-from amish.errors import ActionTimeout, ConnectionLost, TLSError
-from amish.protocol import DEFAULT_MAX_LINE, DEFAULT_MAX_MESSAGE, Message, Parser, ProtocolError
+from amish.transports.connection import Closed, Connection
+from amish.core.errors import ActionTimeout, ConnectionLost, TLSError
+from amish.core.protocol import DEFAULT_MAX_LINE, DEFAULT_MAX_MESSAGE, Message, Parser, ProtocolError
 
 T = 5.0
 MiB = 1024 * 1024

@@ -22,7 +22,7 @@ import pytest
 from faultkit import ROOT, Fake, amish_argv, amish_env, assert_one_line, run_amish, settle, wait_until, watchdog
 from fakeami import FakeAMI, default_handler
 
-from amish.connection import Connection
+from amish.transports.connection import Connection
 
 T = 5.0
 WATCHDOG = 120.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amish.actionfile import ActionBlock, parse_actions, substitute
-from amish.errors import InputError
+from amish.core.actionfile import ActionBlock, parse_actions, substitute
+from amish.core.errors import InputError
 
 GOOD = [
     ("Action: Ping\n", [[("Action", "Ping")]]),

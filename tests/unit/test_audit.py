@@ -21,7 +21,7 @@ import pytest
 
 from amish import audit as A
 from amish.audit import Facts, Finding, Target
-from amish.protocol import Message
+from amish.core.protocol import Message
 
 from conftest import ADMIN, READER, ROOT
 
@@ -345,7 +345,7 @@ def test_json_report_shape_and_no_secrets():
 
 
 def test_pretty_output_renders_a_table():
-    from amish.render import to_plain
+    from amish.ui.render import to_plain
 
     facts = Facts(target=Target("127.0.0.1", 5038, user="app", peer="127.0.0.1", md5=True),
                   manager=cfg(app={**GOOD_USER, "write": "all"}), http={})
@@ -394,7 +394,7 @@ def hardened_variant(base: str) -> str:
 
 
 def _admin_can_log_in(asterisk) -> bool:
-    from amish.connection import Connection
+    from amish.transports.connection import Connection
 
     conn = Connection(asterisk.host, asterisk.port)
     try:
@@ -553,7 +553,7 @@ def test_sandbox_weak_config(asterisk, amish_cmd, live_manager_conf):
 
 
 def _weak_account_logs_in(asterisk) -> bool:
-    from amish.connection import Connection
+    from amish.transports.connection import Connection
 
     conn = Connection(asterisk.host, asterisk.port)
     try:

@@ -14,8 +14,8 @@ import pytest
 
 from amish import catalogue as catmod
 from amish.catalogue import ActionSpec, Catalogue, Param, fetch_live, fetch_manager_show, parse_manager_show
-from amish.connection import Connection
-from amish.protocol import Message
+from amish.transports.connection import Connection
+from amish.core.protocol import Message
 
 from conftest import ADMIN, READER, ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amish.commandline import Actions, LocalCommand, parse_input, split_words
-from amish.errors import InputError
+from amish.core.commandline import Actions, LocalCommand, parse_input, split_words
+from amish.core.errors import InputError
 
 ONE_ACTION = [
     ("Ping", [("Action", "Ping")]),

@@ -6,7 +6,7 @@ import pytest
 from prompt_toolkit.document import Document
 
 from amish.catalogue import Catalogue
-from amish.protocol import Message
+from amish.core.protocol import Message
 from amish.shell.completion import AmiCompleter, LiveValues, complete_text
 
 
@@ -117,7 +117,7 @@ def test_live_values_are_bounded():
 
 
 def _event(name, **headers):
-    from amish.protocol import encode_message
+    from amish.core.protocol import encode_message
 
     message = Message([("Event", name)] + list(headers.items()))
     return Message.from_raw(encode_message(message))
@@ -327,7 +327,7 @@ class FakePending:
 
 
 class FakeConn:
-    live = True  # a live server, not a replay (amish.transport.Transport)
+    live = True  # a live server, not a replay (amish.transports.base.Transport)
 
     def __init__(self):
         self.sent = []

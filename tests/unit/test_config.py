@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from amish import cli
-from amish.config import (
+from amish.runtime.config import (
     Config,
     Profile,
     Settings,
@@ -30,7 +30,7 @@ from amish.config import (
     resolve,
     run_secret_command,
 )
-from amish.errors import AmishError, InputError
+from amish.core.errors import AmishError, InputError
 from conftest import ADMIN
 
 PATH = "/etc/amish-test/config.toml"
@@ -272,12 +272,12 @@ def test_importing_the_pipe_tools_modules_is_light():
     """The pipe tool's start-up: what only some runs need is imported when they need it."""
     code = (
         "import sys; before = set(sys.modules); "
-        "import amish.config, amish.actionfile, amish.pipe, amish.formats, amish.safety; "
+        "import amish.runtime.config, amish.core.actionfile, amish.pipe, amish.runtime.formats, amish.core.safety; "
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(proc.stdout.split())
-    assert "amish.config" in loaded
+    assert "amish.runtime.config" in loaded
     heavy = {"tomllib", "subprocess", "urllib.parse", "pathlib", "dataclasses", "inspect", "typing", "json", "ipaddress",
              "importlib.resources"}
     assert loaded & heavy == set()

@@ -1,4 +1,4 @@
-"""Tests of amish.correlator, which pairs the server's answers with the actions in flight.
+"""Tests of amish.core.correlator, which pairs the server's answers with the actions in flight.
 
 No sockets, no threads, no server: messages are framed by the real
 `protocol.Parser` from the text written here and fed to a `Correlator` by
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from amish.connection import Pending
-from amish.correlator import Correlator, awaiting, fully_booted_in
-from amish.errors import AmishError
-from amish.protocol import Banner, Message, Parser, ProtocolError
+from amish.transports.connection import Pending
+from amish.core.correlator import Correlator, awaiting, fully_booted_in
+from amish.core.errors import AmishError
+from amish.core.protocol import Banner, Message, Parser, ProtocolError
 
 # -- helpers -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from amish.eventfilter import (
+from amish.core.eventfilter import (
     EventFilter,
     FilterError,
     MAX_DEPTH,
@@ -18,7 +18,7 @@ from amish.eventfilter import (
     parse_filter,
     server_filter,
 )
-from amish.protocol import Message
+from amish.core.protocol import Message
 
 # ---------------------------------------------------------------------------
 # events
@@ -526,7 +526,7 @@ def test_server_filter_does_what_the_local_filter_does(text, with_known):
 
 
 def _wait_hangups(sub, channel_prefix: str, timeout: float = 15.0) -> list[Message]:
-    from amish.connection import Closed
+    from amish.transports.connection import Closed
 
     seen: list[Message] = []
     deadline = time.monotonic() + timeout
@@ -564,7 +564,7 @@ def _originate(conn) -> None:
     ids=["include", "exclude", "include-and-exclude"],
 )
 def test_asterisk_applies_server_filter_like_the_local_filter(asterisk, admin, text, must_see, must_not_see):
-    from amish.connection import Connection
+    from amish.transports.connection import Connection
     from conftest import ADMIN
 
     f = parse_filter(text)

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from amish.history import ensure_private_file, has_secret, history_path
+from amish.runtime.history import ensure_private_file, has_secret, history_path
 
 CASES = [
     ("Ping", False),

@@ -14,11 +14,11 @@ import pytest
 from pygments.token import Comment, Keyword, Name, Whitespace
 from rich.console import Console
 
-from amish import inputforms as F
+from amish.core import inputforms as F
 from amish.catalogue import Catalogue
-from amish.commandline import Actions, LocalCommand, parse_input
-from amish.errors import InputError
-from amish.lexer import InputLexer
+from amish.core.commandline import Actions, LocalCommand, parse_input
+from amish.core.errors import InputError
+from amish.ui.lexer import InputLexer
 from amish.shell import localcommands
 from amish.shell.completion import LiveValues, complete_text
 from amish.shell.session import ShellSession
@@ -128,7 +128,8 @@ def test_enter_waits_for_a_blank_line_only_in_the_telnet_form(text, form, parsed
 
 
 def test_the_telnet_line_is_the_action_files():
-    from amish import actionfile, commandline, lexer
+    from amish.core import actionfile, commandline
+    from amish.ui import lexer
 
     assert actionfile.TELNET_LINE is F.TELNET_LINE is commandline._TELNET is lexer._TELNET
     assert commandline.BARE_LOCAL is F.BARE_LOCAL is lexer._BARE_LOCAL

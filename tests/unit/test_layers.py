@@ -17,28 +17,29 @@ import pytest
 
 UI = ("prompt_toolkit", "rich", "pygments")
 
-CORE = [
-    "amish.protocol",
-    "amish.correlator",
-    "amish.connection",
-    "amish.transport",
-    "amish.config",
-    "amish.eventfilter",
-    "amish.errors",
-    "amish.safety",
-    "amish.immutable",
-    "amish.actionfile",
-    "amish.commandline",
-    "amish.inputforms",
-    "amish.wire",
-    "amish.replay",
-    "amish.catalogue",
-    "amish.formats",
-    "amish.history",
-    "amish.options",
-    "amish.session",
-    "amish.output",
-]
+# The folders are the layers (docs/ARCHITECTURE.md): every module of the layers below the
+# presentation is listed by walking them, so a module added to a core folder is checked at once.
+CORE_PACKAGES = ("core", "catalogue", "transports", "runtime")
+
+
+def _modules_of(package: str) -> list[str]:
+    from conftest import ROOT
+
+    base = ROOT / "amish" / package
+    if not base.is_dir():
+        return [f"amish.{package}"]
+    return sorted(
+        "amish." + ".".join(p.relative_to(ROOT / "amish").with_suffix("").parts).removesuffix(".__init__")
+        for p in base.rglob("*.py")
+    )
+
+
+CORE = [m for package in CORE_PACKAGES for m in _modules_of(package)]
+
+
+def test_the_core_list_is_walked_from_the_folders():
+    assert "amish.core.protocol" in CORE and "amish.transports.connection" in CORE and "amish.runtime.session" in CORE
+    assert len(CORE) >= 20
 
 
 @pytest.mark.parametrize("module", CORE)
@@ -81,7 +82,7 @@ _RAW_MODE_RUN = textwrap.dedent(
     """
 )
 
-FULL_SCREEN = ("rich", "amish.render", "amish.shell.app", "amish.shell.session")
+FULL_SCREEN = ("rich", "amish.ui.render", "amish.shell.app", "amish.shell.session")
 
 
 def test_raw_mode_loads_neither_rich_nor_the_full_screen_shell(tmp_path):
@@ -123,4 +124,58 @@ def test_no_mode_imports_another_mode_or_the_command_line():
                         other = [m for m in MODES + ["amish.cli"] if (t == m or t.startswith(m + ".")) and m != mode]
                         if other:
                             found.append(f"{path.relative_to(root.parent)}:{node.lineno} imports {t}")
+    assert not found, found
+
+
+# Each layer imports only from the layers below it (docs/ARCHITECTURE.md, "The layers").
+# Rank by folder; the modes and the command line are above them all.
+LAYER_RANK = {"core": 1, "catalogue": 1, "transports": 2, "runtime": 3, "ui": 4}
+
+
+def _rank(module: str) -> int:
+    parts = module.split(".")
+    if len(parts) < 2 or parts[1] == "__version__":
+        return 0  # amish itself (__version__)
+    return LAYER_RANK.get(parts[1], 5)
+
+
+def _imports(path, root):
+    import ast
+
+    pkg = ["amish", *path.relative_to(root).parent.parts]
+    tree = ast.parse(path.read_text())
+    type_only = set()  # imports under `if TYPE_CHECKING:` name types for annotations; nothing is loaded
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            type_only.update(id(n) for n in ast.walk(node))
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = pkg[: len(pkg) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            if node.level and not node.module:
+                yield node.lineno, [f"{target}.{a.name}" for a in node.names]
+            elif target.startswith("amish"):
+                yield node.lineno, [target]
+        elif isinstance(node, ast.Import):
+            yield node.lineno, [a.name for a in node.names if a.name.startswith("amish")]
+
+
+def test_every_layer_imports_only_from_the_layers_below_it():
+    """A core module that reached up into a transport, a session or the UI would drag them into every script
+    built on it; the rule is checked on every import statement, the lazy ones inside functions included."""
+    from conftest import ROOT
+
+    root = ROOT / "amish"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = "amish." + ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        rank = _rank(module)
+        if rank >= 5:
+            continue
+        for lineno, targets in _imports(path, root):
+            for t in targets:
+                if _rank(t) > rank:
+                    found.append(f"{path.relative_to(root.parent)}:{lineno} ({module}) imports {t}")
     assert not found, found

@@ -19,8 +19,8 @@ from pygments.token import (
     Whitespace,
 )
 
-from amish import lexer as amish_lexer
-from amish.lexer import STYLE, AmiLexer, AmiStyle, InputLexer, ami_style
+from amish.ui import lexer as amish_lexer
+from amish.ui.lexer import STYLE, AmiLexer, AmiStyle, InputLexer, ami_style
 
 K, C, S = Name.Attribute, Punctuation, String  # key, colon, plain value
 
@@ -171,7 +171,7 @@ def test_input_lexer_positions_are_right():
 
 
 def test_input_forms_are_the_ones_commandline_knows():
-    from amish import commandline
+    from amish.core import commandline
 
     assert amish_lexer._LOCAL_PREFIX == commandline.LOCAL_PREFIX
     assert amish_lexer._BARE_LOCAL == commandline.BARE_LOCAL
@@ -183,7 +183,7 @@ def test_input_forms_are_the_ones_commandline_knows():
     ["Ping", "!core show channels", "/filter Hangup", "help", "Action: Ping", "Originate Channel=PJSIP/1"],
 )
 def test_lexer_and_parser_agree_on_the_form(text):
-    from amish.commandline import Actions, LocalCommand, parse_input
+    from amish.core.commandline import Actions, LocalCommand, parse_input
 
     parsed = parse_input(text)
     first = interesting(InputLexer(), text)[0][0]

@@ -1,4 +1,4 @@
-"""amish.output, the modes' one output layer, without a socket: what a failed write means, in every format.
+"""amish.runtime.output, the modes' one output layer, without a socket: what a failed write means, in every format.
 
 A reader that went away (EPIPE) is BrokenPipeError, which `cli.main` ends with
 exit 0; any other OSError is OutputError, exit 74, saying what and why. The
@@ -12,10 +12,11 @@ import io
 
 import pytest
 
-from amish.connection import Pending
-from amish.errors import EXIT_OUTPUT, OutputError
-from amish.output import ResultWriter, event_writer, flush, is_terminal, terminal_width, write
-from amish.protocol import Message
+from amish.transports.connection import Pending
+from amish.core.errors import EXIT_OUTPUT, OutputError
+from amish.runtime.output import flush, is_terminal, terminal_width, write
+from amish.ui.writers import ResultWriter, event_writer
+from amish.core.protocol import Message
 
 EVENT = Message.from_raw(b"Event: PeerStatus\r\nPeer: PJSIP/100\r\nSecret: hunter22\r\n\r\n")
 

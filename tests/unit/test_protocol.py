@@ -1,4 +1,4 @@
-"""Tests of amish.protocol, the sans-IO AMI wire format.
+"""Tests of amish.core.protocol, the sans-IO AMI wire format.
 
 Most tests are tables (input -> expected output); the hypothesis tests at the
 end check the properties the tables cannot: chunking never changes the result,
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from amish.protocol import (
+from amish.core.protocol import (
     ASTERISK_MAX_HEADERS,
     ASTERISK_MAX_LINE,
     MASK,

@@ -12,16 +12,17 @@ def test_every_public_name_is_importable_from_the_package():
     for name in amish.__all__:
         assert getattr(amish, name) is not None, name
     from amish import Connection, Message, Parser  # noqa: F401  the README's example
-    from amish.connection import Connection as C
+    from amish.transports.connection import Connection as C
 
     assert Connection is C
 
 
 def test_the_public_names_are_the_modules_own():
-    from amish import connection, errors, protocol
+    from amish.transports import connection
+    from amish.core import errors, protocol
 
     for name, module in amish._EXPORTS.items():
-        assert getattr(amish, name) is getattr({"connection": connection, "protocol": protocol, "errors": errors}[module], name)
+        assert getattr(amish, name) is getattr({"transports.connection": connection, "core.protocol": protocol, "core.errors": errors}[module], name)
 
 
 def test_importing_the_package_loads_nothing_else():

@@ -1,4 +1,4 @@
-"""amish.render: how results and events look, checked on plain text (and on ANSI codes).
+"""amish.ui.render: how results and events look, checked on plain text (and on ANSI codes).
 
 The messages are real ones from the sandbox Asterisk 22 (ActionIDs and times aside).
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pytest
 from rich.cells import cell_len
 
-from amish.connection import Pending
-from amish.protocol import Banner, Message, Parser, ProtocolError
-from amish.render import (
+from amish.transports.connection import Pending
+from amish.core.protocol import Banner, Message, Parser, ProtocolError
+from amish.ui.render import (
     _render,
     render_event_full,
     render_event_line,
@@ -611,5 +611,5 @@ def test_fast_path_for_one_line_matches_rich(msg, width, color):
 
 
 def test_importing_render_does_not_import_prompt_toolkit():
-    code = "import sys, amish.render; sys.exit('prompt_toolkit' in sys.modules)"
+    code = "import sys, amish.ui.render; sys.exit('prompt_toolkit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from amish.catalogue import Catalogue
-from amish.protocol import Message
-from amish.safety import READ_ONLY_ACTIONS, confirmation_reason, is_loopback, plaintext_login_warning, read_only_refusal
+from amish.core.protocol import Message
+from amish.core.safety import READ_ONLY_ACTIONS, confirmation_reason, is_loopback, plaintext_login_warning, read_only_refusal
 
 
 def act(name, **headers):

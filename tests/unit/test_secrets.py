@@ -1,4 +1,4 @@
-"""amish.secrets: every secret name Asterisk's configs use, masked in every form amish shows or stores.
+"""amish.core.secrets: every secret name Asterisk's configs use, masked in every form amish shows or stores.
 
 Each name of SECRET_NAMES goes through the same table of output forms: the
 trace, the recording, the pretty/raw/json output of GetConfig and
@@ -15,15 +15,15 @@ import json
 
 import pytest
 
-from amish import secrets
-from amish.connection import Pending
-from amish.formats import result_json, result_raw
-from amish.history import has_secret
-from amish.protocol import Message, Parser
-from amish.render import render_event_full, render_event_line, render_result, to_plain
-from amish.secrets import MASK, SECRET_NAMES, is_secret_name, mask_bytes, mask_typed, typed_secret_spans
+from amish.core import secrets
+from amish.transports.connection import Pending
+from amish.runtime.formats import result_json, result_raw
+from amish.runtime.history import has_secret
+from amish.core.protocol import Message, Parser
+from amish.ui.render import render_event_full, render_event_line, render_result, to_plain
+from amish.core.secrets import MASK, SECRET_NAMES, is_secret_name, mask_bytes, mask_typed, typed_secret_spans
 from amish.shell.views import render_sent
-from amish.wire import Recorder, Tracer, read_recording
+from amish.transports.wire import Recorder, Tracer, read_recording
 
 NAMES = sorted(SECRET_NAMES)
 
@@ -303,7 +303,7 @@ def test_the_secrets_module_is_ui_free():
     import subprocess
     import sys
 
-    code = ("import sys, amish.secrets; "
+    code = ("import sys, amish.core.secrets; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'rich', 'pygments')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

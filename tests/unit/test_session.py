@@ -1,6 +1,6 @@
-"""amish.session: the reconnect policy as a table, the Session as a context manager, the typed Options.
+"""amish.runtime.session: the reconnect policy as a table, the Session as a context manager, the typed Options.
 
-No sockets: the Session is given a fake connection class (amish.connection.Connection
+No sockets: the Session is given a fake connection class (amish.transports.connection.Connection
 replaced), and the trace and recording are real files, so that what "closed" and
 "flushed" mean is what a user would find on disk.
 """
@@ -13,7 +13,7 @@ import re
 import pytest
 
 from amish import cli
-from amish.errors import (
+from amish.core.errors import (
     AuthenticationError,
     ConnectError,
     ConnectionLost,
@@ -22,8 +22,8 @@ from amish.errors import (
     Terminated,
     TLSError,
 )
-from amish.options import Options
-from amish.session import RECONNECT, ReconnectPolicy, Session
+from amish.runtime.options import Options
+from amish.runtime.session import RECONNECT, ReconnectPolicy, Session
 
 from conftest import ROOT
 
@@ -81,7 +81,7 @@ def test_reconnect_policy_is_the_documented_one_and_immutable():
 
 
 class FakeConnection:
-    """What Session needs of amish.connection.Connection, and a log of what was done to it."""
+    """What Session needs of amish.transports.connection.Connection, and a log of what was done to it."""
 
     made: list["FakeConnection"] = []
     refuse_logins = 0  # how many logins to refuse before one succeeds
@@ -111,11 +111,11 @@ class FakeConnection:
 
 @pytest.fixture
 def fake(monkeypatch):
-    import amish.connection
+    import amish.transports.connection
 
     FakeConnection.made = []
     FakeConnection.refuse_logins = 0
-    monkeypatch.setattr(amish.connection, "Connection", FakeConnection)
+    monkeypatch.setattr(amish.transports.connection, "Connection", FakeConnection)
     monkeypatch.setenv("AMISH_SECRET", "s3cr3t-value")
     return FakeConnection
 
@@ -169,17 +169,17 @@ def test_a_normal_end_closes_the_connection_then_the_hooks(fake, tmp_path):
 
 
 def test_a_recording_that_cannot_be_opened_closes_the_trace_already_opened(fake, tmp_path, monkeypatch):
-    import amish.session
-    import amish.wire
+    import amish.runtime.session
+    import amish.transports.wire
 
     opened = []
-    real_open = amish.session._open_private
-    monkeypatch.setattr(amish.session, "_open_private", lambda *a: opened.append(real_open(*a)) or opened[-1])
+    real_open = amish.runtime.session._open_private
+    monkeypatch.setattr(amish.runtime.session, "_open_private", lambda *a: opened.append(real_open(*a)) or opened[-1])
 
     def refuse(*args, **kwargs):
         raise OutputError("cannot write the recording: No space left on device")
 
-    monkeypatch.setattr(amish.wire, "Recorder", refuse)
+    monkeypatch.setattr(amish.transports.wire, "Recorder", refuse)
     with pytest.raises(OutputError):
         Session(hooked(tmp_path), events_default="on")
     assert len(opened) == 1 and opened[0].closed
@@ -195,11 +195,11 @@ def test_a_trace_write_that_failed_is_said_on_leaving(fake, tmp_path):
 
 
 def test_a_prompted_secret_is_asked_again_after_a_refusal_at_the_first_login_only(fake, tmp_path, monkeypatch):
-    import amish.session
+    import amish.runtime.session
 
     monkeypatch.delenv("AMISH_SECRET")
     typed = iter(["wrong", "right", "never"])
-    monkeypatch.setattr(amish.session, "secret_prompt", lambda opts: lambda: next(typed))
+    monkeypatch.setattr(amish.runtime.session, "secret_prompt", lambda opts: lambda: next(typed))
     fake.refuse_logins = 1
     with Session(Options(user="admin"), events_default="on") as session:
         session.connect()
@@ -247,7 +247,7 @@ MAY_IMPORT_CLI = {"amish/__main__.py", "amish/completion_scripts.py"}
 
 
 def test_no_module_imports_the_command_line():
-    """The modes get what they need from amish.session and amish.options, never back from amish.cli."""
+    """The modes get what they need from amish.runtime.session and amish.runtime.options, never back from amish.cli."""
     pattern = re.compile(r"^\s*(from\s+(amish|\.)\s+import\s+[^#\n]*\bcli\b|from\s+(amish)?\.cli\s+import|import\s+amish\.cli\b)",
                          re.M)
     offenders = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prompt_toolkit.buffer import Buffer
 
-from amish.protocol import Message
+from amish.core.protocol import Message
 from amish.shell.keys import describe_bindings, shell_key_bindings
 from amish.shell.session import ShellSession
 from amish.shell.stores import EventLog, Transcript

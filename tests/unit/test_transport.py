@@ -1,4 +1,4 @@
-"""The transport seam (amish.transport): one interface, implemented, and asked rather than probed.
+"""The transport seam (amish.transports.base): one interface, implemented, and asked rather than probed.
 
 Both implementations (TCP/TLS `Connection`, `ReplayConnection`) must have every
 member of the Protocol with the Protocol's signature, so a mode written
@@ -17,9 +17,9 @@ import typing
 
 import pytest
 
-from amish.connection import Connection
-from amish.replay import ReplayConnection, ReplayError
-from amish.transport import LiveTransport, Transport
+from amish.transports.connection import Connection
+from amish.transports.replay import ReplayConnection, ReplayError
+from amish.transports.base import LiveTransport, Transport
 
 from conftest import ROOT
 

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amish.connection import Closed, Connection
-from amish.errors import AmishError, InputError
-from amish.protocol import Message, ProtocolError, mask_secrets
-from amish.replay import BATCH, ReplayConnection, ReplayError
-from amish.wire import Recorder, Tracer, escape_bytes, read_any, read_dump, read_recording
+from amish.transports.connection import Closed, Connection
+from amish.core.errors import AmishError, InputError
+from amish.core.protocol import Message, ProtocolError, mask_secrets
+from amish.transports.replay import BATCH, ReplayConnection, ReplayError
+from amish.transports.wire import Recorder, Tracer, escape_bytes, read_any, read_dump, read_recording
 
 from conftest import ADMIN
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .secrets import has_secret  # what may not be stored: amish.secrets decides
+from ..core.secrets import has_secret  # what may not be stored: amish.core.secrets decides
 
 __all__ = ["history_path", "has_secret", "ensure_private_file"]
 

@@ -6,7 +6,7 @@ thread for every chunk read (the banner included) and with ``("out", action)``
 from the sending thread for each whole encoded action. Both are thread-safe
 (one lock), never raise from the hook (a failing write is counted in `errors`,
 the first reason kept in `error`, and the hook goes quiet), and mask secrets
-with `amish.secrets.mask_bytes`.
+with `amish.core.secrets.mask_bytes`.
 
 Masking on whole lines
 ----------------------
@@ -16,7 +16,7 @@ direction keeps the incomplete last line of a chunk back and puts it in front
 of the next chunk of the same direction; `flush()` (and `close()`) write what
 is held back. A Login's ``Key:`` is masked even when its ``Action: Login`` line
 came in an earlier chunk, and so is an UpdateConfig's ``Value-N`` whose
-``Var-N`` named a secret (`amish.secrets.carried_context`). A line with no end in sight is held back at most
+``Var-N`` named a secret (`amish.core.secrets.carried_context`). A line with no end in sight is held back at most
 `MAX_HELD` bytes (64 KiB); then it is written as is.
 
 The trace (`Tracer`)
@@ -113,10 +113,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from . import __version__
-from .errors import InputError, write_failed
-from .protocol import Parser, is_ami_banner
-from .secrets import carried_context, mask_bytes
+from .. import __version__
+from ..core.errors import InputError, write_failed
+from ..core.protocol import Parser, is_ami_banner
+from ..core.secrets import carried_context, mask_bytes
 
 __all__ = [
     "Tracer",

@@ -2,7 +2,7 @@
 
 `AmiLexer` colours AMI wire text (what Asterisk sends, and the telnet form of
 actions); `InputLexer` colours what the user types at the shell's prompt, in
-the forms `amish.commandline` accepts. Both are exact: the text of the tokens
+the forms `amish.core.commandline` accepts. Both are exact: the text of the tokens
 `get_tokens_unprocessed` yields, joined, is the input, so prompt_toolkit can
 use them as they are (``PygmentsLexer(InputLexer)``).
 
@@ -55,7 +55,7 @@ from pygments.token import (
     _TokenType,
 )
 
-from . import inputforms
+from ..core import inputforms
 
 __all__ = ["AmiLexer", "InputLexer", "STYLE", "AmiStyle", "ami_style"]
 
@@ -120,13 +120,13 @@ _QUOTED = re.compile(r""""[^"\r\n]*"?|'[^'\r\n]*'?""")
 
 
 class InputLexer(Lexer):
-    """The shell's input line, in the forms `amish.commandline.parse_input` takes.
+    """The shell's input line, in the forms `amish.core.commandline.parse_input` takes.
 
     ``Originate Channel=PJSIP/7001 CallerID="Bob <7001>"``: the action name,
     then ``Key`` ``=`` ``value`` words; ``!core show channels``: a CLI command;
     ``/filter ...``, ``help``, ``quit``: local commands; ``Action: X`` lines
     (typed or pasted): the telnet form, coloured like `AmiLexer`. Which form
-    it is, `amish.inputforms.classify` says, as it does for the parser.
+    it is, `amish.core.inputforms.classify` says, as it does for the parser.
     """
 
     name = "amish input"

@@ -26,15 +26,15 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import AmishError, AuthenticationError, InputError, OutputError
+from ..core.errors import AmishError, AuthenticationError, InputError, OutputError
 from .options import Options
-from .immutable import Record
+from ..core.immutable import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
-    from .transport import Transport
+    from ..transports.base import Transport
 
 __all__ = ["Session", "ReconnectPolicy", "RECONNECT", "SECRET_TRIES", "read_secret", "secret_prompt"]
 
@@ -146,7 +146,7 @@ class Session:
         self.events = opts.events or events_default
         _check_line("the AMI user (-u, AMISH_USER or the profile's user)", opts.user)
         _check_line("the event mask (--events or the profile's events)", self.events)
-        from .safety import plaintext_login_warning
+        from ..core.safety import plaintext_login_warning
 
         warning = plaintext_login_warning(self.host, tls=opts.tls, auth=opts.auth) if login else None
         if warning:
@@ -173,7 +173,7 @@ class Session:
     def _open_hooks(self) -> None:
         opts = self.opts
         if opts.trace:
-            from .wire import Tracer
+            from ..transports.wire import Tracer
 
             stream = sys.stderr if opts.trace == "-" else _open_private(opts.trace, "a")
             if stream is not sys.stderr:
@@ -183,7 +183,7 @@ class Session:
             self._outputs.append(("the trace to stderr" if opts.trace == "-" else f"the trace {opts.trace}", tracer))
             self._closers.insert(0, tracer.flush)
         if opts.record:
-            from .wire import Recorder
+            from ..transports.wire import Recorder
 
             recorder = Recorder(
                 opts.record,
@@ -223,7 +223,7 @@ class Session:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _connect(self) -> Transport:
-        from .connection import Connection
+        from ..transports.connection import Connection
 
         o = self.opts
         conn = Connection(

@@ -1,12 +1,12 @@
 """Turning results and events into output for scripts: raw AMI bytes and JSON. UI-free.
 
-What the bytes are; `amish.output` writes them.
+What the bytes are; `amish.runtime.output` writes them.
 """
 
 from __future__ import annotations
 
-from .connection import Pending
-from .protocol import Message
+from ..transports.connection import Pending
+from ..core.protocol import Message
 
 __all__ = ["FORMATS", "result_raw", "result_json", "event_json"]
 

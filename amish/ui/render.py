@@ -10,7 +10,7 @@ codes such as CSI, CR, BEL...) and undecodable bytes are shown escaped
 (``\\x1b``) rather than sent to the terminal, so a hostile CallerIDName cannot
 drive the terminal. User text is always wrapped in `Text`, never parsed as
 markup, and no link markup is ever used (no OSC-8 sequences).
-What counts as a secret (and every masker) is `amish.secrets`'s; GetConfigJSON
+What counts as a secret (and every masker) is `amish.core.secrets`'s; GetConfigJSON
 shown as ini lines is masked variable by variable with its `mask_config_value`.
 
 A list result is a table when it fits the width (columns empty in every item
@@ -51,8 +51,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Span, Text
 
-from .protocol import Banner, Message, ProtocolError
-from .secrets import mask_bytes, mask_config_value, mask_json
+from ..core.protocol import Banner, Message, ProtocolError
+from ..core.secrets import mask_bytes, mask_config_value, mask_json
 
 __all__ = [
     "render_result",
@@ -73,7 +73,7 @@ ERROR_MARK = "✖"
 
 
 class ResultLike(Protocol):
-    """What render_result needs of a result (amish.connection.Pending has it all)."""
+    """What render_result needs of a result (amish.transports.connection.Pending has it all)."""
 
     action: Message
     response: Message | None

@@ -244,7 +244,7 @@ class Message:
     def masked(self) -> "Message":
         """This message with every secret masked (itself when it holds none).
 
-        What `amish.secrets` calls a secret: secret-named headers, a Login's
+        What `amish.core.secrets` calls a secret: secret-named headers, a Login's
         Key, secret variables in GetConfig and GetConfigJSON output, the
         Value of an UpdateConfig change to a secret variable.
         """
@@ -817,5 +817,5 @@ def limit_warnings(headers: HeadersLike) -> list[str]:
 
 
 def mask_secrets(data: bytes) -> bytes:
-    """`data` with every secret masked (`amish.secrets.mask_bytes`), kept here for the library API."""
+    """`data` with every secret masked (`amish.core.secrets.mask_bytes`), kept here for the library API."""
     return mask_bytes(data)

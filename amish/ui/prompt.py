@@ -13,8 +13,8 @@ from prompt_toolkit.layout.processors import Processor, Transformation, Transfor
 from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.styles import Style
 
-from .secrets import typed_secret_spans
-from .history import ensure_private_file, has_secret, history_path
+from ..core.secrets import typed_secret_spans
+from ..runtime.history import ensure_private_file, has_secret, history_path
 
 __all__ = ["SHELL_STYLE", "make_history", "MaskTypedSecrets"]
 
@@ -55,7 +55,7 @@ def make_history() -> History:
 
 
 # -- the input line's secrets, shown as stars while they are typed (the buffer keeps the real text);
-# which characters are secret is amish.secrets.typed_secret_spans's call
+# which characters are secret is amish.core.secrets.typed_secret_spans's call
 
 
 class MaskTypedSecrets(Processor):

@@ -3,7 +3,7 @@
 UI-free: imports nothing from prompt_toolkit or rich, so scripts, the pipe
 tool and the shell all share it.
 
-The TCP/TLS implementation of `amish.transport.LiveTransport` (that module
+The TCP/TLS implementation of `amish.transports.base.LiveTransport` (that module
 says what every transport guarantees; `Pending`, `Subscription` and `Closed`,
 defined here, are shared by all of them).
 
@@ -33,8 +33,8 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
-from .correlator import Correlator, fully_booted_in
-from .errors import (
+from ..core.correlator import Correlator, fully_booted_in
+from ..core.errors import (
     ActionTimeout,
     AmishError,
     AuthenticationError,
@@ -43,7 +43,7 @@ from .errors import (
     NotAMIError,
     TLSError,
 )
-from .protocol import (
+from ..core.protocol import (
     Banner,
     HeadersLike,
     Message,

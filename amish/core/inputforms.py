@@ -1,6 +1,6 @@
 """Which form the text typed at the shell is in: the one place the forms are recognised.
 
-The shell's input takes four forms (amish.commandline shows them):
+The shell's input takes four forms (amish.core.commandline shows them):
 
     Originate Channel=PJSIP/7001 Exten=7002   LINE: the one-line form, an action per line
     Action: Originate                         TELNET: ``Key: value`` lines

@@ -49,7 +49,7 @@ from .protocol import Message
 
 TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import Pending
+    from ..transports.connection import Pending
 
 __all__ = ["Correlator", "awaiting", "fully_booted_in", "is_async_originate"]
 

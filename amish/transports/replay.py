@@ -1,10 +1,10 @@
 """Replay a recorded AMI session as if it were live: a Connection without a server.
 
-`ReplayConnection` implements `amish.transport.Transport`, not ``live``:
+`ReplayConnection` implements `amish.transports.base.Transport`, not ``live``:
 ``submit()``/``send()``/``send_raw()`` raise `ReplayError` (nothing is ever
 sent) and the shell offers no reconnect. So the
 events pane, filters, search and the transcript work on a recording, an
-``ngrep -W byline`` capture or an AMI text dump (see `amish.wire`).
+``ngrep -W byline`` capture or an AMI text dump (see `amish.transports.wire`).
 
 Playing: `start(speed)` runs a background thread that feeds the recorded
 chunks through fresh sans-IO parsers, one per direction (``Parser`` expecting
@@ -47,8 +47,8 @@ import time
 from typing import Callable
 
 from .connection import DEFAULT_TIMEOUT, Closed, Pending, Subscription
-from .errors import ActionTimeout, AmishError, EXIT_INPUT
-from .protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
+from ..core.errors import ActionTimeout, AmishError, EXIT_INPUT
+from ..core.protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
 from .wire import Chunk, Recording, read_any
 
 __all__ = ["ReplayConnection", "ReplayError", "BATCH"]
@@ -91,13 +91,13 @@ def _starts_with_banner(chunks: list[Chunk]) -> Banner | None:
 class ReplayConnection:
     """A recording played as a live connection (see the module doc). Thread-safe.
 
-    `recording`: a `amish.wire.Recording` or a list of (t, "in"|"out", bytes)
+    `recording`: a `amish.transports.wire.Recording` or a list of (t, "in"|"out", bytes)
     chunks; `meta` (optional) overrides what the recording says about the
     session (``peer``, ``tls``, ``user``); `name` is how errors name it.
     """
 
     kind = "replay"
-    #: nothing is sent and there is no server to reconnect to (`amish.transport`)
+    #: nothing is sent and there is no server to reconnect to (`amish.transports.base`)
     live = False
     on_wire = None
 
@@ -145,7 +145,7 @@ class ReplayConnection:
 
     @classmethod
     def open(cls, path, **kw) -> "ReplayConnection":
-        """A replay of any file `amish.wire.read_any` reads (InputError when it cannot)."""
+        """A replay of any file `amish.transports.wire.read_any` reads (InputError when it cannot)."""
         return cls(read_any(path), **kw)
 
     # -- state ----------------------------------------------------------------
@@ -174,7 +174,7 @@ class ReplayConnection:
     def finished(self) -> bool:
         return self._finished.is_set()
 
-    # -- what a Transport offers (amish.transport) -------------------------------
+    # -- what a Transport offers (amish.transports.base) -------------------------------
     @property
     def peer_ip(self) -> str | None:
         """The recorded peer's host (the address it was recorded from), if the recording says."""

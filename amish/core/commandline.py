@@ -9,7 +9,7 @@ Four forms, one line each unless pasted:
     !core show channels                    an Asterisk CLI command (Action: Command)
     /filter Newchannel|Hangup              a local command (/help lists them)
 
-Which form the text is in is amish.inputforms.classify()'s to say (the
+Which form the text is in is amish.core.inputforms.classify()'s to say (the
 highlighter and the completer ask it too); this module turns it into actions.
 Pure: no I/O, no UI. Errors are InputError with a one-line message.
 """

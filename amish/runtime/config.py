@@ -43,8 +43,8 @@ import os
 import shlex
 import stat
 
-from .errors import AmishError, InputError
-from .immutable import Record
+from ..core.errors import AmishError, InputError
+from ..core.immutable import Record
 
 TYPE_CHECKING = False  # typing costs 3 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
@@ -277,7 +277,7 @@ def _check_value(where: str, key: str, value: Any, base: str) -> Any:
     if key == "host" and "://" in value:
         raise InputError(f"{where} host: a host name or address, not a URL (use tls = true for amis://)")
     if key == "filter":
-        from .eventfilter import FilterError, parse_filter
+        from ..core.eventfilter import FilterError, parse_filter
 
         try:
             parse_filter(value)

@@ -11,7 +11,7 @@ Core: imports nothing from the UI libraries (tests/unit/test_layers.py).
 
 from __future__ import annotations
 
-from .immutable import Record
+from ..core.immutable import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover

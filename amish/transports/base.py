@@ -5,15 +5,15 @@ The shell, the pipe tool (`amish.pipe`), `amish events` (`amish.events`),
 handed an open session and use it only through `Transport`. How the bytes
 travel is the implementation's business:
 
-- `amish.connection.Connection`: TCP or TLS; ``kind`` "tcp", ``live``; also a
+- `amish.transports.connection.Connection`: TCP or TLS; ``kind`` "tcp", ``live``; also a
   `LiveTransport`.
-- `amish.replay.ReplayConnection`: a recording played back; ``kind`` "replay",
+- `amish.transports.replay.ReplayConnection`: a recording played back; ``kind`` "replay",
   not ``live`` (nothing is ever sent).
 - AMI over HTTP (issue 13, actions as requests to ``/rawman``, events by
   long-polling ``WaitEvent``): ``kind`` "http", ``live``; a `LiveTransport`.
 
 `LiveTransport` adds what opens a session on a server (``connect``, ``login``):
-only the code that opens sessions (`amish.session.Session`) calls those.
+only the code that opens sessions (`amish.runtime.session.Session`) calls those.
 
 A front end asks the interface, never the class: ``conn.live`` says whether
 actions can be sent and a lost session reconnected (a replay cannot; its
@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import Pending, Subscription
-    from .protocol import Banner, HeadersLike, Message
+    from ..core.protocol import Banner, HeadersLike, Message
 
 __all__ = ["Transport", "LiveTransport"]
 
@@ -129,7 +129,7 @@ class Transport(Protocol):
 
 @runtime_checkable
 class LiveTransport(Transport, Protocol):
-    """A transport that reaches a server: what opens a session on it (`amish.session.Session`)."""
+    """A transport that reaches a server: what opens a session on it (`amish.runtime.session.Session`)."""
 
     def connect(self) -> Banner | None:
         """Reach the server (TLS verified unless told otherwise); its banner when it sends one."""

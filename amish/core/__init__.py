@@ -1,0 +1,3 @@
+"""The sans-IO core: bytes and messages in, messages and decisions out; no sockets, threads or UI.
+
+See docs/ARCHITECTURE.md."""

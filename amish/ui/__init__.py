@@ -1,0 +1,3 @@
+"""Presentation: rich rendering, Pygments lexers, the prompt's style and history.
+
+See docs/ARCHITECTURE.md."""
