@@ -655,6 +655,8 @@ class CallTracker:
             self.now = now
         t = self.now
         try:
+            if low == "newexten":
+                self._before_newexten(msg, t)
             handler = _DISPATCH.get(low)
             touched = self._generic(msg, low, t)
             if handler is not None:
@@ -905,6 +907,16 @@ class CallTracker:
         if ch is not None and ch.created is None:
             ch.created = t
 
+    def _before_newexten(self, msg, t) -> None:
+        """A channel in a bridge that starts dialplan elsewhere was sent away (AMI Redirect, or the
+        transferee of a blind transfer, whose BlindTransfer event follows and renames this one)."""
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is None or not ch.bridge:
+            return
+        ctx, exten = msg.get("Context") or "", msg.get("Extension") or msg.get("Exten") or ""
+        if exten and (ctx, exten) != (ch.context, ch.exten):
+            self._transfer([ch], Transfer("redirect", t, ch.name, f"{exten}@{ctx}", "", [ch.name]))
+
     def _on_newexten(self, msg, t) -> None:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         if ch is None:
@@ -1084,6 +1096,13 @@ class CallTracker:
         chans = self._chans(msg, "Transferer", "Transferee")
         by = _real(msg.get("TransfererChannel"))
         to = f"{msg.get('Extension') or ''}@{msg.get('Context') or ''}"
+        transferee = _real(msg.get("TransfereeChannel"))
+        for ch in chans:
+            call = self.calls.get(ch.linkedid)
+            if call is not None and call.transfers:
+                last = call.transfers[-1]
+                if last.kind == "redirect" and last.to == to and transferee in last.channels:
+                    call.transfers.pop()  # the Newexten before this event: it was this transfer
         self._transfer(chans, Transfer("blind", t, by, to, msg.get("Result") or "", [c.name for c in chans]))
 
     def _on_attendedtransfer(self, msg, t) -> None:
@@ -1091,7 +1110,7 @@ class CallTracker:
         by = _real(msg.get("OrigTransfererChannel"))
         dest = msg.get("DestType") or ""
         if dest.lower() == "bridge":
-            to = _real(msg.get("DestBridgeUniqueid"))
+            to = _real(msg.get("TransferTargetChannel")) or _real(msg.get("DestBridgeUniqueid"))
         elif dest.lower() == "app":
             to = msg.get("DestApp") or ""
         elif dest.lower() == "link":
