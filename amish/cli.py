@@ -346,10 +346,10 @@ def build_calls_parser() -> argparse.ArgumentParser:
 
 SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
     "events": build_events_parser,
-    "calls": build_calls_parser,
     "raw": build_raw_parser,
     "replay": build_replay_parser,
     "audit": build_audit_parser,
+    "calls": build_calls_parser,
 }
 
 

@@ -88,7 +88,7 @@ __amish_main() {
         return 0
     fi
     case $n in
-        0) (( COMP_CWORD == 1 )) && __amish_words events raw replay audit; __amish_hosts ;;  # host
+        0) (( COMP_CWORD == 1 )) && __amish_words events raw replay audit calls; __amish_hosts ;;  # host
         1) ;;  # port
     esac
     return 0
@@ -278,6 +278,59 @@ __amish_audit() {
     return 0
 }
 
+__amish_calls() {
+    # the value of the option before the cursor
+    case $prev in
+        -H|--host) __amish_hosts; return 0 ;;
+        -p|--port) return 0 ;;
+        --profile) __amish_profiles; return 0 ;;
+        -u|--user) return 0 ;;
+        --secret) return 0 ;;
+        --auth) __amish_words md5 plain; return 0 ;;
+        --events) return 0 ;;
+        --connect-timeout) return 0 ;;
+        --timeout) return 0 ;;
+        --cafile) __amish_files; return 0 ;;
+        --cert) __amish_files; return 0 ;;
+        --key) __amish_files; return 0 ;;
+        --keepalive) return 0 ;;
+        --boot-timeout) return 0 ;;
+        --trace) [[ -n $attached ]] && { __amish_files; return 0; } ;;
+        --record) __amish_files; return 0 ;;
+        --format) __amish_words pretty jsonl; return 0 ;;
+        --filter|-e) return 0 ;;
+        --count|-n) return 0 ;;
+        --from) __amish_files; return 0 ;;
+        --keep) return 0 ;;
+    esac
+    local i w n=0 skip=0 dd=0
+    for (( i = start; i < COMP_CWORD; i++ )); do
+        w=${COMP_WORDS[i]}
+        if (( dd )); then (( n++ )); continue; fi
+        if (( skip == 1 )); then skip=0; [[ $w == = ]] && skip=1; continue; fi
+        if (( skip == 2 )); then
+            skip=0
+            [[ $w == = ]] && { skip=1; continue; }
+        fi
+        case $w in
+            --) dd=1 ;;
+            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--filter|-e|--count|-n|--from|--keep) skip=1 ;;
+            --trace) skip=2 ;;
+            -*) ;;
+            *) (( n++ )) ;;
+        esac
+    done
+    if [[ $cur == -* ]] && (( ! dd )); then
+        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --filter -e --count -n --live --from --keep
+        return 0
+    fi
+    case $n in
+        0) __amish_hosts ;;  # host
+        1) ;;  # port
+    esac
+    return 0
+}
+
 _amish() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= start=1 cmd=main eq= attached=
     (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -292,7 +345,7 @@ _amish() {
     COMPREPLY=()
     if (( COMP_CWORD > 1 )); then
         case ${COMP_WORDS[1]} in
-            events|raw|replay|audit) cmd=${COMP_WORDS[1]} start=2 ;;
+            events|raw|replay|audit|calls) cmd=${COMP_WORDS[1]} start=2 ;;
         esac
     fi
     "__amish_$cmd"

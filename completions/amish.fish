@@ -4,7 +4,7 @@
 
 function __amish_mode -d 'the amish mode being completed (main when none)'
     set -l tokens (commandline -opc)
-    if set -q tokens[2]; and contains -- $tokens[2] events raw replay audit
+    if set -q tokens[2]; and contains -- $tokens[2] events raw replay audit calls
         echo $tokens[2]
         return
     end
@@ -36,6 +36,9 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
         case audit
             set -e tokens[1]
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
+        case calls
+            set -e tokens[1]
+            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --filter -e --count -n --from --keep
         case '*'
             set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --filter --scrollback --completions
     end
@@ -75,6 +78,7 @@ complete -c amish -n __amish_first_word -a events -d 'Stream the server\'s event
 complete -c amish -n __amish_first_word -a raw -d 'Like \'telnet HOST 5038\''
 complete -c amish -n __amish_first_word -a replay -d 'Open a recording (--record), or a plain AMI dump (telnet/tcpflow text, ngrep -W byline output), in the shell without a server'
 complete -c amish -n __amish_first_word -a audit -d 'Check the server\'s AMI exposure against best practice'
+complete -c amish -n __amish_first_word -a calls -d 'Print each call when it ends (from, to, duration, billsec, dials, transfers, cause), the calls in progress (--live), or the calls in a recording or dump (--from FILE, offline)'
 
 # amish
 complete -c amish -n '__amish_using main' -s h -l help -d 'show this help message and exit'
@@ -208,3 +212,35 @@ complete -c amish -n '__amish_using audit' -l record -r -F -d 'record the sessio
 complete -c amish -n '__amish_using audit' -l format -x -a 'pretty json' -d 'pretty (a table; plain text when not a terminal) or json (one object with the findings)'
 complete -c amish -n '__amish_using audit' -l ignore -x -d 'accept a known finding, e.g. user.write:admin (globs allowed; repeatable): shown as ignored, not counted'
 complete -c amish -n '__amish_using audit; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+
+# amish calls
+complete -c amish -n '__amish_using calls' -s h -l help -d 'show this help message and exit'
+complete -c amish -n '__amish_using calls' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using calls' -s p -l port -x -d 'AMI port'
+complete -c amish -n '__amish_using calls' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using calls' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
+complete -c amish -n '__amish_using calls' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
+complete -c amish -n '__amish_using calls' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
+complete -c amish -n '__amish_using calls' -l events -x -d 'the login\'s Events header: on, off, or classes such as system,call'
+complete -c amish -n '__amish_using calls' -l connect-timeout -x -d 'seconds to connect and get the banner (default 5)'
+complete -c amish -n '__amish_using calls' -l timeout -x -d 'seconds to wait for each response (default 10)'
+complete -c amish -n '__amish_using calls' -l tls -d 'connect with TLS (default port 5039)'
+complete -c amish -n '__amish_using calls' -l cafile -r -F -d 'CA certificates to verify the server with (PEM)'
+complete -c amish -n '__amish_using calls' -l cert -r -F -d 'client certificate (PEM)'
+complete -c amish -n '__amish_using calls' -l key -r -F -d 'client certificate\'s private key (PEM)'
+complete -c amish -n '__amish_using calls' -l insecure -d 'do not verify the server\'s certificate'
+complete -c amish -n '__amish_using calls' -l read-only -d 'send only actions on amish\'s list of read-only ones (statuses, lists, show commands...); refuse the rest, in every mode'
+complete -c amish -n '__amish_using calls' -l confirm -d 'ask before actions that hang up, move calls, reload or write config (the shell\'s default; for action files it asks on the terminal)'
+complete -c amish -n '__amish_using calls' -l no-confirm -d 'never ask'
+complete -c amish -n '__amish_using calls' -l keepalive -x -d 'Ping after S seconds of silence; no answer within S means the peer is dead'
+complete -c amish -n '__amish_using calls' -l no-reconnect -d 'end instead of reconnecting when the connection drops'
+complete -c amish -n '__amish_using calls' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
+complete -c amish -n '__amish_using calls' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
+complete -c amish -n '__amish_using calls' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
+complete -c amish -n '__amish_using calls' -l format -x -a 'pretty jsonl' -d 'pretty (one line per call; default on a terminal) or jsonl (one JSON object per call)'
+complete -c amish -n '__amish_using calls' -l filter -s e -x -d 'only calls with an event matching EXPR (the shell\'s filter language)'
+complete -c amish -n '__amish_using calls' -l count -s n -x -d 'stop after N calls'
+complete -c amish -n '__amish_using calls' -l live -d 'print the table of calls in progress once and exit'
+complete -c amish -n '__amish_using calls' -l from -r -F -d 'read a recording (--record), a plain AMI dump or an ngrep dump instead of connecting'
+complete -c amish -n '__amish_using calls' -l keep -x -d 'ended calls kept in memory (default 1000)'
+complete -c amish -n '__amish_using calls; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
