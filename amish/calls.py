@@ -24,7 +24,7 @@ from typing import BinaryIO, Callable, Iterator, TextIO
 
 from .core.calls import Call, CallTracker
 from .core.errors import EXIT_CONNECTION, EXIT_OK, InputError
-from .core.protocol import Message, Parser
+from .core.protocol import Message, Parser, is_ami_banner
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .runtime.session import Session
@@ -50,7 +50,9 @@ def messages_from_file(path) -> Iterator[tuple[float | None, Message]]:
             base = _dt.datetime.fromisoformat(started).timestamp()
         except ValueError:
             base = None
-    parser = Parser(expect_banner=False, max_message=1 << 62, max_line=1 << 62)
+    first = next((data for _t, d, data in rec.chunks if d == "in"), b"")
+    banner = is_ami_banner(first.split(b"\n", 1)[0].decode("utf-8", "replace").strip())
+    parser = Parser(expect_banner=banner, max_message=1 << 62, max_line=1 << 62)
     for t, direction, data in rec.chunks:
         if direction != "in":
             continue

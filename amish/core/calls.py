@@ -17,7 +17,8 @@ of the PBX:
 It owns no socket, thread or clock. Time comes from the event's
 ``Timestamp`` header when the server sends one (``timestampevents = yes``),
 else from the `now` the caller passes to `feed` (seconds since the epoch),
-else from the last time seen.
+else from the last time seen; with none of these (a plain dump without
+Timestamps) times are 0, and `iso` (the JSON) gives null for them.
 
 Rules it keeps:
 
@@ -174,8 +175,8 @@ def _real(value: str | None) -> str:
 
 
 def iso(t: float | None) -> str | None:
-    """Seconds since the epoch as ISO 8601 with the local offset (None stays None)."""
-    if t is None:
+    """Seconds since the epoch as ISO 8601 with the local offset (None, and 0: no clock, stay None)."""
+    if not t:
         return None
     return _dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
 
@@ -653,7 +654,7 @@ class CallTracker:
                 pass
         if now is not None:
             self.now = now
-        t = self.now
+        t = self.now if self.now is not None else 0.0  # no clock at all (a dump without Timestamps): 0
         try:
             if low == "newexten":
                 self._before_newexten(msg, t)
