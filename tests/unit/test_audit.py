@@ -21,6 +21,8 @@ import pytest
 
 from amish import audit as A
 from amish.audit import Facts, Finding, Target
+from amish.audit.report import scrub
+from amish.core.errors import InputError
 from amish.core.protocol import Message
 
 from conftest import ADMIN, READER, ROOT
@@ -326,7 +328,7 @@ def test_ignores():
     assert ("critical", "user.write", "app") in keys(kept)
     assert {(f.check, f.section) for f in ignored} == {("user.write", "admin"), ("user.read", "admin")}
     for bad in ["", ":admin", "user.write:"]:
-        with pytest.raises(A.InputError):
+        with pytest.raises(InputError):
             A.parse_ignores([bad])
 
 
@@ -357,8 +359,8 @@ def test_pretty_output_renders_a_table():
 
 
 def test_scrub_masks_long_secrets_only():
-    assert A._scrub("x amish-admin-secret y", ["amish-admin-secret", "abc"]) == "x ******** y"
-    assert A._scrub("[admin] abc", ["abc", "admin"]) == "[admin] abc"
+    assert scrub("x amish-admin-secret y", ["amish-admin-secret", "abc"]) == "x ******** y"
+    assert scrub("[admin] abc", ["abc", "admin"]) == "[admin] abc"
 
 
 # -- against the sandbox ---------------------------------------------------------------------

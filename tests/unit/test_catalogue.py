@@ -273,11 +273,11 @@ def test_bundled_is_shared_and_immutable(bundled):
 
 def test_import_does_not_load_the_json():
     code = (
-        "import sys; import amish.catalogue as c; "
-        "assert c._bundled_state is None, 'loaded at import'; "
+        "import sys; import amish.catalogue as c; import amish.catalogue.store as store; "
+        "assert store._bundled_state is None, 'loaded at import'; "
         "assert 'prompt_toolkit' not in sys.modules and 'rich' not in sys.modules; "
         "assert 'xml.etree.ElementTree' not in sys.modules and 'difflib' not in sys.modules; "
-        "c.Catalogue.bundled(); assert c._bundled_state is not None"
+        "c.Catalogue.bundled(); assert store._bundled_state is not None"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr  # (its speed, < 0.5 s, is measured by bench/micro.py)

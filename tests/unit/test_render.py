@@ -17,7 +17,6 @@ from rich.cells import cell_len
 from amish.transports.connection import Pending
 from amish.core.protocol import Banner, Message, Parser, ProtocolError
 from amish.ui.render import (
-    _render,
     render_event_full,
     render_event_line,
     render_message,
@@ -26,6 +25,7 @@ from amish.ui.render import (
     to_ansi,
     to_plain,
 )
+from amish.ui.render.ansi import _render
 
 WIDE = 250
 
