@@ -174,7 +174,9 @@ class HttpConnection(Connection):
         conn = self._new_http()
         self._conns["action"] = conn
         try:
-            status, _headers, body = self._exchange("action", [("Action", "Ping")], timeout=self.connect_timeout)
+            # a Challenge needs no login, so this look leaves no failed request in the PBX's security log
+            status, _new, body = self._exchange("action", [("Action", "Challenge"), ("AuthType", "MD5")],
+                                                timeout=self.connect_timeout)
         except AmishError:
             self._close_http()
             raise
@@ -182,7 +184,12 @@ class HttpConnection(Connection):
             self._close_http()
             raise NotAMIError(self._not_http(e)) from None
         if status == 404:
+            root = self._root_serves_manager() if self.prefix else False
             self._close_http()
+            if root:
+                raise NotAMIError(f"{self.address}: no manager at {self.path}, but there is one at /rawman: "
+                                  f"the server has no prefix {self.prefix!r} (http.conf prefix); "
+                                  f"use {self.address[: -len(self.prefix)]}")
             raise NotAMIError(
                 f"{self.address}: no manager at {self.path} (HTTP 404): turn it on with webenabled = yes in "
                 "manager.conf's [general] (then 'manager reload'), or give the prefix of http.conf "
@@ -192,11 +199,22 @@ class HttpConnection(Connection):
             self._close_http()
             raise NotAMIError(f"{self.address}{self.path} answered HTTP {status}, not AMI: is this Asterisk's "
                               "HTTP server (http.conf bindport)?")
-        self._cookie = None  # that Ping was not logged in: its session is of no use
         self._opened = True
         self._sender = threading.Thread(target=self._send_loop, name=f"amish-http {self.address}", daemon=True)
         self._sender.start()
         return None
+
+    def _root_serves_manager(self) -> bool:
+        """Whether /rawman (no prefix) answers, when prefix/rawman did not: the prefix was wrong."""
+        path, self.path = self.path, "/rawman"
+        try:
+            status, _new, _body = self._exchange("action", [("Action", "Challenge"), ("AuthType", "MD5")],
+                                                 timeout=self.connect_timeout)
+            return status == 200
+        except (OSError, http.client.HTTPException, AmishError):
+            return False
+        finally:
+            self.path = path
 
     def _not_http(self, e: BaseException) -> str:
         text = str(e)
@@ -328,6 +346,12 @@ class HttpConnection(Connection):
         if name == "logoff":
             self._cookie = None
 
+    def _dispatch(self, items: list) -> None:
+        # an action's response may carry events too (Asterisk appends what it queued meanwhile)
+        if not self.fully_booted.is_set() and fully_booted_in(items):
+            self.fully_booted.set()
+        super()._dispatch(items)
+
     def _fail(self, pending: Pending, error: AmishError) -> None:
         self._forget(pending)
         pending._finish(error)
@@ -424,8 +448,6 @@ class HttpConnection(Connection):
                     self._relogin("poll")
                     continue
                 items = [i for i in items if not _poll_envelope(i, action_id)]
-                if not self.fully_booted.is_set() and b"FullyBooted" in body and fully_booted_in(items):
-                    self.fully_booted.set()
                 if items:
                     self._last_rx = time.monotonic()
                     self._dispatch(items)
