@@ -167,6 +167,7 @@ class Target:
     user: str | None = None
     peer: str | None = None  # the address actually connected to (an IP), None if unknown
     md5: bool | None = None  # the MD5 Challenge answered (None: not tried)
+    transport: str = "tcp"  # "http": the audit itself went over AMI over HTTP (/rawman)
 
 
 @dataclass
@@ -673,10 +674,11 @@ def check_connection(target: Target, *, config_checked: bool = False) -> list[Fi
         secret = ("and the secret itself (--auth plain)" if target.auth == "plain"
                   else "(the secret itself did not: MD5 challenge)")
         out.append(Finding(sev, "conn.plaintext",
-                           f"This audit logged in to {target.host}:{target.port}, a {kind} address, over plain TCP: the "
+                           f"This audit logged in to {target.host}:{target.port}, a {kind} address, over "
+                           f"{'plain HTTP' if target.transport == 'http' else 'plain TCP'}: the "
                            f"session crossed the network in clear text {secret}. Use TLS, a VPN or an SSH tunnel.",
                            ("tlsenable=yes", "tlsbindaddr=<address>:5039", "bindaddr=127.0.0.1"), "manager.conf", "general",
-                           f"plain TCP to {target.peer or target.host}:{target.port}"))
+                           f"{'plain HTTP' if target.transport == 'http' else 'plain TCP'} to {target.peer or target.host}:{target.port}"))
     elif kind in ("public", "unknown") and target.tls:
         out.append(Finding("medium", "conn.public",
                            f"AMI answers on a public address ({target.peer or target.host}:{target.port}), TLS or not: "
@@ -845,7 +847,7 @@ def gather(conn: "Transport", *, host: str, port: int, tls: bool = False, insecu
         result = conn.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
         md5 = result.ok and bool(result.response.get("Challenge"))
         facts.target = Target(host=host, port=port, tls=tls, insecure=insecure, auth=auth, user=user,
-                              peer=conn.peer_ip, md5=md5)
+                              peer=conn.peer_ip, md5=md5, transport="http" if conn.kind == "http" else "tcp")
         items = sub.drain()
         if not any(isinstance(i, Message) and i.is_event("FullyBooted") for i in items):
             item = sub.get(timeout=booted_wait)
@@ -870,7 +872,7 @@ def report_dict(facts: Facts, findings: Sequence[Finding], ignored: Sequence[Fin
     return {
         "target": None if t is None else {
             "host": t.host, "port": t.port, "peer": t.peer, "peer_kind": _classify_host(t.peer or t.host),
-            "tls": t.tls, "verified": (not t.insecure) if t.tls else None, "auth": t.auth, "user": t.user,
+            "tls": t.tls, "transport": t.transport, "verified": (not t.insecure) if t.tls else None, "auth": t.auth, "user": t.user,
             "md5_challenge": t.md5,
         },
         "server": {
@@ -909,7 +911,8 @@ def render_pretty(facts: Facts, findings: Sequence[Finding], ignored: Sequence[F
         kind = _classify_host(t.peer or t.host)
         head.append("amish audit ", style="bold")
         head.append(f"{t.user}@{t.host}:{t.port}")
-        head.append(f"  {'TLS' + ('' if not t.insecure else ' (unverified)') if t.tls else 'plain TCP'}, {kind} peer")
+        plain, secure = ("plain HTTP", "HTTPS") if t.transport == "http" else ("plain TCP", "TLS")
+        head.append(f"  {secure + ('' if not t.insecure else ' (unverified)') if t.tls else plain}, {kind} peer")
         if settings.get("AsteriskVersion"):
             head.append(f"; Asterisk {settings['AsteriskVersion']} (AMI {settings.get('AMIversion', '?')})")
     checked = []

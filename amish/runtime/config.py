@@ -498,10 +498,13 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
     url_tls = {t.tls for _, t in targets if t.tls is not None}
     url_transport = {t.transport for _, t in targets if t.transport is not None}
     if len(url_tls) > 1 or len(url_transport) > 1:
-        raise InputError("two URLs of different schemes given: one host, one scheme")
+        if url_transport == {"tcp"}:
+            raise InputError("an ami:// and an amis:// URL given: one host, one scheme")
+        raise InputError("two URLs of different schemes given (ami://, amis://, http://, https://): one host, one scheme")
     if opt("tls") and False in url_tls:
-        plain = "http://" if "http" in url_transport else "ami://"
-        raise InputError(f"--tls with an {plain} URL (no TLS): use {'https' if plain == 'http://' else 'amis'}:// for TLS")
+        if "http" in url_transport:
+            raise InputError("--tls with an http:// URL (plain HTTP): use https:// for TLS")
+        raise InputError("--tls with an ami:// URL (plain TCP): use amis:// for TLS")
 
     name = opt("profile")
     if name is None and not targets and config.default_profile:
