@@ -169,8 +169,9 @@ def _formatter(prog):
 def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = True) -> None:
     if positional:
         p.add_argument("host", nargs="?",
-                       help="Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)")
-        p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls)")
+                       help="Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), "
+                            "or http://user@host:8088/prefix (https://) for AMI over HTTP")
+        p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls; 8088/8089 for http:// and https://)")
     c = p.add_argument_group("connection")
     c.add_argument("-H", "--host", dest="host_opt", metavar="HOST", help="Asterisk host")
     c.add_argument("-p", "--port", dest="port_opt", metavar="PORT", help="AMI port")

@@ -152,6 +152,11 @@ class RawSession:
 
 
 def run_raw_command(opts: Options) -> int:
+    if opts.transport == "http":
+        from .core.errors import InputError
+
+        raise InputError("amish raw needs AMI's TCP port (ami:// or amis://): over HTTP each action is a request "
+                         "of its own, so there is no stream to type bytes into; use the shell (amish http://...)")
     with Session(opts, events_default="on", login=bool(opts.user)) as session:
         conn = session.connect()
         return asyncio.run(RawSession(conn, read_only=opts.read_only).run())

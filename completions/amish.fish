@@ -118,7 +118,7 @@ complete -c amish -n '__amish_using main' -l scrollback -x -d 'event lines kept 
 complete -c amish -n '__amish_using main' -l completions -x -a 'bash zsh fish' -d 'print the completion script for bash, zsh or fish'
 complete -c amish -n '__amish_using main' -l example-config -d 'print a commented example config file (profiles, secrets)'
 complete -c amish -n '__amish_using main' -l version -d 'show program\'s version number and exit'
-complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), or http://user@host:8088/prefix (https://) for AMI over HTTP'
 
 # amish events
 complete -c amish -n '__amish_using events' -s h -l help -d 'show this help message and exit'
@@ -149,7 +149,7 @@ complete -c amish -n '__amish_using events' -l format -x -a 'pretty raw jsonl' -
 complete -c amish -n '__amish_using events' -l count -s n -x -d 'stop after N matching events'
 complete -c amish -n '__amish_using events' -l until -x -d 'stop after the first matching event of this name'
 complete -c amish -n '__amish_using events' -l duration -l for -x -d 'stop after S seconds (with --count/--until: give up, exit 3)'
-complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), or http://user@host:8088/prefix (https://) for AMI over HTTP'
 
 # amish raw
 complete -c amish -n '__amish_using raw' -s h -l help -d 'show this help message and exit'
@@ -175,7 +175,7 @@ complete -c amish -n '__amish_using raw' -l no-reconnect -d 'end instead of reco
 complete -c amish -n '__amish_using raw' -l boot-timeout -x -d 'after login, wait up to S seconds for Asterisk to say FullyBooted (default 30; 0: don\'t wait)'
 complete -c amish -n '__amish_using raw' -l trace -d 'show every byte on the wire, both ways, secrets masked: to stderr, or with --trace=FILE to FILE (the next word is never taken for the file)'
 complete -c amish -n '__amish_using raw' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
-complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+complete -c amish -n '__amish_using raw; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), or http://user@host:8088/prefix (https://) for AMI over HTTP'
 
 # amish replay
 complete -c amish -n '__amish_using replay' -s h -l help -d 'show this help message and exit'
@@ -211,7 +211,7 @@ complete -c amish -n '__amish_using audit' -l trace -d 'show every byte on the w
 complete -c amish -n '__amish_using audit' -l record -r -F -d 'record the session (both ways, timestamps, secrets masked) for amish replay'
 complete -c amish -n '__amish_using audit' -l format -x -a 'pretty json' -d 'pretty (a table; plain text when not a terminal) or json (one object with the findings)'
 complete -c amish -n '__amish_using audit' -l ignore -x -d 'accept a known finding, e.g. user.write:admin (globs allowed; repeatable): shown as ignored, not counted'
-complete -c amish -n '__amish_using audit; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+complete -c amish -n '__amish_using audit; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), or http://user@host:8088/prefix (https://) for AMI over HTTP'
 
 # amish calls
 complete -c amish -n '__amish_using calls' -s h -l help -d 'show this help message and exit'
@@ -243,4 +243,4 @@ complete -c amish -n '__amish_using calls' -l count -s n -x -d 'stop after N cal
 complete -c amish -n '__amish_using calls' -l live -d 'print the table of calls in progress once and exit'
 complete -c amish -n '__amish_using calls' -l from -r -F -d 'read a recording (--record), a plain AMI dump or an ngrep dump instead of connecting'
 complete -c amish -n '__amish_using calls' -l keep -x -d 'ended calls kept in memory (default 1000)'
-complete -c amish -n '__amish_using calls; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS)'
+complete -c amish -n '__amish_using calls; and __amish_npos 0' -a '(__fish_print_hostnames)' -d 'Asterisk host (default 127.0.0.1), or ami://user@host:port (amis:// for TLS), or http://user@host:8088/prefix (https://) for AMI over HTTP'

@@ -31,6 +31,7 @@ class Sandbox:
     port: int
     tls_port: int
     http_port: int
+    https_port: int
     cafile: str
     other_cafile: str
     root: str
@@ -64,6 +65,7 @@ def asterisk() -> Sandbox:
         port=int(env["AMISH_TEST_PORT"]),
         tls_port=int(env["AMISH_TEST_TLS_PORT"]),
         http_port=int(env["AMISH_TEST_HTTP_PORT"]),
+        https_port=int(env["AMISH_TEST_HTTPS_PORT"]),
         cafile=env["AMISH_TEST_CAFILE"],
         other_cafile=env["AMISH_TEST_OTHER_CAFILE"],
         root=env["AMISH_TEST_ROOT"],

@@ -320,10 +320,11 @@ def check_connection(target: Target, *, config_checked: bool = False) -> list[Fi
         secret = ("and the secret itself (--auth plain)" if target.auth == "plain"
                   else "(the secret itself did not: MD5 challenge)")
         out.append(Finding(sev, "conn.plaintext",
-                           f"This audit logged in to {target.host}:{target.port}, a {kind} address, over plain TCP: the "
+                           f"This audit logged in to {target.host}:{target.port}, a {kind} address, over "
+                           f"{'plain HTTP' if target.transport == 'http' else 'plain TCP'}: the "
                            f"session crossed the network in clear text {secret}. Use TLS, a VPN or an SSH tunnel.",
                            ("tlsenable=yes", "tlsbindaddr=<address>:5039", "bindaddr=127.0.0.1"), "manager.conf", "general",
-                           f"plain TCP to {target.peer or target.host}:{target.port}"))
+                           f"{'plain HTTP' if target.transport == 'http' else 'plain TCP'} to {target.peer or target.host}:{target.port}"))
     elif kind in ("public", "unknown") and target.tls:
         out.append(Finding("medium", "conn.public",
                            f"AMI answers on a public address ({target.peer or target.host}:{target.port}), TLS or not: "

@@ -23,6 +23,7 @@ class Target:
     user: str | None = None
     peer: str | None = None  # the address actually connected to (an IP), None if unknown
     md5: bool | None = None  # the MD5 Challenge answered (None: not tried)
+    transport: str = "tcp"  # "http": the audit itself went over AMI over HTTP (/rawman)
 
 
 @dataclass

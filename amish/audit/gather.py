@@ -55,7 +55,7 @@ def gather(conn: "Transport", *, host: str, port: int, tls: bool = False, insecu
         result = conn.send([("Action", "Challenge"), ("AuthType", "MD5")], timeout=timeout)
         md5 = result.ok and bool(result.response.get("Challenge"))
         facts.target = Target(host=host, port=port, tls=tls, insecure=insecure, auth=auth, user=user,
-                              peer=conn.peer_ip, md5=md5)
+                              peer=conn.peer_ip, md5=md5, transport="http" if conn.kind == "http" else "tcp")
         items = sub.drain()
         if not any(isinstance(i, Message) and i.is_event("FullyBooted") for i in items):
             item = sub.get(timeout=booted_wait)

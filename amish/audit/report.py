@@ -30,7 +30,7 @@ def report_dict(facts: Facts, findings: Sequence[Finding], ignored: Sequence[Fin
     return {
         "target": None if t is None else {
             "host": t.host, "port": t.port, "peer": t.peer, "peer_kind": classify_host(t.peer or t.host),
-            "tls": t.tls, "verified": (not t.insecure) if t.tls else None, "auth": t.auth, "user": t.user,
+            "tls": t.tls, "transport": t.transport, "verified": (not t.insecure) if t.tls else None, "auth": t.auth, "user": t.user,
             "md5_challenge": t.md5,
         },
         "server": {
@@ -70,7 +70,8 @@ def render_pretty(facts: Facts, findings: Sequence[Finding], ignored: Sequence[F
         kind = classify_host(t.peer or t.host)
         head.append("amish audit ", style="bold")
         head.append(f"{t.user}@{t.host}:{t.port}")
-        head.append(f"  {'TLS' + ('' if not t.insecure else ' (unverified)') if t.tls else 'plain TCP'}, {kind} peer")
+        plain, secure = ("plain HTTP", "HTTPS") if t.transport == "http" else ("plain TCP", "TLS")
+        head.append(f"  {secure + ('' if not t.insecure else ' (unverified)') if t.tls else plain}, {kind} peer")
         if settings.get("AsteriskVersion"):
             head.append(f"; Asterisk {settings['AsteriskVersion']} (AMI {settings.get('AMIversion', '?')})")
     checked = []

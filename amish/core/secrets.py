@@ -56,6 +56,8 @@ __all__ = [
     "may_hold_secret",
     "headers_may_hold_secret",
     "secret_var_numbers",
+    "mask_http",
+    "is_http_message",
 ]
 
 MASK = "********"
@@ -201,6 +203,47 @@ def mask_bytes(data: bytes) -> bytes:
         for number in {m.group(1) for m in _VAR_LINE.finditer(out)}:
             out = _value_line(number).sub(rb"\1" + _MASK_B, out)
     return out
+
+
+_SESSION_COOKIE = _Lazy(rb'(?im)^((?:set-)?cookie[ \t]*:[^\r\n]*?mansession_id=)("[^"\r\n]*"|[^;,\s]*)')
+_HTTP_START = (b"POST ", b"GET ", b"HTTP/1.")
+
+
+def is_http_message(data: bytes) -> bool:
+    """Whether a wire chunk is a whole HTTP request or response (AMI over HTTP), not AMI text."""
+    return data.startswith(_HTTP_START)
+
+
+def mask_http(data: bytes) -> bytes:
+    """A whole HTTP request or response of AMI over HTTP (``/rawman``) with its secrets masked.
+
+    The session cookie (``mansession_id``, in Cookie and Set-Cookie) is a
+    secret: whoever holds it is logged in. A request's form body is masked
+    field by field as the same headers would be in AMI text (a Login's Secret
+    and Key, an UpdateConfig's secret values...); a response's body is AMI text.
+    """
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if b"mansession_id" in head:
+        head = _SESSION_COOKIE.sub(rb'\1"' + _MASK_B + b'"', head)
+    if not sep or not body:
+        return head + sep + body
+    if data.startswith(b"HTTP/"):
+        return head + sep + mask_bytes(body)
+    if not may_hold_secret(body):
+        return head + sep + body
+    from urllib.parse import unquote_to_bytes
+
+    fields = body.split(b"&")
+    names = [unquote_to_bytes(f.partition(b"=")[0]).replace(b"\r", b" ").replace(b"\n", b" ") for f in fields]
+    text = b"".join(name + b": " + f.partition(b"=")[2] + b"\r\n" for name, f in zip(names, fields))
+    masked = mask_bytes(text).split(b"\r\n")
+    out = []
+    for field, line, name in zip(fields, masked, names):
+        if line.endswith(_MASK_B) and not field.endswith(_MASK_B):
+            out.append(field.partition(b"=")[0] + b"=" + _MASK_B)
+        else:
+            out.append(field)
+    return head + sep + b"&".join(out)
 
 
 _CONTEXT_LINE = _Lazy(

@@ -71,6 +71,12 @@ __all__ = [
 ]
 
 AUTHS = ("md5", "plain")
+TRANSPORTS = ("tcp", "http")
+HTTP_PORT, HTTPS_PORT = 8088, 8089
+
+
+def _PREFIX_OK(value: str) -> bool:
+    return all(c.isalnum() and c.isascii() or c in "-_./" for c in value)
 THEMES = ("default", "none")
 SECRET_COMMAND_TIMEOUT = 30.0
 DEFAULT_HOST = "127.0.0.1"
@@ -85,7 +91,7 @@ class Profile(Record):
 
     __slots__ = (
         "name", "host", "port", "tls", "cafile", "cert", "key", "insecure", "user", "auth", "events", "filter",
-        "theme", "secret", "secret_command", "read_only", "confirm",
+        "theme", "secret", "secret_command", "read_only", "confirm", "transport", "prefix",
     )
     _hidden = ("secret",)
 
@@ -108,6 +114,8 @@ class Profile(Record):
         secret_command: str | None = None,
         read_only: bool | None = None,
         confirm: bool | None = None,
+        transport: str | None = None,
+        prefix: str | None = None,
     ) -> None:
         self._fill(locals())
 
@@ -130,6 +138,8 @@ _KEYS: dict[str, tuple[type, str]] = {
     "secret_command": (str, "a string (a command line)"),
     "read_only": (bool, "true or false"),
     "confirm": (bool, "true or false"),
+    "transport": (str, '"tcp" or "http"'),
+    "prefix": (str, 'a string (http.conf\'s prefix, such as "/asterisk")'),
 }
 _FILES = ("cafile", "cert", "key")
 _TOP_KEYS = ("default_profile", "profiles")
@@ -270,12 +280,17 @@ def _check_value(where: str, key: str, value: Any, base: str) -> Any:
         raise InputError(f"{where} port: {value} is out of range (1-65535)")
     if key == "auth" and value not in AUTHS:
         raise InputError(f'{where} auth: must be "md5" or "plain", not {value!r}')
+    if key == "transport" and value not in TRANSPORTS:
+        raise InputError(f'{where} transport: must be "tcp" or "http", not {value!r}')
+    if key == "prefix" and not _PREFIX_OK(value):
+        raise InputError(f"{where} prefix: {value!r} is not a path prefix (letters, digits, - _ . / only)")
     if key == "theme" and value not in THEMES:
         raise InputError(f'{where} theme: must be "default" or "none", not {value!r}')
     if key in ("host", "user", "events") and not value.strip():
         raise InputError(f"{where} {key}: is empty")
     if key == "host" and "://" in value:
-        raise InputError(f"{where} host: a host name or address, not a URL (use tls = true for amis://)")
+        raise InputError(f"{where} host: a host name or address, not a URL "
+                         '(use tls = true for amis://, transport = "http" for http://)')
     if key == "filter":
         from ..core.eventfilter import FilterError, parse_filter
 
@@ -340,7 +355,7 @@ def example_config() -> str:
 class Target(Record):
     """Where a HOST argument points: a plain host, or what an ami:// / amis:// URL says."""
 
-    __slots__ = ("host", "port", "user", "tls")
+    __slots__ = ("host", "port", "user", "tls", "transport", "prefix")
 
     def __init__(
         self,
@@ -348,12 +363,15 @@ class Target(Record):
         port: int | None = None,
         user: str | None = None,
         tls: bool | None = None,  # None: a plain host says nothing about TLS
+        transport: str | None = None,  # None: a plain host; "tcp" (ami://, amis://) or "http" (http://, https://)
+        prefix: str = "",  # http.conf's prefix, from an http(s):// URL's path
     ) -> None:
         self._fill(locals())
 
 
 def parse_target(text: str, what: str = "HOST") -> Target:
-    """A host name or address, or ``ami://[user@]host[:port]`` (``amis://`` for TLS; IPv6 in brackets).
+    """A host name or address, or ``ami://[user@]host[:port]`` (``amis://`` for TLS; IPv6 in brackets),
+    or ``http://[user@]host[:port][/prefix]`` (``https://``): AMI over HTTP, the path http.conf's prefix.
 
     A password in the URL is refused without being repeated: it would be in ps,
     the shell's history and this error message.
@@ -365,8 +383,10 @@ def parse_target(text: str, what: str = "HOST") -> Target:
             raise InputError(f"{what}: is empty")
         return Target(text)
     scheme = text.split("://", 1)[0].lower()
-    if scheme not in ("ami", "amis"):
-        raise InputError(f"{what}: unknown URL scheme {scheme!r}: use ami://user@host:port, or amis:// for TLS")
+    if scheme not in ("ami", "amis", "http", "https"):
+        raise InputError(f"{what}: unknown URL scheme {scheme!r}: use ami://user@host:port (amis:// for TLS), "
+                         "or http://user@host:8088 (https:// for TLS) for AMI over HTTP")
+    web = scheme in ("http", "https")
     netloc = text.split("://", 1)[1].split("/", 1)[0]
     if ":" in netloc.rpartition("@")[0]:
         raise InputError(
@@ -375,22 +395,32 @@ def parse_target(text: str, what: str = "HOST") -> Target:
         )
     from urllib.parse import unquote, urlsplit  # ~3 ms: only for a URL
 
+    shape = f"{scheme}://user@host:port" + ("/prefix" if web else "")
     try:
         u = urlsplit(text)
         port = u.port
     except ValueError:
         raise InputError(
-            f"{what}: not a valid {scheme}:// URL: expected {scheme}://user@host:port with a port of 1-65535 "
+            f"{what}: not a valid {scheme}:// URL: expected {shape} with a port of 1-65535 "
             "(an IPv6 address in brackets: [::1])"
         ) from None
-    if u.path not in ("", "/") or u.query or u.fragment:
-        raise InputError(f"{what}: an {scheme}:// URL is {scheme}://user@host:port, with no path or query")
+    if u.query or u.fragment or (not web and u.path not in ("", "/")):
+        raise InputError(f"{what}: an {scheme}:// URL is {shape}, with no " + ("query" if web else "path or query"))
+    prefix = ""
+    if web:
+        path = u.path.rstrip("/")
+        if path.endswith("/rawman"):  # the endpoint itself, pasted from a browser: its prefix is what is before
+            path = path[: -len("/rawman")]
+        if not _PREFIX_OK(path):
+            raise InputError(f"{what}: {path!r} is not a path prefix (http.conf's prefix: letters, digits, - _ . /)")
+        prefix = path
     host = u.hostname
     if not host:
         raise InputError(f"{what}: the {scheme}:// URL names no host")
     if port == 0:
         raise InputError(f"{what}: port 0 is out of range")
-    return Target(host, port, unquote(u.username) if u.username else None, scheme == "amis")
+    return Target(host, port, unquote(u.username) if u.username else None, scheme in ("amis", "https"),
+                  "http" if web else "tcp", prefix)
 
 
 def _port(text: str | int) -> int:
@@ -415,6 +445,7 @@ class Settings(Record):
     __slots__ = (
         "host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "auth", "events", "filter", "theme",
         "read_only", "confirm", "profile", "config_path", "config_mode", "secret_command", "secret",
+        "transport", "prefix",
     )
     _hidden = ("secret",)
 
@@ -439,6 +470,8 @@ class Settings(Record):
         config_mode: int | None = None,
         secret_command: str | None = None,
         secret: str | None = None,  # the profile's
+        transport: str = "tcp",  # "http": AMI over HTTP (/rawman)
+        prefix: str = "",  # http.conf's prefix (AMI over HTTP)
     ) -> None:
         self._fill(locals())
 
@@ -463,9 +496,14 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
     if len(users) > 1:
         raise InputError(f"two users given: {' and '.join(sorted(users))}")
     url_tls = {t.tls for _, t in targets if t.tls is not None}
-    if len(url_tls) > 1:
-        raise InputError("an ami:// and an amis:// URL given: one host, one scheme")
+    url_transport = {t.transport for _, t in targets if t.transport is not None}
+    if len(url_tls) > 1 or len(url_transport) > 1:
+        if url_transport == {"tcp"}:
+            raise InputError("an ami:// and an amis:// URL given: one host, one scheme")
+        raise InputError("two URLs of different schemes given (ami://, amis://, http://, https://): one host, one scheme")
     if opt("tls") and False in url_tls:
+        if "http" in url_transport:
+            raise InputError("--tls with an http:// URL (plain HTTP): use https:// for TLS")
         raise InputError("--tls with an ami:// URL (plain TCP): use amis:// for TLS")
 
     name = opt("profile")
@@ -479,8 +517,16 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
         tls = False
     else:
         tls = bool(p.tls)
+    transport = next(iter(url_transport)) if url_transport else p.transport or "tcp"
+    if transport == "http":
+        prefix = next((t.prefix for _, t in targets if t.transport == "http"), None)
+        prefix = p.prefix or "" if prefix is None else prefix
+        default_port = HTTPS_PORT if tls else HTTP_PORT
+    else:
+        prefix = ""
+        default_port = TLS_PORT if tls else PORT
     host = next(iter(hosts)) if hosts else p.host or DEFAULT_HOST
-    port = ports[0][1] if ports else p.port or (TLS_PORT if tls else PORT)
+    port = ports[0][1] if ports else p.port or default_port
     user = next(iter(users)) if users else env.get("AMISH_USER") or p.user
     return Settings(
         host=host,
@@ -502,6 +548,8 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
         config_mode=config.mode,
         secret_command=p.secret_command,
         secret=p.secret,
+        transport=transport,
+        prefix=prefix,
     )
 
 

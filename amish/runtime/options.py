@@ -36,7 +36,7 @@ class Options(Record):
     __slots__ = (
         "host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "secret", "auth", "events",
         "connect_timeout", "timeout", "keepalive", "boot_timeout", "reconnect", "read_only", "confirm", "filter",
-        "trace", "record", "line", "scrollback", "settings",
+        "trace", "record", "line", "scrollback", "settings", "transport", "prefix",
     )
     _hidden = ("secret", "settings")
 
@@ -66,6 +66,8 @@ class Options(Record):
         line: bool = False,
         scrollback: int = 10_000,
         settings: Settings | None = None,
+        transport: str = "tcp",
+        prefix: str = "",
     ) -> None:
         self._fill(locals())
 
@@ -82,7 +84,7 @@ class Options(Record):
             given["reconnect"] = not given["no_reconnect"]
         if settings is not None:
             for name in ("host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "auth", "events",
-                         "filter", "read_only"):
+                         "filter", "read_only", "transport", "prefix"):
                 given[name] = getattr(settings, name)
             if settings.confirm is not None:
                 given["confirm"] = settings.confirm

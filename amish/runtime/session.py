@@ -187,7 +187,8 @@ class Session:
 
             recorder = Recorder(
                 opts.record,
-                meta={"peer": f"{self.host}:{self.port}", "tls": opts.tls, "user": opts.user or ""},
+                meta={"peer": f"{self.host}:{self.port}", "tls": opts.tls, "user": opts.user or "",
+                      **({"transport": "http", "prefix": opts.prefix} if opts.transport == "http" else {})},
             )
             self.hooks.append(recorder)
             self._outputs.append((f"the recording {opts.record}", recorder))
@@ -223,19 +224,25 @@ class Session:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _connect(self) -> Transport:
-        from ..transports.connection import Connection
-
         o = self.opts
-        conn = Connection(
+        if o.transport == "http":  # AMI over HTTP (/rawman): the same interface, another way for the bytes
+            from ..transports.http import HttpConnection
+
+            make, extra = HttpConnection, {"prefix": o.prefix}
+        else:
+            from ..transports.connection import Connection
+
+            make, extra = Connection, {"banner_timeout": o.connect_timeout}
+        conn = make(
             self.host,
             self.port,
+            **extra,
             tls=o.tls,
             cafile=o.cafile,
             certfile=o.cert,
             keyfile=o.keyfile,
             insecure=o.insecure,
             connect_timeout=o.connect_timeout,
-            banner_timeout=o.connect_timeout,
             on_wire=self._on_wire if self.hooks else None,
             keepalive=o.keepalive,
         )

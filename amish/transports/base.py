@@ -9,7 +9,7 @@ travel is the implementation's business:
   `LiveTransport`.
 - `amish.transports.replay.ReplayConnection`: a recording played back; ``kind`` "replay",
   not ``live`` (nothing is ever sent).
-- AMI over HTTP (issue 13, actions as requests to ``/rawman``, events by
+- `amish.transports.http.HttpConnection`: AMI over HTTP (actions as requests to ``/rawman``, events by
   long-polling ``WaitEvent``): ``kind`` "http", ``live``; a `LiveTransport`.
 
 `LiveTransport` adds what opens a session on a server (``connect``, ``login``):

@@ -454,7 +454,7 @@ class Connection:
                 probe_at = None
                 server = self._http_server(ctx, remaining)
                 if server is not None:
-                    raise NotAMIError(_http_port_message(self.address, server))
+                    raise NotAMIError(_http_port_message(self.address, server, self.tls))
                 continue
             sock.settimeout(min(remaining, probe_at - now) if probe_at is not None else remaining)
             try:
@@ -903,12 +903,12 @@ _BOOTED = b"FullyBooted"
 HTTP_PROBE_AFTER = 0.5
 
 
-def _http_port_message(address: str, server: str) -> str:
+def _http_port_message(address: str, server: str, tls: bool = False) -> str:
     """What to say when the port is an HTTP server's (Asterisk's own mini HTTP server, or another)."""
     if server.lower().startswith("asterisk"):
-        return (f"{address} is Asterisk's HTTP server ({server}), not its AMI port: AMI listens on the port "
-                "in manager.conf (5038 by default; 5039 for TLS); over HTTP it is the /rawman endpoint, "
-                "which amish does not speak yet")
+        return (f"{address} is Asterisk's HTTP server ({server}), not its AMI port: "
+                f"use {'https' if tls else 'http'}://{address} for AMI over HTTP (manager.conf webenabled = yes), "
+                "or AMI's own port (manager.conf, 5038 by default; 5039 for TLS)")
     shown = f" ({server})" if server else ""
     return f"{address} is an HTTP server{shown}, not AMI: is this the AMI port (manager.conf, 5038 by default)?"
 

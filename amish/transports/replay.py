@@ -49,7 +49,7 @@ from typing import Callable
 from .connection import DEFAULT_TIMEOUT, Closed, Pending, Subscription
 from ..core.errors import ActionTimeout, AmishError, EXIT_INPUT
 from ..core.protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
-from .wire import Chunk, Recording, read_any
+from .wire import Chunk, Recording, http_to_ami, read_any
 
 __all__ = ["ReplayConnection", "ReplayError", "BATCH"]
 
@@ -343,7 +343,7 @@ class ReplayConnection:
             parser = parsers.get(direction)
             if parser is None:
                 continue
-            for item in parser.receive_data(data):
+            for item in parser.receive_data(http_to_ami(data)):
                 if type(item) is Banner:
                     continue
                 if direction == "out" and type(item) is Message:

@@ -116,7 +116,7 @@ from typing import Callable, TextIO
 from .. import __version__
 from ..core.errors import InputError, write_failed
 from ..core.protocol import Parser, is_ami_banner
-from ..core.secrets import carried_context, mask_bytes
+from ..core.secrets import carried_context, is_http_message, mask_bytes, mask_http
 
 __all__ = [
     "Tracer",
@@ -318,7 +318,10 @@ class Tracer(_Hook):
         return (self.peer, "amish") if direction == "in" else (f"{self.peer} ({direction})", "amish")
 
     def _handle(self, direction: str, data: bytes) -> None:
-        text, carried, held = self._masker(direction).feed(data)
+        if is_http_message(data):  # AMI over HTTP hands each request and response whole
+            text, carried, held = mask_http(data), 0, 0
+        else:
+            text, carried, held = self._masker(direction).feed(data)
         what = f"{direction} {len(data)} bytes"
         if carried and text:
             what += f", {carried} carried over"
@@ -364,6 +367,37 @@ class Tracer(_Hook):
         self.flush()
         with self._lock:
             self.closed = True
+
+
+# -- AMI over HTTP in a recording -------------------------------------------------
+
+
+def http_to_ami(data: bytes) -> bytes:
+    """A recorded HTTP request or response of AMI over HTTP as the AMI text it carries.
+
+    A request's form fields become the action's ``Key: Value`` lines; a
+    response is its body. The transport's own WaitEvent polls are left out
+    (the action, its Response and its WaitEventComplete): only the events
+    they fetched remain. Anything else is returned as it is.
+    """
+    if not is_http_message(data):
+        return data
+    _head, _sep, body = data.partition(b"\r\n\r\n")
+    if not data.startswith(b"HTTP/"):
+        from urllib.parse import unquote_to_bytes
+
+        pairs = [f.partition(b"=") for f in body.split(b"&") if f]
+        lines = [unquote_to_bytes(k.replace(b"+", b" ")) + b": " + unquote_to_bytes(v.replace(b"+", b" "))
+                 for k, _, v in pairs]
+        if lines and lines[0].lower().replace(b" ", b"") == b"action:waitevent":
+            return b""
+        return b"".join(line + b"\r\n" for line in lines) + b"\r\n"
+    if b"Waiting for Event completed." in body[:300]:
+        messages = [m for m in body.split(b"\r\n\r\n") if m.strip()]
+        kept = [m for m in messages
+                if not m.startswith(b"Response:") and not m.startswith(b"Event: WaitEventComplete")]
+        return b"".join(m + b"\r\n\r\n" for m in kept)
+    return body
 
 
 # -- the recording ------------------------------------------------------------
@@ -451,7 +485,10 @@ class Recorder(_Hook):
 
     def _handle(self, direction: str, data: bytes) -> None:
         t = self._clock() - self._start
-        text, _carried, _held = self._masker(direction).feed(data)
+        if is_http_message(data):  # AMI over HTTP hands each request and response whole
+            text = mask_http(data)
+        else:
+            text, _carried, _held = self._masker(direction).feed(data)
         if text:
             self._record(t, direction, text)
 

@@ -9,8 +9,6 @@ bind" findings are tested through the tables only.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import re
@@ -26,6 +24,8 @@ from amish.core.errors import InputError
 from amish.core.protocol import Message
 
 from conftest import ADMIN, READER, ROOT
+from managerconf import LIVE_REL, admin_can_log_in, canonical_manager_conf, manager_conf_lock
+from managerconf import live_manager_conf as swap_manager_conf
 
 
 def keys(findings: list[Finding]) -> set[tuple[str, str, str | None]]:
@@ -365,16 +365,6 @@ def test_scrub_masks_long_secrets_only():
 
 # -- against the sandbox ---------------------------------------------------------------------
 
-LIVE_REL = Path("etc/asterisk/manager.conf")
-
-
-def canonical_manager_conf(asterisk) -> str:
-    """sandbox/etc/manager.conf as scripts/asterisk-sandbox writes it (the same substitutions)."""
-    text = (ROOT / "sandbox" / "etc" / "manager.conf").read_text()
-    return (text.replace("@AMI_PORT@", str(asterisk.port)).replace("@TLS_PORT@", str(asterisk.tls_port))
-            .replace("@HTTP_PORT@", str(asterisk.http_port)))
-
-
 def weak_variant(base: str) -> str:
     text = re.sub(r"(?m)^displayconnects = yes$", "displayconnects = no", base)
     text = re.sub(r"(?m)^authtimeout = 10$", "authtimeout = 60", text)
@@ -395,31 +385,6 @@ def hardened_variant(base: str) -> str:
     return text
 
 
-def _admin_can_log_in(asterisk) -> bool:
-    from amish.transports.connection import Connection
-
-    conn = Connection(asterisk.host, asterisk.port)
-    try:
-        conn.connect()
-        conn.login(*ADMIN)
-        return conn.send([("Action", "Ping")]).ok
-    finally:
-        conn.close()
-
-
-@contextlib.contextmanager
-def manager_conf_lock(asterisk, exclusive: bool):
-    """Serialise the tests that change (or depend on) the live manager.conf across pytest runs
-    sharing the sandbox: a variant is only ever seen, and restored, by the run that wrote it."""
-    lock_path = Path(asterisk.root).parent / "amish-audit-manager-conf.lock"
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 @pytest.fixture
 def sandbox_manager_conf(asterisk):
     """The sandbox's own manager.conf is live for the whole test (no other run's variant)."""
@@ -429,29 +394,9 @@ def sandbox_manager_conf(asterisk):
 
 @pytest.fixture
 def live_manager_conf(asterisk):
-    """Write a manager.conf variant into the running sandbox; the original always comes back.
-
-    The original is sandbox/etc/manager.conf with scripts/asterisk-sandbox's substitutions,
-    not a copy of the live file: a copy taken while another run's variant was live would
-    bring that variant back."""
-    path = Path(asterisk.root) / LIVE_REL
-    original = canonical_manager_conf(asterisk)
-
-    def apply(text: str) -> None:
-        for must in (f"port = {asterisk.port}", "bindaddr = 127.0.0.1", f"tlsbindaddr = 127.0.0.1:{asterisk.tls_port}",
-                     f"secret = {ADMIN[1]}", f"secret = {READER[1]}"):
-            assert must in text, must
-        assert re.findall(r"(?m)^\s*(?:tls)?bindaddr\s*=\s*(\S+)", text) == ["127.0.0.1", f"127.0.0.1:{asterisk.tls_port}"]
-        path.write_text(text)  # in place: owner and mode stay
-        asterisk.cli("manager reload")
-
-    with manager_conf_lock(asterisk, exclusive=True):
-        try:
-            yield apply
-        finally:
-            path.write_text(original)
-            asterisk.cli("manager reload")
-            assert _admin_can_log_in(asterisk), "the admin account must work for the rest of the suite"
+    """Write a manager.conf variant into the running sandbox; the original always comes back (tests/support)."""
+    with swap_manager_conf(asterisk) as apply:
+        yield apply
 
 
 def run_audit(amish_cmd, asterisk, user_secret, *args, timeout=60):
@@ -592,7 +537,7 @@ def test_sandbox_restored_after_the_variants(asterisk, sandbox_manager_conf):
     path = Path(asterisk.root) / LIVE_REL
     text = path.read_text()
     assert "[weak" not in text and "authlimit = 20" not in text
-    assert _admin_can_log_in(asterisk)
+    assert admin_can_log_in(asterisk)
 
 
 def test_bad_ignore_is_bad_input(amish_cmd):

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import re
+
 import pytest
 
 from amish import cli
@@ -119,6 +121,8 @@ WRONG_TYPES = {  # key -> a TOML value of the wrong type, and what the error say
     "secret_command": ('["pass", "show"]', "an array"),
     "read_only": ('"true"', "a string"),
     "confirm": ("1979-05-27", "date"),
+    "transport": ("1", "an integer"),
+    "prefix": ("false", "a boolean"),
 }
 
 
@@ -250,7 +254,7 @@ def test_profiles_and_settings_are_immutable_records():
     p = Profile(name="p", host="h", secret="s3cret")
     assert p == Profile("p", "h", secret="s3cret") and hash(p) == hash(Profile("p", "h", secret="s3cret"))
     assert p != Profile(name="p", host="h") and p != ("p", "h")
-    assert repr(Target("h", 1)) == "Target(host='h', port=1, user=None, tls=None)"
+    assert repr(Target("h", 1)) == "Target(host='h', port=1, user=None, tls=None, transport=None, prefix='')"
     assert repr(Profile()).startswith("Profile(name='', host=None, ") and "secret=" not in repr(p)
     assert "secret_command=None" in repr(p)
     for record in (p, Settings(secret="s3cret"), Target("h"), Config()):
@@ -265,7 +269,7 @@ def test_profiles_and_settings_are_immutable_records():
     match Target("h", 5038):
         case Target(host, port):
             assert (host, port) == ("h", 5038)
-    assert profile_fields()[:3] == ["host", "port", "tls"] and profile_fields()[-1] == "confirm"
+    assert profile_fields()[:3] == ["host", "port", "tls"] and profile_fields()[-1] == "prefix"
 
 
 def test_importing_the_pipe_tools_modules_is_light():
@@ -306,17 +310,22 @@ def test_load_config(tmp_path):
         ("10.0.0.5", Target("10.0.0.5")),
         ("::1", Target("::1")),
         ("[::1]", Target("::1")),
-        ("ami://pbx", Target("pbx", None, None, False)),
-        ("ami://pbx/", Target("pbx", None, None, False)),
-        ("amis://pbx", Target("pbx", None, None, True)),
-        ("AMIS://pbx", Target("pbx", None, None, True)),
-        ("ami://admin@pbx", Target("pbx", None, "admin", False)),
-        ("ami://admin@pbx:15038", Target("pbx", 15038, "admin", False)),
-        ("amis://admin@127.0.0.1:15039", Target("127.0.0.1", 15039, "admin", True)),
-        ("ami://pbx:5038", Target("pbx", 5038, None, False)),
-        ("ami://admin@[::1]:5038", Target("::1", 5038, "admin", False)),
-        ("amis://[2001:db8::7]", Target("2001:db8::7", None, None, True)),
-        ("ami://ops%40site@pbx", Target("pbx", None, "ops@site", False)),
+        ("ami://pbx", Target("pbx", None, None, False, "tcp")),
+        ("ami://pbx/", Target("pbx", None, None, False, "tcp")),
+        ("amis://pbx", Target("pbx", None, None, True, "tcp")),
+        ("AMIS://pbx", Target("pbx", None, None, True, "tcp")),
+        ("ami://admin@pbx", Target("pbx", None, "admin", False, "tcp")),
+        ("ami://admin@pbx:15038", Target("pbx", 15038, "admin", False, "tcp")),
+        ("amis://admin@127.0.0.1:15039", Target("127.0.0.1", 15039, "admin", True, "tcp")),
+        ("ami://pbx:5038", Target("pbx", 5038, None, False, "tcp")),
+        ("ami://admin@[::1]:5038", Target("::1", 5038, "admin", False, "tcp")),
+        ("amis://[2001:db8::7]", Target("2001:db8::7", None, None, True, "tcp")),
+        ("ami://ops%40site@pbx", Target("pbx", None, "ops@site", False, "tcp")),
+        ("http://pbx", Target("pbx", None, None, False, "http")),
+        ("HTTPS://admin@pbx:8089", Target("pbx", 8089, "admin", True, "http")),
+        ("http://admin@127.0.0.1:8088/asterisk", Target("127.0.0.1", 8088, "admin", False, "http", "/asterisk")),
+        ("http://pbx/asterisk/rawman", Target("pbx", None, None, False, "http", "/asterisk")),
+        ("https://[::1]/a/b/", Target("::1", None, None, True, "http", "/a/b")),
     ],
 )
 def test_url_forms(text, expected):
@@ -326,7 +335,10 @@ def test_url_forms(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("http://pbx", "unknown URL scheme 'http'"),
+        ("ftp://pbx", "unknown URL scheme 'ftp'"),
+        ("http://pbx?x=1", "with no query"),
+        ("http://pbx/a b", "is not a path prefix"),
+        ("http://admin:pw@pbx", "may not hold a password"),
         ("ami://", "names no host"),
         ("ami://admin@", "names no host"),
         ("ami://pbx:notaport", "not a valid ami:// URL"),
@@ -903,3 +915,35 @@ def test_example_config_option(tmp_path):
     assert proc.returncode == 0 and proc.stderr == b""
     assert proc.stdout.decode() == example_config()
     parse_config(proc.stdout.decode(), "example")
+
+
+@pytest.mark.parametrize(
+    "argv, profile, expected",
+    [
+        (["http://pbx"], {}, ("pbx", 8088, False, "http", "")),
+        (["https://pbx"], {}, ("pbx", 8089, True, "http", "")),
+        (["http://pbx:9000/asterisk"], {}, ("pbx", 9000, False, "http", "/asterisk")),
+        (["http://pbx", "--tls"], {}, "--tls with an http:// URL (plain HTTP): use https://"),
+        (["http://pbx", "-H", "ami://pbx"], {}, "two URLs of different schemes"),
+        (["--profile", "w"], {"host": "pbx", "transport": "http", "prefix": "/ast"}, ("pbx", 8088, False, "http", "/ast")),
+        (["--profile", "w"], {"host": "pbx", "transport": "http", "tls": True}, ("pbx", 8089, True, "http", "")),
+        # a URL on the command line wins over the profile's transport and prefix
+        (["--profile", "w", "ami://pbx"], {"transport": "http", "prefix": "/ast"}, ("pbx", 5038, False, "tcp", "")),
+        (["--profile", "w", "http://pbx"], {"prefix": "/ast"}, ("pbx", 8088, False, "http", "")),
+    ],
+)
+def test_http_urls_and_profiles_resolve(argv, profile, expected):
+    config = Config(profiles={"w": Profile(name="w", **profile)}, exists=True)
+    if isinstance(expected, str):
+        with pytest.raises(InputError, match=re.escape(expected)):
+            settings_for(argv, config)
+        return
+    s = settings_for(argv, config)
+    assert (s.host, s.port, s.tls, s.transport, s.prefix) == expected
+
+
+def test_a_profile_transport_and_prefix_are_checked():
+    with pytest.raises(InputError, match=r'transport: must be "tcp" or "http", not \'ftp\''):
+        parse_config('[profiles.p]\ntransport = "ftp"\n', PATH)
+    with pytest.raises(InputError, match="prefix: 'a b' is not a path prefix"):
+        parse_config('[profiles.p]\nprefix = "a b"\n', PATH)

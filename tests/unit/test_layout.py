@@ -6,7 +6,7 @@ import ast
 
 from conftest import ROOT
 
-KINDS = {"unit", "asterisk", "e2e", "faults", "support"}
+KINDS = {"unit", "asterisk", "e2e", "faults", "support", "data"}  # data: committed captures (tests/data/calls)
 
 
 def test_tests_live_in_a_folder_of_their_kind():

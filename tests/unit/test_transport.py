@@ -17,7 +17,10 @@ import typing
 
 import pytest
 
+from amish.core.errors import AmishError, ConnectionLost
+
 from amish.transports.connection import Connection
+from amish.transports.http import HttpConnection
 from amish.transports.replay import ReplayConnection, ReplayError
 from amish.transports.base import LiveTransport, Transport
 
@@ -25,12 +28,19 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "amish"
 #: The modules that are transports (or define the seam): they may look at their own insides.
-TRANSPORTS = {"connection.py", "replay.py", "transport.py"}
+TRANSPORTS = {"connection.py", "replay.py", "transport.py", "http.py"}
 
 
 @pytest.fixture
 def tcp():
     conn = Connection("127.0.0.1", 1)  # never connected: only its interface is looked at
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def web():
+    conn = HttpConnection("127.0.0.1", 1)  # never connected: only its interface is looked at
     yield conn
     conn.close()
 
@@ -102,10 +112,12 @@ def _same_signature(proto_fn, impl_fn) -> list[str]:
     return problems
 
 
-IMPLEMENTATIONS = [(Connection, LiveTransport, "tcp"), (ReplayConnection, Transport, "replay")]
+IMPLEMENTATIONS = [(Connection, LiveTransport, "tcp"), (ReplayConnection, Transport, "replay"),
+                   (HttpConnection, LiveTransport, "web")]
 
 
-@pytest.mark.parametrize("impl, proto, fixture", IMPLEMENTATIONS, ids=["Connection", "ReplayConnection"])
+@pytest.mark.parametrize("impl, proto, fixture", IMPLEMENTATIONS,
+                         ids=["Connection", "ReplayConnection", "HttpConnection"])
 def test_every_member_exists_with_the_protocol_signature(impl, proto, fixture, request):
     instance = request.getfixturevalue(fixture)
     for name, member in protocol_members(proto).items():
@@ -175,3 +187,12 @@ def test_no_module_outside_the_transports_probes_a_connection():
         if found:
             offenders[str(path.relative_to(PACKAGE.parent))] = found
     assert not offenders, f"ask the Transport interface instead: {offenders}"
+
+
+def test_the_http_transport_is_live_and_refuses_raw_bytes(web):
+    assert isinstance(web, LiveTransport) and (web.kind, web.live) == ("http", True)
+    assert web.address == "http://127.0.0.1:1" and web.peer_ip is None and not web.connected
+    with pytest.raises(AmishError, match="raw bytes need AMI's TCP port"):
+        web.send_raw(b"Action: Ping\r\n\r\n")
+    with pytest.raises(ConnectionLost):  # not connected
+        web.submit([("Action", "Ping")])
