@@ -435,8 +435,10 @@ def run_fleet(
     todo = [m for m in members if m.name not in failed]
     try:
         run_each(todo, work, parallel=parallel, on_done=on_done)
-    except KeyboardInterrupt:
+    except BaseException as e:  # Ctrl-C, SIGTERM/SIGHUP, an output that failed: log off every server in flight
         close_all(sessions.values())
+        if not isinstance(e, KeyboardInterrupt):
+            raise
         finished = [m.name for m in members if m.name in outcome]
         rest = [m.name for m in members if m.name not in outcome]
         print(f"amish: interrupted: {len(finished)} of {len(members)} servers finished"

@@ -1,6 +1,6 @@
 """A fleet of fake AMI servers on the loopback: 200 at once, and servers that never answer.
 
-Real Asterisks (tests/asterisk/test_fleet.py) cannot be made two hundred, nor
+Real Asterisks (tests/asterisk/test_fleet_asterisk.py) cannot be made two hundred, nor
 made to accept a connection and then say nothing.
 """
 
@@ -161,3 +161,47 @@ def test_the_summary_says_unreachable_and_timeout_and_exits_with_the_worst(tmp_p
     finally:
         stop_all([good, quiet, erring])
         blackhole.close()
+
+
+def test_a_server_lost_mid_run_is_lost_and_the_others_finish(tmp_path):
+    """One server closes the connection after its first answer: it is "lost" (exit 2); the others are whole."""
+
+    def closing(action, client):
+        client.respond(action, Ping="Pong", Who="gone")
+        client.close()
+
+    good = [Fake(answering(f"ok{i}")).start() for i in range(2)]
+    bad = Fake(closing).start()
+    try:
+        env = write_config(tmp_path, {"ok0": good[0].port, "ok1": good[1].port, "gone": bad.port})
+        proc = subprocess.run(AMISH + ["--group", "all", "--format", "json"], input=b"Action: Ping\n\nAction: Ping\n",
+                              capture_output=True, timeout=60, env=env)
+    finally:
+        stop_all(good + [bad])
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "amish: gone  lost: " in err and err.splitlines()[-1] == "amish: 3 servers: 2 ok, 1 lost"
+    assert "amish: gone: <stdin>:3: " in err  # its own lines name it
+    objs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert sorted(o["server"] for o in objs) == ["gone", "ok0", "ok0", "ok1", "ok1"]
+
+
+def test_sigterm_logs_off_the_servers_in_flight(tmp_path):
+    quiet = [Fake(silent).start() for _ in range(2)]
+    try:
+        env = write_config(tmp_path, {f"q{i}": f.port for i, f in enumerate(quiet)})
+        proc = subprocess.Popen(AMISH + ["--group", "all", "--timeout", "60"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc.stdin.write(b"Action: Ping\n")
+        proc.stdin.close()
+        proc.stdin = None
+        for f in quiet:
+            f.wait_for(lambda f=f: any((a.get("Action") or "").lower() == "ping" for a in f.actions), timeout=20)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        for f in quiet:  # each got its Logoff before amish ended
+            f.wait_for(lambda f=f: any((a.get("Action") or "").lower() == "logoff" for a in f.actions), timeout=5)
+    finally:
+        stop_all(quiet)
+    assert proc.returncode == 143
+    assert "Traceback" not in err.decode()

@@ -223,6 +223,20 @@ def test_events_pretty_has_a_server_column(fleet_config):
     assert all(("FullyBooted" in line) or ("SuccessfulAuth" in line) for line in lines)
 
 
+def test_events_raw_prefixes_every_line_and_no_reconnect_gives_up(fleet_config, asterisk_fleet):
+    proc = run(fleet_config, ["events", "--group", "lab", "--format", "raw", "--count", "3",
+                              "--filter", "FullyBooted", "--duration", "20"], b"")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().split("\r\n")
+    assert {line.split(": ", 1)[0] for line in lines if line} == {"pbx1", "pbx2", "pbx3"}
+    assert sorted(line for line in lines if "Event: " in line) == [f"pbx{i}: Event: FullyBooted" for i in (1, 2, 3)]
+    asterisk_fleet[2].stop()
+    proc = run(fleet_config, ["events", "--group", "lab", "--format", "jsonl", "--no-reconnect", "--duration", "3"], b"")
+    gone = [json.loads(x) for x in proc.stdout.decode().splitlines() if '"Amish"' in x]
+    assert [(o["Server"], o["Amish"]) for o in gone] == [("pbx3", "gone")]
+    assert proc.returncode == 0  # two servers still streaming when --duration ended
+
+
 def test_the_shell_and_raw_mode_refuse_a_fleet(fleet_config):
     proc = run(fleet_config, ["raw", "--group", "lab"], b"")
     assert proc.returncode == 4 and b"amish raw takes one server, not a fleet" in proc.stderr
