@@ -29,7 +29,7 @@ from .core.errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, InputError, Termin
 EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
 2 connection/TLS/login failure, 3 timeout, 4 bad input, 74 an output could not be written,
-129/143 ended by SIGHUP/SIGTERM.
+129/143 ended by SIGHUP/SIGTERM. On a fleet, the worst server's: 2, then 3, then 1.
 The secret comes from AMISH_SECRET, the profile's secret_command or secret, or a prompt
 (--secret works but is visible in ps). Profiles: amish --example-config."""
 
@@ -173,10 +173,14 @@ def add_connection_options(p: argparse.ArgumentParser, *, positional: bool = Tru
                             "or http://user@host:8088/prefix (https://) for AMI over HTTP")
         p.add_argument("port", nargs="?", help="AMI port (default 5038, or 5039 with --tls; 8088/8089 for http:// and https://)")
     c = p.add_argument_group("connection")
-    c.add_argument("-H", "--host", dest="host_opt", metavar="HOST", help="Asterisk host")
+    c.add_argument("-H", "--host", dest="host_opt", metavar="HOST", action="append",
+                   help="Asterisk host, or ami://user@host:port; more than once: a fleet")
     c.add_argument("-p", "--port", dest="port_opt", metavar="PORT", help="AMI port")
-    c.add_argument("--profile", metavar="NAME",
-                   help="fill in what the command line leaves out from [profiles.NAME] of the config file")
+    c.add_argument("--profile", metavar="NAME", action="append",
+                   help="fill in what the command line leaves out from [profiles.NAME] of the config file; "
+                   "more than once: a fleet")
+    c.add_argument("--group", metavar="NAME", action="append",
+                   help="a fleet: every profile of [groups] NAME in the config file (repeatable)")
     c.add_argument("-u", "--user", help="AMI user (manager.conf section); default $AMISH_USER, then the profile's")
     c.add_argument("--secret", help="the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)")
     c.add_argument("--auth", choices=("md5", "plain"), default=None, help="login by MD5 challenge (default) or plain secret")
@@ -234,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an async Originate waits for its OriginateResponse and reports the call's outcome")
     b.add_argument("--originate-timeout", type=_SECONDS, default=30.0, metavar="S",
                    help="seconds --wait-originate waits for the call's outcome (default 30)")
+    b.add_argument("--parallel", type=_number(int, 1, 1000), default=None, metavar="N",
+                   help="on a fleet: at most N servers at once (default 10)")
+    b.add_argument("--output-dir", metavar="DIR",
+                   help="on a fleet: each server's output in a file of its own in DIR, not on stdout")
     s = p.add_argument_group("the interactive shell")
     s.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen view")
     s.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
@@ -473,6 +481,13 @@ def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
         from .calls import run_calls_command
 
         return run_calls_command(args, None)
+    from .runtime.config import is_fleet
+
+    if is_fleet(args):
+        return _fleet(mode, args)
+    if mode is None and (args.parallel is not None or args.output_dir is not None):
+        raise InputError(f"{'--parallel' if args.parallel is not None else '--output-dir'} is for a fleet: "
+                         "give several --profile, a --group or several -H")
     opts = options(args)  # a mode that connects: the profile fills in the options before the mode reads them
     if mode == "events":
         from .events import run_events_command
@@ -491,6 +506,56 @@ def _dispatch(mode: str | None, args: argparse.Namespace) -> int:
 
         return run_audit_command(args, opts)
     return _run(args, opts)
+
+
+def fleet_members(args: argparse.Namespace) -> list:
+    """The fleet the command line names: one runtime.fleet.Member (a name and its Options) per server."""
+    from .runtime.config import load_config, resolve_fleet
+    from .runtime.fleet import Member
+    from .runtime.options import Options
+
+    return [Member(name, Options.from_args(args, s)) for name, s in resolve_fleet(args, load_config())]
+
+
+def _fleet(mode: str | None, args: argparse.Namespace) -> int:
+    """A mode on a fleet: the pipe tool and amish events take one; the others say so before connecting."""
+    if getattr(args, "record", None):
+        raise InputError("--record on a fleet: record one server at a time")
+    if mode == "events":
+        from .events import run_fleet_events
+
+        return run_fleet_events(args, fleet_members(args))
+    if mode is not None or (args.file is None and sys.stdin.isatty()):
+        what = f"amish {mode}" if mode else "the shell"
+        raise InputError(f"{what} takes one server, not a fleet: give an action file (-f) or a pipe, or use amish events")
+    from .core.actionfile import parse_actions
+    from .pipe import run_fleet
+    from .runtime.fleet import DEFAULT_PARALLEL
+
+    members = fleet_members(args)  # every target resolved (a bad profile or group said) before the input is read
+    text, source = _read_input(args)
+    try:
+        blocks = parse_actions(text, source, variables=_variables(args), environ=os.environ)
+    except InputError as e:
+        from .core.secrets import mask_error
+
+        raise InputError(mask_error(str(e), text)) from None
+    if blocks and blocks[0].name.lower() == "login":
+        raise InputError(f"{source}:{blocks[0].line}: a Login in the input on a fleet: give -u (each server "
+                         "logs in with its own secret)")
+    return run_fleet(
+        members,
+        blocks,
+        events_default="system,call" if args.wait_originate else "system",
+        fmt=args.format or ("pretty" if sys.stdout.isatty() else "raw"),
+        source=source,
+        parallel=args.parallel or DEFAULT_PARALLEL,
+        output_dir=args.output_dir,
+        timeout=args.timeout,
+        pipeline=args.pipeline,
+        stop_on_error=args.stop_on_error,
+        wait_originate=args.originate_timeout if args.wait_originate else None,
+    )
 
 
 def _say(line: str) -> None:

@@ -285,3 +285,234 @@ def run_events_command(args, opts: Options) -> int:
             )
         except KeyboardInterrupt:
             return 130
+
+
+# -- a fleet: one merged stream ----------------------------------------------------------------
+
+
+def run_fleet_events(args, members: list) -> int:
+    """`amish events` on a fleet (runtime.fleet.Member each): every server's events in one stream."""
+    from .core.eventfilter import FilterError, parse_filter
+    from .core.errors import AmishError, InputError
+
+    for m in members:
+        try:
+            parse_filter(m.opts.filter)
+        except FilterError as e:
+            raise InputError(f"{m.name}: --filter: {e}") from None
+    sessions = []
+    try:
+        for m in members:  # every secret found (a prompt asked) before anything connects
+            sessions.append(Session(m.opts, events_default="on", ask_again=False))
+    except AmishError:
+        for s in sessions:
+            s.close()
+        raise
+    from .runtime.fleet import close_all
+
+    fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
+    try:
+        return tail_fleet(
+            list(zip(members, sessions)),
+            fmt=fmt,
+            count=args.count,
+            until=args.until,
+            duration=args.duration,
+            reconnect=all(m.opts.reconnect for m in members),
+        )
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        close_all(sessions)
+
+
+def tail_fleet(
+    feeds: list,
+    *,
+    fmt: str = "raw",
+    count: int | None = None,
+    until: str | None = None,
+    duration: float | None = None,
+    reconnect: bool = True,
+    out: BinaryIO | None = None,
+    err: TextIO | None = None,
+    maxlen: int = 100_000,
+    merged_max: int = 10_000,
+) -> int:
+    """Merge the events of every (member, session) in `feeds` into one stream on `out`; the exit code.
+
+    One thread per server connects, logs in and, with `reconnect`, reconnects
+    on its own (session.RECONNECT; a refused login is never retried); it hands
+    the events to this thread through one bounded queue (a full queue slows
+    that server's thread, never an I/O thread: its subscription counts what
+    it drops). Every event is tagged with its server: a column in pretty, a
+    "Server" key in jsonl, a "NAME: " prefix on every line in raw; a server
+    lost, back or given up on is said in the stream in the same form. Each
+    server's filter is its own (its profile's, or --filter). Ends at --count,
+    --until or --duration as one server's tail does; exit 2 once no server is
+    left to hear from.
+    """
+    import queue
+    import threading
+
+    from .core.eventfilter import parse_filter
+
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    merged: queue.Queue = queue.Queue(maxsize=merged_max)
+    stop = threading.Event()
+    width = max(len(m.name) for m, _ in feeds)
+    write_line = _fleet_writer(fmt, out, width)
+    matchers = {}
+    for m, _ in feeds:
+        flt = parse_filter(m.opts.filter)
+        matchers[m.name] = None if flt.is_empty else flt
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                merged.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def feed(member, session) -> None:
+        from .core.errors import AmishError
+
+        name = member.name
+        attempt, lost_at = 0, None
+        while not stop.is_set():
+            try:
+                conn = session.connect()
+            except AmishError as e:
+                attempt += 1
+                if not reconnect or not RECONNECT.retries(e):
+                    put((name, "gone", f"{e}" + ("" if RECONNECT.retries(e) else "; not retrying")))
+                    return
+                if RECONNECT.reports(attempt):
+                    print(f"amish: {name}: connect attempt {attempt} failed: {e}; retrying", file=err)
+                if stop.wait(RECONNECT.delay(attempt)):
+                    return
+                continue
+            if lost_at is not None:
+                put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; "
+                                   "events in between were not received"))
+            attempt = 0
+            sub = conn.subscribe(maxlen=maxlen)
+            reported = 0
+            try:
+                while not stop.is_set():
+                    item = sub.get(timeout=0.5)
+                    if sub.dropped > reported:
+                        print(f"amish: {name}: {sub.dropped - reported} events dropped: the output could not keep up",
+                              file=err)
+                        reported = sub.dropped
+                    if item is None:
+                        continue
+                    if type(item) is Message:
+                        if item.kind != "event":
+                            item = _event_after_stray_text(item, err)
+                            if item is None:
+                                continue
+                        if not put((name, "event", item)):
+                            return
+                    elif isinstance(item, ProtocolError):
+                        print(f"amish: {name}: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+                    elif isinstance(item, Closed):
+                        lost_at = time.monotonic()
+                        put((name, "lost", item.reason))
+                        break
+            finally:
+                conn.unsubscribe(sub)
+            if not reconnect:
+                put((name, "gone", "not reconnecting (--no-reconnect)"))
+                return
+
+    threads = [threading.Thread(target=feed, args=pair, name=f"amish-feed-{pair[0].name}", daemon=True)
+               for pair in feeds]
+    for t in threads:
+        t.start()
+    deadline = None if duration is None else time.monotonic() + duration
+    until_low = until.lower() if until else None
+    alive = len(feeds)
+    seen = 0
+    try:
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return _out_of_time(count is not None or until is not None, seen, duration, err)
+            try:
+                name, kind, item = merged.get(timeout=0.5 if remaining is None else min(remaining, 0.5))
+            except queue.Empty:
+                if reader_gone(out):
+                    return EXIT_OK
+                continue
+            if kind == "event":
+                match = matchers[name]
+                if match is not None and not match(item):
+                    continue
+                write_line(name, item)
+                seen += 1
+                done = (count is not None and seen >= count) or (
+                    until_low is not None and (item.get("Event") or "").lower() == until_low)
+            else:
+                write_line(name, (kind, item))
+                done = False
+                if kind == "gone":
+                    alive -= 1
+            if merged.empty() or done:
+                flush(out)
+            if done:
+                return EXIT_OK
+            if alive == 0:
+                flush(out)
+                print("amish: no server left to hear from", file=err)
+                return EXIT_CONNECTION
+    finally:
+        stop.set()
+
+
+def _fleet_writer(fmt: str, out, width: int):
+    """write(name, event_or_state): one event, or ("lost"|"back"|"gone", why), tagged with its server."""
+    if fmt == "jsonl":
+        import json
+
+        def encode(name, item) -> bytes:
+            if isinstance(item, tuple):
+                obj = {"Server": name, "Amish": item[0], "Reason": item[1]}
+            else:
+                obj = {"Server": name, **item.to_dict()}
+            return json.dumps(obj, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+    elif fmt == "pretty":
+        from .ui.writers import event_line
+
+        line = event_line(out)
+
+        def encode(name, item) -> bytes:
+            head = f"{name:<{width}}  ".encode("utf-8", "backslashreplace")
+            if isinstance(item, tuple):
+                return head + f"-- {_STATE_WORDS[item[0]]}: {item[1]}\n".encode("utf-8", "backslashreplace")
+            return head + line(item)
+    else:
+        def encode(name, item) -> bytes:
+            prefix = name.encode("utf-8", "backslashreplace") + b": "
+            if isinstance(item, tuple):
+                text = f"amish: {_STATE_WORDS[item[0]]}: {item[1]}".encode("utf-8", "backslashreplace")
+                return prefix + text + b"\r\n" + prefix + b"\r\n"
+            return b"".join(prefix + part for part in item.raw.splitlines(keepends=True))
+
+    def write_line(name, item) -> None:
+        try:
+            out.write(encode(name, item))
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            from .core.errors import write_failed
+
+            raise write_failed("stdout", e) from None
+
+    return write_line
+
+
+_STATE_WORDS = {"lost": "connection lost", "back": "back", "gone": "gone"}

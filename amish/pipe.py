@@ -53,6 +53,8 @@ def run_actions(
     wait_originate: float | None = None,
     confirm: bool = False,
     ask=None,
+    screen: BinaryIO | None = None,
+    server: str | None = None,
 ) -> int:
     """Send each action, print its result; returns the exit code (see errors.py).
 
@@ -78,7 +80,7 @@ def run_actions(
     # What no action claimed: so a timeout can say when the server did answer with
     # something amish had to skip (a line over the bound), not just "no response".
     unclaimed = conn.subscribe(maxlen=1000)
-    batch = _Batch(conn, ResultWriter(fmt, out), err, source, plan, unclaimed)
+    batch = _Batch(conn, ResultWriter(fmt, out, screen=screen, server=server), err, source, plan, unclaimed)
     try:
         if pipeline:
             return batch.pipelined(blocks, stop_on_error)
@@ -324,3 +326,179 @@ def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = 
             continue
         kept.append(block)
     return kept
+
+
+# -- a fleet: the same actions on several servers ------------------------------------------------
+
+
+def run_fleet(
+    members: list,
+    blocks: list[ActionBlock],
+    *,
+    events_default: str,
+    fmt: str = "raw",
+    source: str = "<stdin>",
+    parallel: int = 10,
+    output_dir: str | None = None,
+    out: BinaryIO | None = None,
+    err: TextIO | None = None,
+    ask=None,
+    **run,
+) -> int:
+    """The same actions on every member (runtime.fleet.Member), at most `parallel` servers at once.
+
+    Checked before anything is sent: the input against each server's
+    --read-only (one refusal refuses the run, exit 4), every login's settings,
+    and --confirm, asked once per risky action for the whole fleet ("... to N
+    servers"). Each server has its own connection, login and secret source; a
+    server that cannot be reached takes no one else's time beyond its own
+    connect timeout. Each server's output is written whole when it finishes:
+    pretty under a header naming it, json objects with a "server" key, raw
+    with every line prefixed "NAME: ", or one file per server in `output_dir`.
+    Then a summary on stderr: each server ok / error / timeout / lost /
+    unreachable, and the exit code of the worst (runtime.fleet.CLASSES).
+    Ctrl-C stops: the servers in flight are logged off and the summary says
+    which finished (exit 130).
+    """
+    import io
+
+    from .core.errors import InputError
+    from .runtime.fleet import CLASSES, close_all, exit_class, run_each, worst
+    from .runtime.output import write
+    from .runtime.session import Session
+
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    for m in members:
+        if m.opts.read_only:
+            try:
+                check_read_only(blocks, source)
+            except InputError as e:
+                raise InputError(f"{m.name}: {e}") from None
+    if any(m.opts.confirm is True for m in members):
+        n = len(members)
+        blocks = confirmed(blocks, source, _to_servers(ask or ask_on_terminal, n), err)
+    if output_dir is not None:
+        _make_dir(output_dir)
+    sessions = {}
+    failed: dict[str, tuple[str, str]] = {}  # name -> (class, why): before any connection
+    try:
+        for m in members:
+            try:
+                sessions[m.name] = Session(m.opts, events_default=events_default, ask_again=False)
+            except InputError:
+                raise
+            except AmishError as e:  # a secret_command that failed: this server's outcome, not the fleet's
+                failed[m.name] = ("unreachable", str(e))
+    except BaseException:
+        for s in sessions.values():
+            s.close()
+        raise
+
+    def work(m):
+        session = sessions[m.name]
+        buf, errbuf = io.BytesIO(), io.StringIO()
+        with session:
+            try:
+                conn = session.connect()
+            except AmishError as e:
+                return "unreachable", str(e), buf, errbuf
+            code = run_actions(conn, blocks, fmt=fmt, out=buf, err=errbuf, source=source, screen=out,
+                               server=m.name, **run)
+        return exit_class(code), _first_line(errbuf.getvalue()), buf, errbuf
+
+    outcome: dict[str, tuple[str, str]] = dict(failed)
+    width = max(len(m.name) for m in members)
+
+    def on_done(m, result, error):
+        if error is not None:
+            if isinstance(error, AmishError):
+                result = (exit_class(error.exit_code) if error.exit_code != EXIT_CONNECTION else "lost",
+                          str(error), io.BytesIO(), io.StringIO())
+            else:
+                raise error
+        klass, why, buf, errbuf = result
+        outcome[m.name] = (klass, why)
+        for line in errbuf.getvalue().splitlines():
+            print(line.replace("amish: ", f"amish: {m.name}: ", 1), file=err)
+        data = buf.getvalue()
+        if output_dir is not None:
+            _write_file(output_dir, m.name, fmt, data)
+        elif data or fmt == "pretty":
+            if fmt == "pretty":
+                state = "" if klass == "ok" else f" ({klass})"
+                data = f"── {m.name} ({m.opts.host}:{m.opts.port}){state} ──\n".encode() + data
+            elif fmt == "raw":
+                data = _prefixed(m.name, data)
+            write(out, data)
+
+    todo = [m for m in members if m.name not in failed]
+    try:
+        run_each(todo, work, parallel=parallel, on_done=on_done)
+    except BaseException as e:  # Ctrl-C, SIGTERM/SIGHUP, an output that failed: log off every server in flight
+        close_all(sessions.values())
+        if not isinstance(e, KeyboardInterrupt):
+            raise
+        finished = [m.name for m in members if m.name in outcome]
+        rest = [m.name for m in members if m.name not in outcome]
+        print(f"amish: interrupted: {len(finished)} of {len(members)} servers finished"
+              f"{': ' + ', '.join(finished) if finished else ''}; not finished: {', '.join(rest)}", file=err)
+        return 130
+    counts = {}
+    for m in members:
+        klass, why = outcome[m.name]
+        counts[klass] = counts.get(klass, 0) + 1
+        print(f"amish: {m.name:<{width}}  {klass}{': ' + why if why and klass != 'ok' else ''}", file=err)
+    said = ", ".join(f"{counts[c]} {c}" for c in reversed(CLASSES) if c in counts)
+    print(f"amish: {len(members)} servers: {said}", file=err)
+    return worst(counts)
+
+
+def _to_servers(ask, n: int):
+    """--confirm on a fleet: the question names how many servers the action goes to."""
+    def asked(question: str) -> bool:
+        return ask(question.replace(". Send it?", f". Send it to {n} server{'' if n == 1 else 's'}?"))
+
+    return asked
+
+
+def _first_line(text: str) -> str:
+    """What a server's run said went wrong, for the summary (the full lines went to stderr already)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0].split(": ", 1)[-1] if lines else ""
+
+
+def _prefixed(name: str, data: bytes) -> bytes:
+    """Raw output on a fleet: every line starts with the server's name, as pdsh/dsh do."""
+    prefix = name.encode("utf-8", "backslashreplace") + b": "
+    return b"".join(prefix + line for line in data.splitlines(keepends=True))
+
+
+def _make_dir(path: str) -> None:
+    import os
+
+    from .core.errors import InputError
+
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--output-dir {path}: {e.strerror}") from None
+
+
+def _file_name(name: str) -> str:
+    """A server's name as a file name: no slash, no leading dot."""
+    safe = "".join(c if c.isalnum() or c in "-_.:[]@" else "_" for c in name).lstrip(".")
+    return safe or "_"
+
+
+def _write_file(directory: str, name: str, fmt: str, data: bytes) -> None:
+    import os
+
+    from .core.errors import OutputError
+
+    path = os.path.join(directory, _file_name(name) + {"json": ".jsonl", "pretty": ".txt"}.get(fmt, ".ami"))
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror}") from None

@@ -1,6 +1,6 @@
 """amish's benchmark suite: one command, one table (bench/RESULTS.md).
 
-    bench/run [--quick] [--only ingest,tail,bigmsg,shell,startup,pipeline] [--no-write]
+    bench/run [--quick] [--only ingest,tail,bigmsg,shell,startup,pipeline,fleet] [--no-write]
 
 Creates its venvs in bench/.venvs/ (amish installed from this checkout as a
 user would, `pip install .`, plus pexpect/pyte/py-spy; one venv per peer with
@@ -273,6 +273,10 @@ def section_pipeline(cfg, pys) -> dict:
     return run_json([pys["amish"], "pipeline.py", "--reps", cfg.reps, "--actions", 50_000, "--base", 1_000], timeout=900)
 
 
+def section_fleet(cfg, pys) -> dict:
+    return run_json([pys["amish"], "fleet.py", "--reps", cfg.reps], timeout=900)
+
+
 SECTIONS = {
     "ingest": section_ingest,
     "tail": section_tail,
@@ -280,6 +284,7 @@ SECTIONS = {
     "shell": section_shell,
     "startup": section_startup,
     "pipeline": section_pipeline,
+    "fleet": section_fleet,
 }
 
 
@@ -384,6 +389,18 @@ def table(results: dict) -> str:
             pl["ratio"] >= 0.5 and not pl["problems"])
     elif pl:
         rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** |")
+    fl = results.get("fleet")
+    if fl and "ratio" in fl:
+        extra = f"; {'; '.join(fl['problems'])}" if fl["problems"] else ""
+        row(f"Fleet: {fl['servers']} loopback servers at --parallel {fl['parallel']} vs ceil({fl['servers']}/"
+            f"{fl['parallel']}) x one server's time ({fl['actions']} Pings answered after {fl['delay_ms']:g} ms each; "
+            "start-up taken off both sides)", "≤ 1.5x, every answer attributed, memory flat",
+            f"{fl['ratio']:.2f}x ({fl['median_s']['fleet']:.2f} s for the fleet, {fl['one_server_work_s'] * 1000:.0f} ms "
+            f"of work per server; peak RSS {fl['rss_mib']['fleet']:.0f} MiB for {fl['servers']} servers vs "
+            f"{fl['rss_mib']['parallel']:.0f} MiB for {fl['parallel']}{extra})",
+            fl["ratio"] <= 1.5 and not fl["problems"] and fl["rss_mib"]["fleet"] <= fl["rss_mib"]["parallel"] + 15)
+    elif fl:
+        rows.append(f"| Fleet | ≤ 1.5x | {fl.get('error')} | **not run** |")
     head = ["## Targets", "", "| target | goal | measured | verdict |", "| --- | --- | --- | --- |"]
     return "\n".join(head + rows + [""] + detail)
 

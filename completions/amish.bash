@@ -45,6 +45,7 @@ __amish_main() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
+        --group) return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -62,6 +63,8 @@ __amish_main() {
         --format) __amish_words pretty raw json; return 0 ;;
         --var) return 0 ;;
         --originate-timeout) return 0 ;;
+        --parallel) return 0 ;;
+        --output-dir) return 0 ;;
         --filter) return 0 ;;
         --scrollback) return 0 ;;
         --completions) __amish_words bash zsh fish; return 0 ;;
@@ -77,14 +80,14 @@ __amish_main() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|-f|--file|--format|--var|--originate-timeout|--filter|--scrollback|--completions) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|-f|--file|--format|--var|--originate-timeout|--parallel|--output-dir|--filter|--scrollback|--completions) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --line --filter --scrollback --completions --example-config --version
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --parallel --output-dir --line --filter --scrollback --completions --example-config --version
         return 0
     fi
     case $n in
@@ -100,6 +103,7 @@ __amish_events() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
+        --group) return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -130,14 +134,14 @@ __amish_events() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--filter|-e|--format|--count|-n|--until|--duration|--for) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--filter|-e|--format|--count|-n|--until|--duration|--for) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --filter -e --format --count -n --until --duration --for
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --filter -e --format --count -n --until --duration --for
         return 0
     fi
     case $n in
@@ -153,6 +157,7 @@ __amish_raw() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
+        --group) return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -178,14 +183,14 @@ __amish_raw() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record
         return 0
     fi
     case $n in
@@ -234,6 +239,7 @@ __amish_audit() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
+        --group) return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -261,14 +267,14 @@ __amish_audit() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--ignore) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--ignore) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --ignore
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --ignore
         return 0
     fi
     case $n in
@@ -284,6 +290,7 @@ __amish_calls() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
+        --group) return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -314,14 +321,14 @@ __amish_calls() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--filter|-e|--count|-n|--from|--keep) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|--format|--filter|-e|--count|-n|--from|--keep) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --filter -e --count -n --live --from --keep
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record --format --filter -e --count -n --live --from --keep
         return 0
     fi
     case $n in

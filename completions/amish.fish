@@ -26,21 +26,21 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
     switch "$tokens[1]"
         case events
             set -e tokens[1]
-            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --filter -e --format --count -n --until --duration --for
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --filter -e --format --count -n --until --duration --for
         case raw
             set -e tokens[1]
-            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record
         case replay
             set -e tokens[1]
             set valued --speed --filter --scrollback
         case audit
             set -e tokens[1]
-            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
         case calls
             set -e tokens[1]
-            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --filter -e --count -n --from --keep
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --filter -e --count -n --from --keep
         case '*'
-            set valued -H --host -p --port --profile -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --filter --scrollback --completions
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --parallel --output-dir --filter --scrollback --completions
     end
     set -l n 0
     set -l skip 0
@@ -82,9 +82,10 @@ complete -c amish -n __amish_first_word -a calls -d 'Print each call when it end
 
 # amish
 complete -c amish -n '__amish_using main' -s h -l help -d 'show this help message and exit'
-complete -c amish -n '__amish_using main' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using main' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using main' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using main' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using main' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
+complete -c amish -n '__amish_using main' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using main' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using main' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using main' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -112,6 +113,8 @@ complete -c amish -n '__amish_using main' -l keep-going -d 'run every action eve
 complete -c amish -n '__amish_using main' -l stop-on-error -d 'stop at the first action that answers Error'
 complete -c amish -n '__amish_using main' -l wait-originate -d 'an async Originate waits for its OriginateResponse and reports the call\'s outcome'
 complete -c amish -n '__amish_using main' -l originate-timeout -x -d 'seconds --wait-originate waits for the call\'s outcome (default 30)'
+complete -c amish -n '__amish_using main' -l parallel -x -d 'on a fleet: at most N servers at once (default 10)'
+complete -c amish -n '__amish_using main' -l output-dir -x -d 'on a fleet: each server\'s output in a file of its own in DIR, not on stdout'
 complete -c amish -n '__amish_using main' -l line -d 'line mode: print above a plain prompt instead of the full-screen view'
 complete -c amish -n '__amish_using main' -l filter -x -d 'start with this event filter, e.g. \'Newchannel|Hangup\''
 complete -c amish -n '__amish_using main' -l scrollback -x -d 'event lines kept in the events pane (default 10000)'
@@ -122,9 +125,10 @@ complete -c amish -n '__amish_using main; and __amish_npos 0' -a '(__fish_print_
 
 # amish events
 complete -c amish -n '__amish_using events' -s h -l help -d 'show this help message and exit'
-complete -c amish -n '__amish_using events' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using events' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using events' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using events' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using events' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
+complete -c amish -n '__amish_using events' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using events' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using events' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using events' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -153,9 +157,10 @@ complete -c amish -n '__amish_using events; and __amish_npos 0' -a '(__fish_prin
 
 # amish raw
 complete -c amish -n '__amish_using raw' -s h -l help -d 'show this help message and exit'
-complete -c amish -n '__amish_using raw' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using raw' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using raw' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using raw' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using raw' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
+complete -c amish -n '__amish_using raw' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using raw' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using raw' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using raw' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -187,9 +192,10 @@ complete -c amish -n '__amish_using replay; and __amish_npos 0' -F -d 'the recor
 
 # amish audit
 complete -c amish -n '__amish_using audit' -s h -l help -d 'show this help message and exit'
-complete -c amish -n '__amish_using audit' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using audit' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using audit' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using audit' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using audit' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
+complete -c amish -n '__amish_using audit' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using audit' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using audit' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using audit' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -215,9 +221,10 @@ complete -c amish -n '__amish_using audit; and __amish_npos 0' -a '(__fish_print
 
 # amish calls
 complete -c amish -n '__amish_using calls' -s h -l help -d 'show this help message and exit'
-complete -c amish -n '__amish_using calls' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host'
+complete -c amish -n '__amish_using calls' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using calls' -s p -l port -x -d 'AMI port'
-complete -c amish -n '__amish_using calls' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file'
+complete -c amish -n '__amish_using calls' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
+complete -c amish -n '__amish_using calls' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using calls' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using calls' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using calls' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'

@@ -35,12 +35,28 @@ class Sandbox:
     cafile: str
     other_cafile: str
     root: str
+    instance: int = 0  # 0: the default Asterisk; N: instance N of the same chroot (its own dirs and ports)
+
+    def _script(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = dict(os.environ)
+        if self.instance:
+            env["AMISH_SANDBOX_INSTANCE"] = str(self.instance)
+        return subprocess.run([str(SANDBOX), *argv], check=check, capture_output=True, text=True, timeout=120, env=env)
 
     def cli(self, command: str) -> str:
         """Run an Asterisk CLI command (asterisk -rx) in the sandbox."""
-        return subprocess.run(
-            [str(SANDBOX), "cli", command], check=True, capture_output=True, text=True, timeout=30
-        ).stdout
+        return self._script("cli", command).stdout
+
+    def stop(self) -> None:
+        """Stop this instance (never the default one: other tests share it)."""
+        assert self.instance, "the default sandbox Asterisk is shared: stop an instance of a fleet instead"
+        self._script("down")
+
+    def start(self) -> None:
+        """Start this instance again (does nothing when it runs)."""
+        proc = self._script("up", check=False)
+        if proc.returncode != 0:
+            pytest.fail(f"sandbox instance {self.instance} did not start:\n{proc.stderr}", pytrace=False)
 
 
 def _env_from(text: str) -> dict[str, str]:
@@ -70,6 +86,35 @@ def asterisk() -> Sandbox:
         other_cafile=env["AMISH_TEST_OTHER_CAFILE"],
         root=env["AMISH_TEST_ROOT"],
     )
+
+
+FLEET_SIZE = 3
+
+
+@pytest.fixture(scope="session")
+def _fleet_started() -> list[Sandbox]:
+    boxes = []
+    for n in range(1, FLEET_SIZE + 1):
+        env = dict(os.environ, AMISH_SANDBOX_INSTANCE=str(n))
+        proc = subprocess.run([str(SANDBOX), "up"], capture_output=True, text=True, timeout=900, env=env)
+        if proc.returncode != 0:
+            pytest.fail(f"sandbox instance {n} did not start:\n{proc.stderr}", pytrace=False)
+        e = _env_from(proc.stdout)
+        boxes.append(Sandbox(
+            host=e["AMISH_TEST_HOST"], port=int(e["AMISH_TEST_PORT"]), tls_port=int(e["AMISH_TEST_TLS_PORT"]),
+            http_port=int(e["AMISH_TEST_HTTP_PORT"]), cafile=e["AMISH_TEST_CAFILE"],
+            other_cafile=e["AMISH_TEST_OTHER_CAFILE"], root=e["AMISH_TEST_ROOT"], instance=n,
+        ))
+    return boxes
+
+
+@pytest.fixture
+def asterisk_fleet(_fleet_started) -> list[Sandbox]:
+    """FLEET_SIZE more real Asterisks (sandbox instances 1..N, same chroot and users, ports of their own),
+    started by the tests, never skipped; each is running when the test starts (a test may stop one)."""
+    for box in _fleet_started:
+        box.start()
+    return list(_fleet_started)
 
 
 @pytest.fixture

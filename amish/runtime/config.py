@@ -12,6 +12,9 @@ The config file is ``$AMISH_CONFIG``, else ``$XDG_CONFIG_HOME/amish/config.toml`
     user = "admin"
     secret_command = "pass show asterisk/pbx"
 
+    [groups]
+    prod = ["pbx", "pbx2", "lab-*"]   # profile names; globs match several
+
 Everything here is a pure function of its arguments except `load_config` (reads
 the file), `run_secret_command` (runs a program) and `example_config` (reads the
 bundled example): `resolve` and `find_secret` are tested as tables.
@@ -29,6 +32,11 @@ Where a setting comes from, first match wins:
 The profile is --profile NAME, else ``default_profile`` when the command line
 names no host (a host typed on the command line never gets the default
 profile's secret sent to it).
+
+Several targets make a fleet (`resolve_fleet`): --profile given more than once,
+--group NAME (the profiles a [groups] entry names, globs expanded, in order),
+-H given more than once; each target is resolved as if it were the only one,
+the rest of the command line applying to all.
 
 No prompt_toolkit or rich here: the command line imports this before anything
 heavy. Nor, at import time, tomllib, subprocess, urllib.parse, pathlib,
@@ -67,6 +75,8 @@ __all__ = [
     "parse_target",
     "profile_fields",
     "resolve",
+    "resolve_fleet",
+    "is_fleet",
     "run_secret_command",
 ]
 
@@ -142,7 +152,7 @@ _KEYS: dict[str, tuple[type, str]] = {
     "prefix": (str, 'a string (http.conf\'s prefix, such as "/asterisk")'),
 }
 _FILES = ("cafile", "cert", "key")
-_TOP_KEYS = ("default_profile", "profiles")
+_TOP_KEYS = ("default_profile", "profiles", "groups")
 
 _TOML_TYPES = {
     bool: "a boolean",
@@ -164,7 +174,7 @@ def _toml_type(value: object) -> str:
 class Config(Record):
     """A parsed config file; `Config()` is no file at all."""
 
-    __slots__ = ("path", "profiles", "default_profile", "mode", "exists")
+    __slots__ = ("path", "profiles", "default_profile", "mode", "exists", "groups")
 
     def __init__(
         self,
@@ -173,10 +183,23 @@ class Config(Record):
         default_profile: str | None = None,
         mode: int | None = None,  # st_mode when it was read, for check_private
         exists: bool = False,
+        groups: dict[str, tuple[str, ...]] | None = None,  # name -> profile names and globs, as written
     ) -> None:
         if profiles is None:
             profiles = {}
+        if groups is None:
+            groups = {}
         self._fill(locals())
+
+    def group(self, name: str) -> list[str]:
+        """The profiles of [groups] NAME, in the order written, globs expanded (sorted), each once."""
+        where = self.path or _config_file(os.environ)
+        if name not in self.groups:
+            if not self.exists:
+                raise InputError(f"no group {name!r}: there is no config file ({where}; amish --example-config shows one)")
+            known = ", ".join(sorted(self.groups)) or "none"
+            raise InputError(f"{where}: no group {name!r} (known groups: {known})")
+        return _expand_group(self.groups[name], self.profiles)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -250,6 +273,7 @@ def parse_config(text: str, path: str = "config.toml", *, mode: int | None = Non
         raise InputError(f"{path}: profiles must be a table ([profiles.NAME] sections), not {_toml_type(sections)}")
     base = os.path.dirname(os.path.abspath(path))
     profiles = {name: _profile(path, name, body, base) for name, body in sections.items()}
+    groups = _groups(path, data.get("groups", {}), profiles)
     default = data.get("default_profile")
     if default is not None:
         if not isinstance(default, str):
@@ -257,7 +281,49 @@ def parse_config(text: str, path: str = "config.toml", *, mode: int | None = Non
         if default not in profiles:
             known = ", ".join(sorted(profiles)) or "none"
             raise InputError(f"{path}: default_profile {default!r} names no profile (known profiles: {known})")
-    return Config(path=path, profiles=profiles, default_profile=default, mode=mode, exists=True)
+    return Config(path=path, profiles=profiles, default_profile=default, mode=mode, exists=True, groups=groups)
+
+
+_GLOB = "*?["
+
+
+def _groups(path: str, table: object, profiles: dict[str, Profile]) -> dict[str, tuple[str, ...]]:
+    """[groups]: NAME = ["profile", "glob-*", ...]; a plain name must name a profile, a group must match one."""
+    if not isinstance(table, dict):
+        raise InputError(f'{path}: groups must be a table ([groups] with NAME = ["profile", ...]), not {_toml_type(table)}')
+    out = {}
+    for name, names in table.items():
+        where = f"{path}: [groups] {_toml_key(name)}"
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            what = _toml_type(names) if not isinstance(names, list) else "an array holding " + ", ".join(
+                sorted({_toml_type(n) for n in names if not isinstance(n, str)}))
+            raise InputError(f"{where}: must be an array of profile names (globs allowed), not {what}")
+        if not names:
+            raise InputError(f"{where}: is empty (an array of profile names, globs allowed)")
+        for entry in names:
+            if not entry.strip():
+                raise InputError(f"{where}: an empty profile name")
+            if not any(c in entry for c in _GLOB) and entry not in profiles:
+                known = ", ".join(sorted(profiles)) or "none"
+                raise InputError(f"{where}: {entry!r} names no profile (known profiles: {known})")
+        if not _expand_group(names, profiles):
+            raise InputError(f"{where}: {', '.join(map(repr, names))} matches no profile (known profiles: "
+                             f"{', '.join(sorted(profiles)) or 'none'})")
+        out[name] = tuple(names)
+    return out
+
+
+def _expand_group(names, profiles) -> list[str]:
+    from fnmatch import fnmatchcase
+
+    out: list[str] = []
+    for entry in names:
+        if any(c in entry for c in _GLOB):
+            found = sorted(p for p in profiles if fnmatchcase(p, entry))
+        else:
+            found = [entry] if entry in profiles else []
+        out.extend(p for p in found if p not in out)
+    return out
 
 
 def _profile(path: str, name: str, body: object, base: str) -> Profile:
@@ -481,7 +547,12 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
     env = os.environ if environ is None else environ
 
     def opt(name: str) -> Any:
-        return getattr(args, name, None)
+        value = getattr(args, name, None)
+        if isinstance(value, list):  # --profile and -H may be repeated: one of them is one target
+            if len(value) > 1:
+                raise InputError(f"several targets given: resolve_fleet resolves them ({name})")
+            value = value[0] if value else None
+        return value
 
     # the command line's host, port, user and TLS: HOST, -H (each may be a URL), PORT, -p, -u, --tls
     targets = [(what, parse_target(v, what)) for what, v in (("HOST", opt("host")), ("-H", opt("host_opt"))) if v]
@@ -551,6 +622,50 @@ def resolve(args: Any, config: Config, environ: Mapping[str, str] | None = None)
         transport=transport,
         prefix=prefix,
     )
+
+
+def is_fleet(args: Any) -> bool:
+    """Whether the command line names a fleet: --group, or --profile or -H more than once."""
+    def many(name: str) -> bool:
+        value = getattr(args, name, None)
+        return isinstance(value, list) and len(value) > 1
+
+    return bool(getattr(args, "group", None)) or many("profile") or many("host_opt")
+
+
+def resolve_fleet(args: Any, config: Config, environ: Mapping[str, str] | None = None) -> list[tuple[str, Settings]]:
+    """The servers a fleet command line names, each resolved as if it were the only target.
+
+    The targets, in order: each --profile, each --group's profiles, each -H
+    (a host or an ami:// URL); a server named twice is one member. HOST (the
+    positional) with several targets is refused: give every host with -H.
+    """
+    from types import SimpleNamespace
+
+    given = dict(vars(args)) if hasattr(args, "__dict__") else {}
+    if given.get("host"):
+        raise InputError(f"HOST {given['host']} with several targets: give every host with -H (-H a -H b)")
+    names: list[str] = list(given.get("profile") or [])
+    for group in given.get("group") or []:
+        names.extend(config.group(group))
+    members: list[tuple[str, Settings]] = []
+    seen: set[str] = set()
+
+    def add(name: str, **override) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        members.append((name, resolve(SimpleNamespace(**{**given, **override}), config, environ)))
+
+    for name in names:
+        add(name, profile=name, host_opt=None, group=None)
+    for text in given.get("host_opt") or []:
+        t = parse_target(text, "-H")
+        label = t.host if t.port is None else (f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}")
+        add(label, profile=None, host_opt=text, group=None)
+    if not members:
+        raise InputError("the fleet names no server")
+    return members
 
 
 def _confirm(given: bool | None, profile: bool | None) -> bool | None:

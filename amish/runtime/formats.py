@@ -29,7 +29,7 @@ def event_json(message: Message) -> str:
     return json.dumps(message.to_dict(), ensure_ascii=False)
 
 
-def result_json(result: Pending, mask: bool = False) -> str:
+def result_json(result: Pending, mask: bool = False, server: str | None = None) -> str:
     """One JSON object per result, on one line (jq-friendly).
 
     {"action": "CoreShowChannels", "actionid": "...", "ok": true, "rtt_ms": 1.2,
@@ -40,12 +40,14 @@ def result_json(result: Pending, mask: bool = False) -> str:
     ``event`` the awaited event (OriginateResponse). Absent parts are null.
     A result cut short (timeout, disconnect, Ctrl-C) holds what arrived and is
     not ``ok``: ``"incomplete": true`` says so (the key is there only then).
+    On a fleet, ``"server"`` (first) names the server that answered.
     """
     def d(m):
         return None if m is None else (m.masked() if mask else m).to_dict()
 
     incomplete = getattr(result, "error", None) is not None
-    obj = {
+    obj = {} if server is None else {"server": server}
+    obj |= {
         "action": result.action.get("Action"),
         "actionid": result.action_id,
         "ok": result.ok and not incomplete,

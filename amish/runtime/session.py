@@ -137,7 +137,8 @@ class Session:
     ended the block; a write to them that failed is then raised (OutputError, exit 74).
     """
 
-    def __init__(self, opts: Options, *, events_default: str, login: bool = True):
+    def __init__(self, opts: Options, *, events_default: str, login: bool = True, ask_again: bool = True):
+        """`ask_again` False: a refused login is never asked again at the prompt (a fleet: many logins at once)."""
         self.opts = opts
         self.host, self.port = opts.host, opts.port
         self.login = login
@@ -158,7 +159,7 @@ class Session:
             prompt = secret_prompt(opts)
             asked = []
             self.secret = read_secret(opts, lambda: asked.append(True) or prompt())
-            self._ask_again = prompt if asked else None
+            self._ask_again = prompt if asked and ask_again else None
         self.hooks = []
         self._closers = []
         self._outputs = []  # (what, hook): said and ended on when a write to it failed

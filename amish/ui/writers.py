@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.protocol import Message
     from ..transports.connection import Pending
 
-__all__ = ["ResultWriter", "event_writer"]
+__all__ = ["ResultWriter", "event_writer", "event_line"]
 
 EVENT_LINE_WIDTH = 200  # an event line in the pretty format is cut there, whatever the terminal
 
@@ -34,18 +34,22 @@ class ResultWriter:
     to a pipe or a file the bytes go exactly as received.
     """
 
-    def __init__(self, fmt: str, out: BinaryIO):
+    def __init__(self, fmt: str, out: BinaryIO, *, screen: BinaryIO | None = None, server: str | None = None):
+        """`screen`: the stream that decides masking, colours and width when `out` is a buffer for it
+        (a fleet's per-server output); `server`: the key every JSON object carries on a fleet."""
         self.fmt = fmt
         self.out = out
-        self.mask = is_terminal(out)
+        self.screen = out if screen is None else screen
+        self.mask = is_terminal(self.screen)
+        self.server = server
 
     def __call__(self, result: Pending) -> None:
         if self.fmt == "json":
-            write(self.out, result_json(result, mask=self.mask).encode("utf-8", "backslashreplace") + b"\n")
+            write(self.out, result_json(result, mask=self.mask, server=self.server).encode("utf-8", "backslashreplace") + b"\n")
         elif self.fmt == "pretty":
             from .render import render_result, to_ansi, to_plain
 
-            width = terminal_width(self.out)
+            width = terminal_width(self.screen)
             renderable = render_result(result)
             text = to_ansi(renderable, width) if self.mask else to_plain(renderable, width)
             write(self.out, text.encode("utf-8", "backslashreplace") + b"\n")
@@ -63,16 +67,7 @@ def event_writer(fmt: str, out: BinaryIO) -> Callable[[Message], None]:
         def encode(msg: Message) -> bytes:
             return event_json(msg).encode("utf-8", "backslashreplace") + b"\n"
     elif fmt == "pretty":
-        import time
-
-        from .render import render_event_line, to_ansi, to_plain
-
-        color = is_terminal(out)
-
-        def encode(msg: Message) -> bytes:
-            line = render_event_line(msg, time.time())
-            text = to_ansi(line, EVENT_LINE_WIDTH) if color else to_plain(line, EVENT_LINE_WIDTH)
-            return text.encode("utf-8", "backslashreplace") + b"\n"
+        encode = event_line(out)
     else:  # raw: the bytes as received, with no call for them
         encode = None
 
@@ -85,3 +80,19 @@ def event_writer(fmt: str, out: BinaryIO) -> Callable[[Message], None]:
             raise write_failed("stdout", e) from None
 
     return write_event
+
+
+def event_line(out: BinaryIO) -> Callable[[Message], bytes]:
+    """The pretty format of one event: its line, coloured when `out` is a screen, as bytes ending in a newline."""
+    import time
+
+    from .render import render_event_line, to_ansi, to_plain
+
+    color = is_terminal(out)
+
+    def encode(msg: Message) -> bytes:
+        line = render_event_line(msg, time.time())
+        text = to_ansi(line, EVENT_LINE_WIDTH) if color else to_plain(line, EVENT_LINE_WIDTH)
+        return text.encode("utf-8", "backslashreplace") + b"\n"
+
+    return encode

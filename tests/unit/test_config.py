@@ -162,6 +162,15 @@ BAD = [
     ('[profiles.pbx]\nfilter = "(Hangup"\n', "[profiles.pbx] filter: "),
     ('[profiles.pbx]\nsecret_command = "pass \'show"\n', "[profiles.pbx] secret_command: cannot split it into words"),
     ('[profiles.pbx]\nsecret_command = "  "\n', "[profiles.pbx] secret_command: is empty"),
+    # [groups]: NAME = [profile names and globs]
+    ('groups = ["a"]\n', 'groups must be a table ([groups] with NAME = ["profile", ...]), not an array'),
+    ('[profiles.a]\n[groups]\nprod = "a"\n', "[groups] prod: must be an array of profile names (globs allowed), not a string"),
+    ('[profiles.a]\n[groups]\nprod = ["a", 1]\n', "[groups] prod: must be an array of profile names (globs allowed), not an array holding an integer"),
+    ('[profiles.a]\n[groups]\nprod = []\n', "[groups] prod: is empty"),
+    ('[profiles.a]\n[groups]\nprod = ["a", " "]\n', "[groups] prod: an empty profile name"),
+    ('[profiles.a]\n[groups]\nprod = ["a", "b"]\n', "[groups] prod: 'b' names no profile (known profiles: a)"),
+    ('[profiles.a]\n[groups]\nprod = ["lab-*"]\n', "[groups] prod: 'lab-*' matches no profile (known profiles: a)"),
+    ('[profiles.a]\n[groups.prod]\nx = 1\n', "[groups] prod: must be an array of profile names (globs allowed), not a table"),
 ]
 
 
@@ -534,6 +543,106 @@ def test_conflicts_and_unknown_profiles(argv, expected):
     message = one_line_error(e)
     assert expected in message
     assert "Pw-0f-mine" not in message
+
+
+GROUPS = parse_config(
+    """\
+[profiles.pbx1]
+host = "pbx1.example.com"
+user = "ops"
+[profiles.pbx2]
+host = "pbx2.example.com"
+user = "ops"
+secret_command = "pass pbx2"
+[profiles.lab-a]
+host = "lab-a"
+[profiles.lab-b]
+host = "lab-b"
+port = 6000
+[groups]
+prod = ["pbx2", "pbx1", "lab-*"]
+lab = ["lab-?", "lab-a"]
+one = ["pbx1"]
+""",
+    PATH,
+)
+
+
+@pytest.mark.parametrize(
+    "group, expected",
+    [
+        ("prod", ["pbx2", "pbx1", "lab-a", "lab-b"]),  # the order written; a glob's matches sorted
+        ("lab", ["lab-a", "lab-b"]),  # a profile named twice is one member
+        ("one", ["pbx1"]),
+    ],
+)
+def test_groups_expand_globs_in_order(group, expected):
+    assert GROUPS.group(group) == expected
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--group", "prod"], [("pbx2", "pbx2.example.com", 5038, "ops"), ("pbx1", "pbx1.example.com", 5038, "ops"),
+                               ("lab-a", "lab-a", 5038, None), ("lab-b", "lab-b", 6000, None)]),
+        (["--profile", "pbx1", "--profile", "lab-b"], [("pbx1", "pbx1.example.com", 5038, "ops"),
+                                                      ("lab-b", "lab-b", 6000, None)]),
+        # the rest of the command line applies to every member
+        (["--profile", "pbx1", "--profile", "lab-b", "-u", "me"], [("pbx1", "pbx1.example.com", 5038, "me"),
+                                                                  ("lab-b", "lab-b", 6000, "me")]),
+        (["--group", "one", "--profile", "pbx1", "--group", "lab"],
+         [("pbx1", "pbx1.example.com", 5038, "ops"), ("lab-a", "lab-a", 5038, None), ("lab-b", "lab-b", 6000, None)]),
+        (["-H", "a", "-H", "ami://me@b:6001", "-H", "amis://[::1]:7000"],
+         [("a", "a", 5038, None), ("b:6001", "b", 6001, "me"), ("[::1]:7000", "::1", 7000, None)]),
+        # on a fleet, each -H is a server of its own
+        (["--profile", "pbx2", "--profile", "pbx1", "-H", "x"],
+         [("pbx2", "pbx2.example.com", 5038, "ops"), ("pbx1", "pbx1.example.com", 5038, "ops"), ("x", "x", 5038, None)]),
+        # a group of one is still a fleet (its output names the server)
+        (["--group", "one"], [("pbx1", "pbx1.example.com", 5038, "ops")]),
+    ],
+)
+def test_resolve_fleet(argv, expected):
+    from amish.runtime.config import is_fleet, resolve_fleet
+
+    args = cli.build_parser().parse_args(argv)
+    assert is_fleet(args)
+    members = resolve_fleet(args, GROUPS, {})
+    assert [(n, s.host, s.port, s.user) for n, s in members] == expected
+    secrets = {n: s.secret_command for n, s in members}
+    assert secrets.get("pbx2", "pass pbx2") == "pass pbx2"  # each member keeps its own secret source
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--profile", "pbx1"], ["-H", "a"], ["a", "-H", "a"], ["--profile", "pbx1", "x"], ["--profile", "pbx2", "-H", "x"]],
+)
+def test_one_target_is_not_a_fleet(argv):
+    """One target, however it is named, is one server exactly as before (a profile with -H: its settings, that host)."""
+    from amish.runtime.config import is_fleet
+
+    args = cli.build_parser().parse_args(argv)
+    assert not is_fleet(args)
+    resolve(args, GROUPS, {})  # resolved exactly as before
+
+
+@pytest.mark.parametrize(
+    "argv, config, expected",
+    [
+        (["--group", "nope"], None, f"{PATH}: no group 'nope' (known groups: lab, one, prod)"),
+        (["--group", "x"], NO_CONFIG, "no group 'x': there is no config file (/home/u/.config/amish/config.toml"),
+        (["--profile", "pbx1", "--profile", "nope"], None, "no profile 'nope' (known profiles: lab-a, lab-b, pbx1, pbx2)"),
+        (["pbx", "-H", "a", "-H", "b"], None, "HOST pbx with several targets: give every host with -H (-H a -H b)"),
+        (["-H", "a", "-H", "ami://x:y@b"], None, "may not hold a password"),
+        (["-H", "ami://a:1", "-H", "b", "-p", "2"], None, "two ports given"),
+    ],
+)
+def test_fleet_errors_are_one_line(argv, config, expected):
+    from amish.runtime.config import resolve_fleet
+
+    with pytest.raises(InputError) as e:
+        resolve_fleet(cli.build_parser().parse_args(argv), config or GROUPS, {})
+    assert expected in one_line_error(e)
+    assert "x:y" not in str(e.value)
 
 
 def test_an_unknown_profile_without_a_config_file():

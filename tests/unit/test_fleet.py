@@ -1,0 +1,77 @@
+"""runtime.fleet: the outcome classes and their order, and running work on many members at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from amish.runtime.fleet import CLASSES, exit_class, run_each, worst
+
+
+@pytest.mark.parametrize(
+    "classes, code",
+    [
+        ([], 0),
+        (["ok", "ok"], 0),
+        (["ok", "error"], 1),
+        (["error", "timeout", "ok"], 3),
+        (["timeout", "unreachable"], 2),
+        (["error", "lost"], 2),
+        (["unreachable", "error", "timeout", "ok"], 2),
+    ],
+)
+def test_the_exit_code_is_the_worst_class(classes, code):
+    assert worst(classes) == code
+
+
+def test_the_order_of_the_classes():
+    """README's exit-code section says this order: unreachable/lost, timeout, error, ok."""
+    assert list(CLASSES) == ["unreachable", "lost", "timeout", "error", "ok"]
+    assert [exit_class(c) for c in (0, 1, 2, 3)] == ["ok", "error", "lost", "timeout"]
+
+
+def test_run_each_bounds_the_work_in_flight_and_hands_every_outcome_back():
+    busy, most, lock = [0], [0], threading.Lock()
+
+    def work(i):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.01)
+        with lock:
+            busy[0] -= 1
+        if i == 7:
+            raise ValueError("seven")
+        return i * 2
+
+    got = {}
+    caller = threading.current_thread()
+
+    def on_done(item, result, error):
+        assert threading.current_thread() is caller
+        got[item] = error if error is not None else result
+
+    run_each(list(range(40)), work, parallel=5, on_done=on_done)
+    assert most[0] <= 5 and most[0] > 1
+    assert set(got) == set(range(40))
+    assert isinstance(got[7], ValueError) and got[8] == 16
+
+
+def test_a_slow_member_does_not_hold_the_others():
+    order = []
+    slow = threading.Event()
+
+    def work(i):
+        if i == 0:
+            slow.wait(5)
+        return i
+
+    def on_done(item, result, error):
+        order.append(item)
+        if len(order) == 9:
+            slow.set()  # all the others were handed back while the slow one still ran
+
+    run_each(list(range(10)), work, parallel=3, on_done=on_done)
+    assert order[-1] == 0 and sorted(order) == list(range(10))
