@@ -21,7 +21,7 @@ from ..core.immutable import Record
 from ..core.protocol import Message
 
 __all__ = [
-    "Column", "Row", "layout", "sort_rows", "narrow", "duration_text", "call_colour",
+    "Column", "Row", "layout", "sort_rows", "narrow", "duration_text", "call_colour", "call_style", "call_tag",
     "Step", "call_steps", "timeline_lines", "TimelineLine", "CALL_COLOURS",
 ]
 
@@ -128,16 +128,22 @@ def duration_text(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-#: The colours calls are told apart by (prompt_toolkit/ANSI names that read on dark and light).
-CALL_COLOURS = ("ansicyan", "ansimagenta", "ansigreen", "ansiyellow", "ansiblue", "ansired",
-                "ansibrightcyan", "ansibrightmagenta", "ansibrightgreen", "ansibrightblue")
+#: The colours calls are told apart by (rich's names of the ANSI colours: they read on dark and light).
+CALL_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red",
+                "bright_cyan", "bright_magenta", "bright_green", "bright_blue")
 
 
 def call_colour(linkedid: str) -> str:
-    """The colour of a call: the same Linkedid always gets the same one."""
+    """The colour of a call (rich's name): the same Linkedid always gets the same one."""
     if not linkedid:
         return ""
     return CALL_COLOURS[zlib.crc32(linkedid.encode()) % len(CALL_COLOURS)]
+
+
+def call_style(linkedid: str) -> str:
+    """The same colour as a prompt_toolkit style (``fg:ansibrightcyan``); "" for no call."""
+    colour = call_colour(linkedid)
+    return f"fg:ansi{colour.replace('_', '')}" if colour else ""
 
 
 def call_tag(linkedid: str) -> str:
