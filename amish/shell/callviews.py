@@ -258,7 +258,7 @@ class CallViews:
 
     def hangup(self) -> None:
         ch = self._need_channel()
-        self.shell.type_action(f"Hangup Channel={ch.name}", send=True)
+        self.shell.type_action(f"Hangup Channel={ch.name} Cause=16", send=True)  # 16: normal clearing
 
     def redirect(self) -> None:
         ch = self._need_channel()
@@ -281,7 +281,7 @@ class CallViews:
         events = self.shell.call_events(self.timeline_call)
         channels, steps, _start = tables.call_steps(events)
         self.timeline_steps = len(steps)
-        width = max(16, min(32, max((len(n) for n in channels), default=16) + 2))
+        width = max(16, min(44, max((len(n) for n in channels), default=16) + 3))
         lines = tables.timeline_lines(channels, steps, width)
         items = [TableLine(l.plain, l.fragments(), None if l.step is None else str(i))
                  for i, l in enumerate(lines)]
