@@ -1,0 +1,1232 @@
+"""The call-state model: channels, bridges and calls, built from AMI events (sans-IO).
+
+`CallTracker` is fed `Message`s (events, and the list items of
+``CoreShowChannels``/``BridgeList``/``BridgeInfo``) and keeps the live picture
+of the PBX:
+
+* **channels** by Uniqueid (`Channel`): name (following ``Rename``), state,
+  caller ID, connected line, account code, where it is in the dialplan
+  (``Newexten``), Linkedid, bridge, created/answered/ended times, hang-up cause
+  and its Q.850 name, MixMonitor and hold state;
+* **bridges** by id (`Bridge`): type, technology, members;
+* **calls** by Linkedid (`Call`): their channels in order of appearance, dial
+  attempts (`Dial`), bridges, transfers (`Transfer`: blind, attended, Local
+  optimisation, redirect), holds, hang-ups, start/answer/end, duration and
+  billsec, who called whom, and (bounded) the events behind them.
+
+It owns no socket, thread or clock. Time comes from the event's
+``Timestamp`` header when the server sends one (``timestampevents = yes``),
+else from the `now` the caller passes to `feed` (seconds since the epoch),
+else from the last time seen.
+
+Rules it keeps:
+
+* Unknown, malformed or out-of-order events never raise and never invent a
+  channel: a channel is only created from an event that names a real one (a
+  non-empty Uniqueid *and* channel name, e.g. not a failed Originate's dial
+  string), never again once it has hung up (a late event is ignored).
+* Live state is what the PBX has; ended calls are kept up to `max_ended`
+  (default 1,000), the oldest dropped first.
+* Resync after a reconnect: `begin_resync()`, feed the ``CoreShowChannels``
+  (and bridge) list items, `end_resync()`: every live channel the lists did not
+  name is ended with ``vanished = True`` (it hung up while we were away), and
+  its call ends when nothing of it is left.
+
+Learning what changed (for views): `version` goes up by one on every change;
+`take_changes()` returns and clears the ids changed since the last call
+(`Changes`); listeners added with `add_listener(fn)` are called with each
+`Changes` right after the `feed` that made it (on the feeding thread: a view
+should only note it and redraw on its own thread).
+
+The API (stable; the shell's views build on it):
+
+=======================  =========================================================
+``feed(msg, now=None)``  one message in; True when it changed something
+``feed_all(msgs, now)``  many
+``channels``             dict Uniqueid -> `Channel`, live channels only
+``bridges``              dict id -> `Bridge`, live bridges only
+``calls``                dict Linkedid -> `Call`, calls in progress
+``ended``                `Call`s ended, oldest first (a read-only view)
+``call(linkedid)``       a call, live or ended, or None
+``channel(uid)``         a channel, live or of a kept call, or None
+``channel_named(name)``  the live channel of that name, or None
+``begin/end_resync``     see above
+``version``              int, bumps on every change
+``take_changes()``       `Changes` since the last take
+``add_listener(fn)``     fn(`Changes`) after every changing feed
+=======================  =========================================================
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import OrderedDict, deque
+from typing import Callable, Iterable
+
+__all__ = [
+    "CallTracker",
+    "Call",
+    "Channel",
+    "Bridge",
+    "Dial",
+    "Transfer",
+    "Changes",
+    "Q850",
+    "cause_name",
+    "CHANNEL_STATES",
+]
+
+#: ChannelState numbers (ast_channel_state) to their names.
+CHANNEL_STATES = {
+    0: "Down",
+    1: "Rsrvd",
+    2: "OffHook",
+    3: "Dialing",
+    4: "Ring",
+    5: "Ringing",
+    6: "Up",
+    7: "Busy",
+    8: "Dialing Offhook",
+    9: "Pre-ring",
+    10: "Unknown",
+}
+
+#: Q.850 cause codes, as Asterisk names them (AST_CAUSE_*).
+Q850 = {
+    0: "NOT_DEFINED",
+    1: "UNALLOCATED",
+    2: "NO_ROUTE_TRANSIT_NET",
+    3: "NO_ROUTE_DESTINATION",
+    5: "MISDIALLED_TRUNK_PREFIX",
+    6: "CHANNEL_UNACCEPTABLE",
+    7: "CALL_AWARDED_DELIVERED",
+    8: "PRE_EMPTED",
+    14: "NUMBER_PORTED_NOT_HERE",
+    16: "NORMAL_CLEARING",
+    17: "USER_BUSY",
+    18: "NO_USER_RESPONSE",
+    19: "NO_ANSWER",
+    20: "SUBSCRIBER_ABSENT",
+    21: "CALL_REJECTED",
+    22: "NUMBER_CHANGED",
+    23: "REDIRECTED_TO_NEW_DESTINATION",
+    26: "ANSWERED_ELSEWHERE",
+    27: "DESTINATION_OUT_OF_ORDER",
+    28: "INVALID_NUMBER_FORMAT",
+    29: "FACILITY_REJECTED",
+    30: "RESPONSE_TO_STATUS_ENQUIRY",
+    31: "NORMAL_UNSPECIFIED",
+    34: "NORMAL_CIRCUIT_CONGESTION",
+    38: "NETWORK_OUT_OF_ORDER",
+    41: "NORMAL_TEMPORARY_FAILURE",
+    42: "SWITCH_CONGESTION",
+    43: "ACCESS_INFO_DISCARDED",
+    44: "REQUESTED_CHAN_UNAVAIL",
+    50: "FACILITY_NOT_SUBSCRIBED",
+    52: "OUTGOING_CALL_BARRED",
+    54: "INCOMING_CALL_BARRED",
+    57: "BEARERCAPABILITY_NOTAUTH",
+    58: "BEARERCAPABILITY_NOTAVAIL",
+    65: "BEARERCAPABILITY_NOTIMPL",
+    66: "CHAN_NOT_IMPLEMENTED",
+    69: "FACILITY_NOT_IMPLEMENTED",
+    81: "INVALID_CALL_REFERENCE",
+    88: "INCOMPATIBLE_DESTINATION",
+    95: "INVALID_MSG_UNSPECIFIED",
+    96: "MANDATORY_IE_MISSING",
+    97: "MESSAGE_TYPE_NONEXIST",
+    98: "WRONG_MESSAGE",
+    99: "IE_NONEXIST",
+    100: "INVALID_IE_CONTENTS",
+    101: "WRONG_CALL_STATE",
+    102: "RECOVERY_ON_TIMER_EXPIRE",
+    103: "MANDATORY_IE_LENGTH_ERROR",
+    111: "PROTOCOL_ERROR",
+    127: "INTERWORKING",
+}
+
+
+#: the cause a failed DialStatus stands for, when the dialled channel says 0
+_STATUS_CAUSE = {"BUSY": 17, "NOANSWER": 19, "CONGESTION": 34, "CHANUNAVAIL": 20}
+
+
+def cause_name(cause: int | None) -> str:
+    """The Q.850 name of a cause code ("" for None, ``CAUSE_<n>`` for one not in the table)."""
+    if cause is None:
+        return ""
+    return Q850.get(cause, f"CAUSE_{cause}")
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _real(value: str | None) -> str:
+    """A header value, with Asterisk's placeholders for nothing turned into ''."""
+    if not value or value == "<unknown>" or value == "<null>":
+        return ""
+    return value
+
+
+def iso(t: float | None) -> str | None:
+    """Seconds since the epoch as ISO 8601 with the local offset (None stays None)."""
+    if t is None:
+        return None
+    return _dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
+
+
+# -- the records (mutable: the tracker updates them; views only read) -----------------
+
+
+class Channel:
+    """One channel, by Uniqueid. Times are seconds since the epoch (None: not yet / not known)."""
+
+    __slots__ = (
+        "uniqueid", "name", "names", "state", "state_desc", "caller_num", "caller_name",
+        "connected_num", "connected_name", "accountcode", "context", "exten", "priority",
+        "application", "app_data", "linkedid", "bridge", "created", "answered", "ended",
+        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded",
+    )  # fmt: skip
+
+    def __init__(self, uniqueid: str, name: str, linkedid: str, created: float | None):
+        self.uniqueid = uniqueid
+        self.name = name
+        #: every name it had, the first first (Rename appends)
+        self.names: list[str] = [name]
+        self.state = 0
+        self.state_desc = ""
+        self.caller_num = ""
+        self.caller_name = ""
+        self.connected_num = ""
+        self.connected_name = ""
+        self.accountcode = ""
+        self.context = ""
+        self.exten = ""
+        self.priority = ""
+        self.application = ""
+        self.app_data = ""
+        self.linkedid = linkedid or uniqueid
+        #: the id of the bridge it is in, or ""
+        self.bridge = ""
+        self.created = created
+        self.answered: float | None = None
+        self.ended: float | None = None
+        self.cause: int | None = None
+        self.cause_text = ""
+        #: a MixMonitor is running on it
+        self.recording = False
+        self.on_hold = False
+        #: ended because it was gone after a reconnect (its real end was not seen)
+        self.vanished = False
+        #: learnt from CoreShowChannels (up before the tracker started), not from Newchannel
+        self.seeded = False
+
+    @property
+    def live(self) -> bool:
+        return self.ended is None
+
+    @property
+    def cause_q850(self) -> str:
+        """The Q.850 name of the hang-up cause ("" while live)."""
+        return cause_name(self.cause)
+
+    @property
+    def where(self) -> str:
+        """Where it is: ``App(data)`` when running an application, else ``context,exten,prio``."""
+        if self.application:
+            return f"{self.application}({self.app_data})"
+        if self.context or self.exten:
+            return f"{self.context},{self.exten},{self.priority}"
+        return ""
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name} {self.uniqueid} {self.state_desc or self.state}{' ended' if self.ended else ''}>"
+
+
+class Bridge:
+    """One bridge: id, type, technology and its members (Uniqueids, in order of entry)."""
+
+    __slots__ = ("id", "type", "technology", "members", "created", "ended", "linkedids")
+
+    def __init__(self, bridge_id: str, created: float | None):
+        self.id = bridge_id
+        self.type = ""
+        self.technology = ""
+        self.members: list[str] = []
+        self.created = created
+        self.ended: float | None = None
+        #: the calls that had a member in it
+        self.linkedids: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"<Bridge {self.id} {self.technology} {self.members}>"
+
+
+class Dial:
+    """One dial attempt (DialBegin .. DialEnd). `status` is DialStatus ("" while it rings)."""
+
+    __slots__ = ("caller", "callee", "caller_name", "callee_name", "dialstring", "exten", "status", "begin", "end")
+
+    def __init__(self, caller: str, callee: str, caller_name: str, callee_name: str, dialstring: str, begin,
+                 exten: str = ""):  # fmt: skip
+        self.caller = caller  # Uniqueid ("" when the dial had no calling channel: an Originate)
+        self.callee = callee
+        self.caller_name = caller_name
+        self.callee_name = callee_name
+        self.dialstring = dialstring
+        #: the extension the caller was at when it dialled (the number dialled), "" without a caller
+        self.exten = exten
+        self.status = ""
+        self.begin: float | None = begin
+        self.end: float | None = None
+
+    def as_json(self) -> dict:
+        return {"from": self.caller_name, "to": self.callee_name, "status": self.status}
+
+    def __repr__(self) -> str:
+        return f"<Dial {self.caller_name} -> {self.callee_name} {self.status}>"
+
+
+class Transfer:
+    """A transfer: `kind` is ``blind``, ``attended``, ``redirect`` or ``local-optimization``.
+
+    `by` is the channel name that did it (the transferer), `to` where it went (an
+    ``exten@context`` for blind transfers and redirects, a channel or bridge for
+    the others), `result` Asterisk's Result ("" when it has none).
+    """
+
+    __slots__ = ("kind", "time", "by", "to", "result", "channels")
+
+    def __init__(self, kind: str, time: float | None, by: str, to: str, result: str = "", channels=()):
+        self.kind = kind
+        self.time = time
+        self.by = by
+        self.to = to
+        self.result = result
+        self.channels: tuple[str, ...] = tuple(channels)
+
+    def as_json(self) -> dict:
+        out = {"kind": self.kind, "by": self.by, "to": self.to, "time": iso(self.time)}
+        if self.result:
+            out["result"] = self.result
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Transfer {self.kind} by {self.by} to {self.to} {self.result}>"
+
+
+class Call:
+    """A call: every channel sharing a Linkedid.
+
+    `legs` maps Uniqueid to `Channel` in order of appearance (ended ones stay);
+    `dials`, `transfers` in order; `holds` is a list of (time, channel name,
+    True on hold / False off); `bridges` the bridge ids it used; `events` the
+    last `CallTracker.keep_events` messages about it (for a timeline, a filter).
+    """
+
+    __slots__ = ("linkedid", "legs", "dials", "transfers", "holds", "bridges", "events",
+                 "start", "dial_answer", "end", "recorded", "dropped_events")  # fmt: skip
+
+    def __init__(self, linkedid: str, start: float | None, keep_events: int):
+        self.linkedid = linkedid
+        self.legs: dict[str, Channel] = {}
+        self.dials: list[Dial] = []
+        self.transfers: list[Transfer] = []
+        self.holds: list[tuple[float | None, str, bool]] = []
+        self.bridges: list[str] = []
+        self.events: deque = deque(maxlen=keep_events) if keep_events else deque(maxlen=0)
+        self.start = start
+        #: when the first dial from a channel of the call was answered
+        self.dial_answer: float | None = None
+        self.end: float | None = None
+        #: a MixMonitor ran on one of its channels
+        self.recorded = False
+        #: events not kept because of the limit
+        self.dropped_events = 0
+
+    # -- what a view shows ----------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self.end is None
+
+    @property
+    def channels(self) -> list[Channel]:
+        return list(self.legs.values())
+
+    @property
+    def first(self) -> Channel | None:
+        """The channel that started it (the first seen)."""
+        for ch in self.legs.values():
+            return ch
+        return None
+
+    @property
+    def caller(self) -> str:
+        """Who called: the first channel's caller ID number (or name, or channel name)."""
+        ch = self.first
+        if ch is None:
+            return ""
+        return ch.caller_num or ch.caller_name or ch.name
+
+    @property
+    def callee(self) -> str:
+        """Whom: the number the first dial from a channel was made at (its extension), else its dial
+        string; without such a dial, the extension the first channel went to."""
+        for d in self.dials:
+            if d.caller:
+                return d.exten or d.dialstring or d.callee_name
+        ch = self.first
+        if ch is None:
+            return ""
+        return ch.exten or ch.connected_num or ""
+
+    @property
+    def answer(self) -> float | None:
+        """When it was answered: the first dial from one of its channels that was answered; a call
+        with no such dial (an IVR, an Originate into an application) when its first channel answered."""
+        if self.dial_answer is not None:
+            return self.dial_answer
+        if any(d.caller for d in self.dials):
+            return None
+        ch = self.first
+        return ch.answered if ch is not None else None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (to `now` for a live call: use `duration_at`)."""
+        if self.start is None or self.end is None:
+            return None
+        return max(0.0, self.end - self.start)
+
+    @property
+    def billsec(self) -> float | None:
+        """Seconds from answer to end (0 for a call never answered)."""
+        if self.end is None:
+            return None
+        if self.answer is None:
+            return 0.0
+        return max(0.0, self.end - self.answer)
+
+    def duration_at(self, now: float) -> float:
+        if self.start is None:
+            return 0.0
+        return max(0.0, (self.end if self.end is not None else now) - self.start)
+
+    @property
+    def cause(self) -> int | None:
+        """The call's end cause. When its last dial from a channel failed, the dialled channel's cause
+        (or, when that is 0, the one DialStatus stands for: BUSY 17, NOANSWER 19, CONGESTION 34,
+        CHANUNAVAIL 20); else the first channel's cause, or the first non-zero one."""
+        dials = [d for d in self.dials if d.caller]
+        if dials and dials[-1].status and dials[-1].status != "ANSWER" and self.dial_answer is None:
+            last = dials[-1]
+            callee = self.legs.get(last.callee)
+            if callee is not None and callee.cause:
+                return callee.cause
+            if last.status in _STATUS_CAUSE:
+                return _STATUS_CAUSE[last.status]
+        first = self.first
+        if first is not None and first.cause:
+            return first.cause
+        ended = sorted((ch for ch in self.legs.values() if ch.cause), key=lambda c: c.ended or 0)
+        if ended:
+            return ended[0].cause
+        return first.cause if first is not None else None
+
+    @property
+    def cause_text(self) -> str:
+        return cause_name(self.cause) if self.cause is not None else ""
+
+    @property
+    def state(self) -> str:
+        """``dialing``, ``ringing``, ``up``, ``on hold``, ``transferred`` or ``ended``."""
+        if self.end is not None:
+            return "ended"
+        live = [ch for ch in self.legs.values() if ch.ended is None]
+        if any(ch.on_hold for ch in live):
+            return "on hold"
+        if self.transfers and self.transfers[-1].kind != "local-optimization":
+            return "transferred"
+        if self.answer is not None and any(ch.state == 6 for ch in live):
+            return "up"
+        if any(ch.state == 5 for ch in live) or any(not d.status for d in self.dials):
+            return "ringing"
+        if any(ch.state == 6 for ch in live):
+            return "up"
+        return "dialing"
+
+    @property
+    def vanished(self) -> bool:
+        """Some channel of it was ended by a resync (its real end was not seen)."""
+        return any(ch.vanished for ch in self.legs.values())
+
+    def as_json(self) -> dict:
+        """The JSON object `amish calls --format jsonl` prints (README documents it)."""
+        cause = self.cause
+        return {
+            "linkedid": self.linkedid,
+            "start": iso(self.start),
+            "answer": iso(self.answer),
+            "end": iso(self.end),
+            "duration": None if self.duration is None else round(self.duration, 3),
+            "billsec": None if self.billsec is None else round(self.billsec, 3),
+            "from": self.caller,
+            "to": self.callee,
+            "channels": [ch.name for ch in self.legs.values()],
+            "dials": [d.as_json() for d in self.dials],
+            "transfers": [t.as_json() for t in self.transfers],
+            "cause": cause,
+            "cause_text": cause_name(cause) if cause is not None else "",
+            "recorded": self.recorded,
+            "vanished": self.vanished,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Call {self.linkedid} {self.caller} -> {self.callee} {self.state}>"
+
+
+class Changes:
+    """What changed since the last take: sets of Uniqueids, Linkedids, bridge ids; and calls that ended."""
+
+    __slots__ = ("version", "channels", "calls", "bridges", "ended_calls")
+
+    def __init__(self, version: int = 0):
+        self.version = version
+        self.channels: set[str] = set()
+        self.calls: set[str] = set()
+        self.bridges: set[str] = set()
+        #: Linkedids of calls that ended, in order
+        self.ended_calls: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.channels or self.calls or self.bridges or self.ended_calls)
+
+    def __repr__(self) -> str:
+        return f"<Changes v{self.version} ch={sorted(self.channels)} calls={sorted(self.calls)} ended={self.ended_calls}>"
+
+
+# -- the tracker -----------------------------------------------------------------------
+
+_CHANNEL_FIELDS = (
+    "Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+    "ConnectedLineName", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
+)  # fmt: skip
+
+#: the events the tracker reads; every other one is passed over after reading its name only
+_HANDLED = frozenset(
+    name.lower()
+    for name in (
+        "Newchannel", "Newstate", "Newexten", "NewCallerid", "NewConnectedLine", "NewAccountCode", "Rename",
+        "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin", "DialState", "DialEnd",
+        "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave", "BridgeMerge",
+        "BlindTransfer", "AttendedTransfer", "LocalBridge", "LocalOptimizationBegin", "LocalOptimizationEnd",
+        "Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "MixMonitorStart", "MixMonitorStop",
+        "MixMonitorMute", "CoreShowChannel", "BridgeListItem", "BridgeInfoChannel", "BridgeInfoComplete",
+        "Status", "VarSet", "AsyncAGIStart", "OriginateResponse", "DTMFBegin", "DTMFEnd", "ChanSpyStart",
+        "ChanSpyStop", "AgentCalled", "AgentConnect", "QueueCallerJoin", "QueueCallerLeave", "Cdr", "CEL",
+    )
+)  # fmt: skip
+
+# events kept in a call's history but not otherwise read (beyond their channel fields)
+_HISTORY_ONLY = frozenset(
+    n.lower() for n in ("HangupRequest", "SoftHangupRequest", "DialState", "VarSet", "AsyncAGIStart",
+                        "DTMFBegin", "DTMFEnd", "ChanSpyStart", "ChanSpyStop", "AgentCalled", "AgentConnect",
+                        "QueueCallerJoin", "QueueCallerLeave", "Cdr", "CEL", "OriginateResponse",
+                        "MixMonitorMute", "BridgeInfoComplete")
+)  # fmt: skip
+
+#: how many hung-up Uniqueids are remembered, so a late event never brings one back
+_DEAD_MEMORY = 20_000
+
+
+class CallTracker:
+    """Channels, bridges and calls from AMI events. See the module docstring for the API."""
+
+    def __init__(self, *, max_ended: int = 1000, keep_events: int = 200):
+        if max_ended < 0 or keep_events < 0:
+            raise ValueError("max_ended and keep_events must be >= 0")
+        self.max_ended = max_ended
+        self.keep_events = keep_events
+        self.channels: dict[str, Channel] = {}
+        self.bridges: dict[str, Bridge] = {}
+        self.calls: dict[str, Call] = {}
+        self._ended: OrderedDict[str, Call] = OrderedDict()
+        self._dead: OrderedDict[str, None] = OrderedDict()
+        self._by_name: dict[str, str] = {}
+        self._resync: set[str] | None = None
+        self._resync_bridges: set[str] | None = None
+        self._listeners: list[Callable[[Changes], None]] = []
+        self._changes = Changes()
+        self._pending = Changes()
+        self.version = 0
+        #: the last time seen (from a Timestamp header or the caller's `now`)
+        self.now: float | None = None
+        #: events that named something unknown or made no sense (ignored, counted)
+        self.ignored = 0
+        #: ended calls dropped because of `max_ended`
+        self.dropped_calls = 0
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def ended(self) -> list[Call]:
+        """The ended calls kept, oldest first."""
+        return list(self._ended.values())
+
+    def call(self, linkedid: str) -> Call | None:
+        return self.calls.get(linkedid) or self._ended.get(linkedid)
+
+    def channel(self, uniqueid: str) -> Channel | None:
+        ch = self.channels.get(uniqueid)
+        if ch is not None:
+            return ch
+        for call in self._ended.values():
+            if uniqueid in call.legs:
+                return call.legs[uniqueid]
+        for call in self.calls.values():
+            if uniqueid in call.legs:
+                return call.legs[uniqueid]
+        return None
+
+    def channel_named(self, name: str) -> Channel | None:
+        uid = self._by_name.get(name)
+        return self.channels.get(uid) if uid else None
+
+    def call_of(self, msg) -> Call | None:
+        """The call an event belongs to (by its Linkedid or a channel's Uniqueid), or None."""
+        lid = msg.get("Linkedid")
+        if lid:
+            c = self.call(lid)
+            if c is not None:
+                return c
+        uid = msg.get("Uniqueid")
+        if uid:
+            ch = self.channel(uid)
+            if ch is not None:
+                return self.call(ch.linkedid)
+        return None
+
+    # -- listeners --------------------------------------------------------------------
+    def add_listener(self, fn: Callable[[Changes], None]) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[Changes], None]) -> None:
+        try:
+            self._listeners.remove(fn)
+        except ValueError:
+            pass
+
+    def take_changes(self) -> Changes:
+        """What changed since the last take (and clears it)."""
+        out = self._changes
+        out.version = self.version
+        self._changes = Changes(self.version)
+        return out
+
+    # -- feeding --------------------------------------------------------------------
+    def feed_all(self, messages: Iterable, now: float | None = None) -> bool:
+        changed = False
+        for m in messages:
+            changed = self.feed(m, now) or changed
+        return changed
+
+    def feed(self, msg, now: float | None = None) -> bool:
+        """One message in (events and list items; anything else is ignored). True when it changed something."""
+        get = getattr(msg, "get", None)
+        if get is None:
+            return False
+        name = get("Event")
+        if not name:
+            return False
+        low = name.lower()
+        if low not in _HANDLED:
+            return False
+        ts = get("Timestamp")
+        if ts:
+            try:
+                now = float(ts)
+            except ValueError:
+                pass
+        if now is not None:
+            self.now = now
+        t = self.now
+        try:
+            if low == "newexten":
+                self._before_newexten(msg, t)
+            handler = _DISPATCH.get(low)
+            touched = self._generic(msg, low, t)
+            if handler is not None:
+                handler(self, msg, t)
+            self._record_event(msg, touched)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):  # pragma: no cover - a safety net
+            self.ignored += 1
+        return self._publish()
+
+    # -- the bookkeeping every event gets ---------------------------------------------
+    def _generic(self, msg, low: str, t) -> list[str]:
+        """Refresh every channel the event describes (any prefix); returns their Linkedids."""
+        linked: list[str] = []
+        for prefix in _prefixes(msg):
+            uid = _real(msg.get(prefix + "Uniqueid"))
+            if not uid:
+                continue
+            ch = self.channels.get(uid)
+            if ch is None:
+                ch = self._adopt(msg, prefix, uid, low, t)
+                if ch is None:
+                    continue
+            self._refresh(ch, msg, prefix, t)
+            if ch.linkedid not in linked:
+                linked.append(ch.linkedid)
+        return linked
+
+    def _adopt(self, msg, prefix: str, uid: str, low: str, t) -> Channel | None:
+        """A channel first seen in this event: created only when the event names a real, live one."""
+        if uid in self._dead:
+            return None
+        name = _real(msg.get(prefix + "Channel"))
+        if not name:
+            return None
+        if low in ("hangup", "bridgeleave", "localoptimizationend", "originateresponse", "cdr", "cel"):
+            if low != "hangup":
+                return None
+        lid = _real(msg.get(prefix + "Linkedid")) or uid
+        ch = Channel(uid, name, lid, t)
+        if low == "coreshowchannel":
+            ch.seeded = True
+            dur = _hms(msg.get("Duration"))
+            if dur is not None and t is not None:
+                ch.created = t - dur
+        self.channels[uid] = ch
+        self._by_name[name] = uid
+        call = self._call_for(lid, ch.created)
+        call.legs[uid] = ch
+        if call.start is None or (ch.created is not None and ch.created < call.start):
+            call.start = ch.created
+        self._touch_channel(uid)
+        self._touch_call(lid)
+        return ch
+
+    def _call_for(self, lid: str, t) -> Call:
+        call = self.calls.get(lid)
+        if call is None:
+            call = self._ended.pop(lid, None)
+            if call is not None:
+                call.end = None  # something of it is back (a channel we had not seen)
+            else:
+                call = Call(lid, t, self.keep_events)
+            self.calls[lid] = call
+        return call
+
+    def _refresh(self, ch: Channel, msg, prefix: str, t) -> None:
+        changed = False
+        name = _real(msg.get(prefix + "Channel"))
+        if name and name != ch.name and msg.get("Event", "").lower() != "rename":
+            changed |= self._rename(ch, name)
+        state = _int(msg.get(prefix + "ChannelState"))
+        if state is not None and state != ch.state:
+            ch.state = state
+            ch.state_desc = msg.get(prefix + "ChannelStateDesc") or CHANNEL_STATES.get(state, str(state))
+            changed = True
+            if state == 6 and ch.answered is None:
+                ch.answered = ch.created if ch.seeded else t
+        for attr, key in (
+            ("caller_num", "CallerIDNum"),
+            ("caller_name", "CallerIDName"),
+            ("connected_num", "ConnectedLineNum"),
+            ("connected_name", "ConnectedLineName"),
+            ("accountcode", "AccountCode"),
+            ("context", "Context"),
+            ("exten", "Exten"),
+            ("priority", "Priority"),
+        ):
+            value = msg.get(prefix + key)
+            if value is not None:
+                value = _real(value)
+                if value != getattr(ch, attr):
+                    setattr(ch, attr, value)
+                    changed = True
+        lid = _real(msg.get(prefix + "Linkedid"))
+        if lid and lid != ch.linkedid:
+            self._move(ch, lid, t)
+            changed = True
+        if changed:
+            self._touch_channel(ch.uniqueid)
+            self._touch_call(ch.linkedid)
+
+    def _rename(self, ch: Channel, name: str) -> bool:
+        if name == ch.name:
+            return False
+        if self._by_name.get(ch.name) == ch.uniqueid:
+            del self._by_name[ch.name]
+        ch.name = name
+        ch.names.append(name)
+        if ch.ended is None:
+            self._by_name[name] = ch.uniqueid
+        return True
+
+    def _move(self, ch: Channel, lid: str, t) -> None:
+        """The channel's Linkedid changed: it now belongs to that call (the old one keeps it as history)."""
+        old = self.calls.get(ch.linkedid)
+        ch.linkedid = lid
+        new = self._call_for(lid, t)
+        new.legs.setdefault(ch.uniqueid, ch)
+        self._touch_call(lid)
+        if old is not None:
+            self._touch_call(old.linkedid)
+            self._maybe_end(old, t)
+
+    def _record_event(self, msg, linked: list[str]) -> None:
+        if not self.keep_events:
+            return
+        for lid in linked:
+            call = self.calls.get(lid) or self._ended.get(lid)
+            if call is not None:
+                ev = call.events
+                if len(ev) == ev.maxlen:
+                    call.dropped_events += 1
+                ev.append(msg)
+
+    # -- what changed --------------------------------------------------------------------
+    def _touch_channel(self, uid: str) -> None:
+        self._pending.channels.add(uid)
+
+    def _touch_call(self, lid: str) -> None:
+        self._pending.calls.add(lid)
+
+    def _touch_bridge(self, bid: str) -> None:
+        self._pending.bridges.add(bid)
+
+    def _publish(self) -> bool:
+        p = self._pending
+        if not p:
+            return False
+        self.version += 1
+        p.version = self.version
+        c = self._changes
+        c.channels |= p.channels
+        c.calls |= p.calls
+        c.bridges |= p.bridges
+        c.ended_calls.extend(p.ended_calls)
+        self._pending = Changes()
+        for fn in list(self._listeners):
+            fn(p)
+        return True
+
+    # -- the ends ---------------------------------------------------------------------
+    def _end_channel(self, ch: Channel, t, cause: int | None, text: str, vanished: bool = False) -> None:
+        if ch.ended is not None:
+            return
+        ch.ended = t if t is not None else ch.created
+        ch.cause = cause
+        ch.cause_text = text
+        ch.vanished = vanished
+        ch.on_hold = False
+        ch.recording = False
+        self.channels.pop(ch.uniqueid, None)
+        if self._by_name.get(ch.name) == ch.uniqueid:
+            del self._by_name[ch.name]
+        self._dead[ch.uniqueid] = None
+        if len(self._dead) > _DEAD_MEMORY:
+            self._dead.popitem(last=False)
+        if ch.bridge:
+            br = self.bridges.get(ch.bridge)
+            if br is not None and ch.uniqueid in br.members:
+                br.members.remove(ch.uniqueid)
+                self._touch_bridge(br.id)
+            ch.bridge = ""
+        self._touch_channel(ch.uniqueid)
+        self._touch_call(ch.linkedid)
+        call = self.calls.get(ch.linkedid)
+        if call is not None:
+            self._maybe_end(call, t)
+
+    def _maybe_end(self, call: Call, t) -> None:
+        for ch in call.legs.values():
+            if ch.ended is None and ch.linkedid == call.linkedid:
+                return
+        ends = [ch.ended for ch in call.legs.values() if ch.ended is not None]
+        call.end = max(ends) if ends else t
+        self.calls.pop(call.linkedid, None)
+        self._ended[call.linkedid] = call
+        self._pending.ended_calls.append(call.linkedid)
+        self._touch_call(call.linkedid)
+        while len(self._ended) > self.max_ended:
+            self._ended.popitem(last=False)
+            self.dropped_calls += 1
+
+    # -- resync -----------------------------------------------------------------------
+    def begin_resync(self) -> None:
+        """Before the lists of a reconnect: every live channel and bridge is unconfirmed."""
+        self._resync = set()
+        self._resync_bridges = set()
+
+    def end_resync(self, now: float | None = None) -> list[Channel]:
+        """After the lists: unconfirmed channels are ended (vanished); returns them."""
+        if self._resync is None:
+            return []
+        if now is not None:
+            self.now = now
+        seen, seen_bridges = self._resync, self._resync_bridges or set()
+        self._resync = self._resync_bridges = None
+        gone = [ch for uid, ch in list(self.channels.items()) if uid not in seen]
+        for ch in gone:
+            self._end_channel(ch, self.now, None, "", vanished=True)
+        for bid in [b for b in self.bridges if b not in seen_bridges and not self.bridges[b].members]:
+            self.bridges.pop(bid).ended = self.now
+            self._touch_bridge(bid)
+        self._publish()
+        return gone
+
+    # -- the handlers -----------------------------------------------------------------
+    def _on_hangup(self, msg, t) -> None:
+        uid = _real(msg.get("Uniqueid"))
+        ch = self.channels.get(uid) if uid else None
+        if ch is None:
+            self.ignored += 1
+            return
+        cause = _int(msg.get("Cause"))
+        self._end_channel(ch, t, cause, msg.get("Cause-txt") or "")
+
+    def _on_rename(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        new = _real(msg.get("Newname"))
+        if ch is None or not new:
+            self.ignored += 1
+            return
+        if self._rename(ch, new):
+            self._touch_channel(ch.uniqueid)
+            self._touch_call(ch.linkedid)
+
+    def _on_newchannel(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is not None and ch.created is None:
+            ch.created = t
+
+    def _before_newexten(self, msg, t) -> None:
+        """A channel in a bridge that starts dialplan elsewhere was sent away (AMI Redirect, or the
+        transferee of a blind transfer, whose BlindTransfer event follows and renames this one)."""
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is None or not ch.bridge:
+            return
+        ctx, exten = msg.get("Context") or "", msg.get("Extension") or msg.get("Exten") or ""
+        if exten and (ctx, exten) != (ch.context, ch.exten):
+            self._transfer([ch], Transfer("redirect", t, ch.name, f"{exten}@{ctx}", "", [ch.name]))
+
+    def _on_newexten(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is None:
+            return
+        app, data = msg.get("Application") or "", msg.get("AppData") or ""
+        if (app, data) != (ch.application, ch.app_data):
+            ch.application, ch.app_data = app, data
+            self._touch_channel(ch.uniqueid)
+
+    def _on_coreshowchannel(self, msg, t) -> None:
+        uid = _real(msg.get("Uniqueid"))
+        ch = self.channels.get(uid)
+        if ch is None:
+            return
+        if self._resync is not None:
+            self._resync.add(uid)
+        app, data = msg.get("Application"), msg.get("ApplicationData")
+        if app is not None:
+            ch.application, ch.app_data = _real(app), data or ""
+        bid = _real(msg.get("BridgeId"))
+        if bid:
+            self._join(ch, bid, t)
+
+    def _on_dialbegin(self, msg, t) -> None:
+        caller = self.channels.get(_real(msg.get("Uniqueid")))
+        callee = self.channels.get(_real(msg.get("DestUniqueid")))
+        if callee is None:
+            self.ignored += 1
+            return
+        d = Dial(
+            caller.uniqueid if caller else "",
+            callee.uniqueid,
+            caller.name if caller else "",
+            callee.name,
+            msg.get("DialString") or "",
+            t,
+            caller.exten if caller else "",
+        )
+        call = self.calls.get(caller.linkedid if caller else callee.linkedid)
+        if call is not None:
+            call.dials.append(d)
+            self._touch_call(call.linkedid)
+
+    def _on_dialend(self, msg, t) -> None:
+        callee_uid = _real(msg.get("DestUniqueid"))
+        caller_uid = _real(msg.get("Uniqueid"))
+        ch = self.channel(callee_uid) if callee_uid else None
+        if ch is None:
+            self.ignored += 1
+            return
+        call = self.call(ch.linkedid)
+        caller = self.channel(caller_uid) if caller_uid else None
+        calls = [c for c in (call, self.call(caller.linkedid) if caller else None) if c is not None]
+        for c in dict.fromkeys(calls):
+            for d in reversed(c.dials):
+                if d.callee == callee_uid and not d.status:
+                    d.status = msg.get("DialStatus") or ""
+                    d.end = t
+                    if d.status == "ANSWER" and d.caller and c.dial_answer is None:
+                        c.dial_answer = t
+                    self._touch_call(c.linkedid)
+                    break
+
+    def _join(self, ch: Channel, bid: str, t, msg=None) -> None:
+        br = self.bridges.get(bid)
+        if br is None:
+            br = self.bridges[bid] = Bridge(bid, t)
+        if msg is not None:
+            br.type = msg.get("BridgeType") or br.type
+            br.technology = msg.get("BridgeTechnology") or br.technology
+        if self._resync_bridges is not None:
+            self._resync_bridges.add(bid)
+        if ch.bridge and ch.bridge != bid:
+            old = self.bridges.get(ch.bridge)
+            if old is not None and ch.uniqueid in old.members:
+                old.members.remove(ch.uniqueid)
+                self._touch_bridge(old.id)
+        ch.bridge = bid
+        if ch.uniqueid not in br.members:
+            br.members.append(ch.uniqueid)
+        if ch.linkedid not in br.linkedids:
+            br.linkedids.append(ch.linkedid)
+        call = self.calls.get(ch.linkedid)
+        if call is not None and bid not in call.bridges:
+            call.bridges.append(bid)
+        self._touch_bridge(bid)
+        self._touch_channel(ch.uniqueid)
+        self._touch_call(ch.linkedid)
+
+    def _on_bridgecreate(self, msg, t) -> None:
+        bid = _real(msg.get("BridgeUniqueid"))
+        if not bid:
+            return
+        br = self.bridges.get(bid)
+        if br is None:
+            br = self.bridges[bid] = Bridge(bid, t)
+        br.type = msg.get("BridgeType") or br.type
+        br.technology = msg.get("BridgeTechnology") or br.technology
+        self._touch_bridge(bid)
+
+    def _on_bridgeenter(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        bid = _real(msg.get("BridgeUniqueid"))
+        if ch is None or not bid:
+            self.ignored += 1
+            return
+        self._join(ch, bid, t, msg)
+
+    def _on_bridgeleave(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        bid = _real(msg.get("BridgeUniqueid"))
+        br = self.bridges.get(bid)
+        if ch is not None and ch.bridge == bid:
+            ch.bridge = ""
+            self._touch_channel(ch.uniqueid)
+            self._touch_call(ch.linkedid)
+        if br is not None and ch is not None and ch.uniqueid in br.members:
+            br.members.remove(ch.uniqueid)
+            self._touch_bridge(bid)
+
+    def _on_bridgedestroy(self, msg, t) -> None:
+        bid = _real(msg.get("BridgeUniqueid"))
+        br = self.bridges.pop(bid, None)
+        if br is None:
+            return
+        br.ended = t
+        for uid in br.members:
+            ch = self.channels.get(uid)
+            if ch is not None and ch.bridge == bid:
+                ch.bridge = ""
+                self._touch_channel(uid)
+        self._touch_bridge(bid)
+
+    def _on_bridgemerge(self, msg, t) -> None:
+        to_id = _real(msg.get("ToBridgeUniqueid"))
+        from_id = _real(msg.get("FromBridgeUniqueid"))
+        src = self.bridges.get(from_id)
+        if not to_id or src is None:
+            return
+        for uid in list(src.members):
+            ch = self.channels.get(uid)
+            if ch is not None:
+                self._join(ch, to_id, t)
+
+    def _on_bridgelistitem(self, msg, t) -> None:
+        self._on_bridgecreate(msg, t)
+        if self._resync_bridges is not None:
+            bid = _real(msg.get("BridgeUniqueid"))
+            if bid:
+                self._resync_bridges.add(bid)
+
+    def _on_bridgeinfochannel(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        bid = _real(msg.get("BridgeUniqueid"))
+        if ch is not None and bid:
+            self._join(ch, bid, t, msg)
+
+    def _transfer(self, chans: list[Channel], tr: Transfer) -> None:
+        done: list[str] = []
+        for ch in chans:
+            call = self.calls.get(ch.linkedid) or self._ended.get(ch.linkedid)
+            if call is not None and call.linkedid not in done:
+                call.transfers.append(tr)
+                done.append(call.linkedid)
+                self._touch_call(call.linkedid)
+
+    def _chans(self, msg, *prefixes: str) -> list[Channel]:
+        out = []
+        for p in prefixes:
+            uid = _real(msg.get(p + "Uniqueid"))
+            ch = self.channel(uid) if uid else None
+            if ch is not None and ch not in out:
+                out.append(ch)
+        return out
+
+    def _on_blindtransfer(self, msg, t) -> None:
+        chans = self._chans(msg, "Transferer", "Transferee")
+        by = _real(msg.get("TransfererChannel"))
+        to = f"{msg.get('Extension') or ''}@{msg.get('Context') or ''}"
+        transferee = _real(msg.get("TransfereeChannel"))
+        for ch in chans:
+            call = self.calls.get(ch.linkedid)
+            if call is not None and call.transfers:
+                last = call.transfers[-1]
+                if last.kind == "redirect" and last.to == to and transferee in last.channels:
+                    call.transfers.pop()  # the Newexten before this event: it was this transfer
+        self._transfer(chans, Transfer("blind", t, by, to, msg.get("Result") or "", [c.name for c in chans]))
+
+    def _on_attendedtransfer(self, msg, t) -> None:
+        chans = self._chans(msg, "OrigTransferer", "SecondTransferer", "Transferee", "TransferTarget")
+        by = _real(msg.get("OrigTransfererChannel"))
+        dest = msg.get("DestType") or ""
+        if dest.lower() == "bridge":
+            to = _real(msg.get("TransferTargetChannel")) or _real(msg.get("DestBridgeUniqueid"))
+        elif dest.lower() == "app":
+            to = msg.get("DestApp") or ""
+        elif dest.lower() == "link":
+            to = f"{_real(msg.get('LocalOneChannel'))}/{_real(msg.get('LocalTwoChannel'))}"
+        elif dest.lower() == "threeway":
+            to = _real(msg.get("DestThreewayChannel")) or "threeway"
+        else:
+            to = _real(msg.get("TransferTargetChannel")) or _real(msg.get("SecondTransfererChannel"))
+        self._transfer(chans, Transfer("attended", t, by, to, msg.get("Result") or "", [c.name for c in chans]))
+
+    def _on_localoptimizationend(self, msg, t) -> None:
+        if (msg.get("Success") or "").lower() not in ("yes", "true", "1"):
+            return
+        chans = self._chans(msg, "LocalOne", "LocalTwo")
+        one = _real(msg.get("LocalOneChannel"))
+        two = _real(msg.get("LocalTwoChannel"))
+        self._transfer(chans, Transfer("local-optimization", t, one, two, "Success", [c.name for c in chans]))
+
+    def _set_flag(self, msg, attr: str, value: bool, hold_log: bool = False) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is None:
+            self.ignored += 1
+            return
+        if getattr(ch, attr) != value:
+            setattr(ch, attr, value)
+            self._touch_channel(ch.uniqueid)
+            self._touch_call(ch.linkedid)
+        call = self.calls.get(ch.linkedid)
+        if call is None:
+            return
+        if hold_log:
+            call.holds.append((self.now, ch.name, value))
+        if attr == "recording" and value:
+            call.recorded = True
+
+    def _on_hold(self, msg, t) -> None:
+        self._set_flag(msg, "on_hold", True, hold_log=True)
+
+    def _on_unhold(self, msg, t) -> None:
+        self._set_flag(msg, "on_hold", False, hold_log=True)
+
+    def _on_mixmonitorstart(self, msg, t) -> None:
+        self._set_flag(msg, "recording", True)
+
+    def _on_mixmonitorstop(self, msg, t) -> None:
+        self._set_flag(msg, "recording", False)
+
+    def _on_status(self, msg, t) -> None:
+        # the Status action's list item: like CoreShowChannel for one channel
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        if ch is None:
+            return
+        app = msg.get("Application")
+        if app is not None:
+            ch.application, ch.app_data = _real(app), msg.get("Data") or ""
+        bid = _real(msg.get("BridgeID"))
+        if bid:
+            self._join(ch, bid, t)
+
+
+def _hms(value: str | None) -> float | None:
+    """``HH:MM:SS`` (CoreShowChannel's Duration) to seconds."""
+    if not value:
+        return None
+    parts = value.strip().split(":")
+    try:
+        total = 0.0
+        for p in parts:
+            total = total * 60 + float(p)
+        return total
+    except ValueError:
+        return None
+
+
+_PREFIXES = ("", "Dest", "Transferer", "Transferee", "OrigTransferer", "SecondTransferer", "TransferTarget",
+             "LocalOne", "LocalTwo", "Source", "Spyer", "Spyee")  # fmt: skip
+
+
+def _prefixes(msg) -> list[str]:
+    """The prefixes of the channel snapshots in `msg` (``""`` for the plain one)."""
+    out = []
+    headers = msg.headers
+    for key, _value in headers:
+        if key is None or not key.endswith("niqueid"):
+            continue
+        low = key.lower()
+        if low.endswith("uniqueid"):
+            prefix = key[: -len("uniqueid")]
+            if prefix in _PREFIXES and prefix not in out and not low.startswith(("bridge", "destbridge")):
+                out.append(prefix)
+    return out
+
+
+_DISPATCH: dict[str, Callable] = {
+    "hangup": CallTracker._on_hangup,
+    "rename": CallTracker._on_rename,
+    "newchannel": CallTracker._on_newchannel,
+    "newexten": CallTracker._on_newexten,
+    "coreshowchannel": CallTracker._on_coreshowchannel,
+    "dialbegin": CallTracker._on_dialbegin,
+    "dialend": CallTracker._on_dialend,
+    "bridgecreate": CallTracker._on_bridgecreate,
+    "bridgeenter": CallTracker._on_bridgeenter,
+    "bridgeleave": CallTracker._on_bridgeleave,
+    "bridgedestroy": CallTracker._on_bridgedestroy,
+    "bridgemerge": CallTracker._on_bridgemerge,
+    "bridgelistitem": CallTracker._on_bridgelistitem,
+    "bridgeinfochannel": CallTracker._on_bridgeinfochannel,
+    "blindtransfer": CallTracker._on_blindtransfer,
+    "attendedtransfer": CallTracker._on_attendedtransfer,
+    "localoptimizationend": CallTracker._on_localoptimizationend,
+    "hold": CallTracker._on_hold,
+    "unhold": CallTracker._on_unhold,
+    "musiconholdstart": None,
+    "musiconholdstop": None,
+    "mixmonitorstart": CallTracker._on_mixmonitorstart,
+    "mixmonitorstop": CallTracker._on_mixmonitorstop,
+    "status": CallTracker._on_status,
+}
