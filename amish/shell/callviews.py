@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CallViews", "CHANNEL_COLUMNS", "CALL_COLUMNS", "channel_rows", "call_rows"]
 
 CHANNEL_COLUMNS = (
-    tables.Column("Channel", 12, 44),
+    tables.Column("Channel", 32, 44),
     tables.Column("State", 4, 10),
     tables.Column("Caller ID", 6, 28),
     tables.Column("Connected", 6, 28),
@@ -32,7 +32,7 @@ CHANNEL_COLUMNS = (
     tables.Column("Duration", 8, 9, numeric=True),
 )
 CALL_COLUMNS = (
-    tables.Column("From", 6, 30),
+    tables.Column("From", 10, 34),
     tables.Column("To", 6, 30),
     tables.Column("State", 5, 11),
     tables.Column("Duration", 8, 9, numeric=True),
