@@ -431,6 +431,9 @@ class Shell(ShellSession):
             self.callviews.next_sort(view)
         self._refresh_view(force=True)
 
+    def view_narrowed(self, view: str) -> bool:
+        return bool(self.callviews.state[view].filter_text)
+
     def narrow_view(self, view: str, text: str) -> None:
         """/channels EXPR, /calls EXPR: narrow the view and show it."""
         self.note(self.callviews.narrow(view, text))

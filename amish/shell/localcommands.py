@@ -141,11 +141,8 @@ def _reconnect(session, args: str) -> None:
 
 def _view(name: str):
     def show(session, args: str) -> None:
-        narrow = getattr(session, "narrow_view", None)
-        if narrow is None:
-            raise InputError(f"/{name} needs the full-screen shell (line mode has no views)")
-        if args.strip() or session.callviews.state[name].filter_text:
-            narrow(name, args)
+        if args.strip() or session.view_narrowed(name):
+            session.narrow_view(name, args)
         else:
             session.show_view(name)
 

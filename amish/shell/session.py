@@ -205,6 +205,16 @@ class ShellSession:
             out.append((ch.name, caller or ch.state_desc or "live"))
         return out
 
+    # the Channels and Calls views: the full-screen shell has them (app.Shell overrides these)
+    def show_view(self, name: str) -> None:
+        raise InputError(f"/{name} needs the full-screen shell (line mode has no views)")
+
+    def narrow_view(self, name: str, text: str) -> None:
+        self.show_view(name)
+
+    def view_narrowed(self, name: str) -> bool:
+        return False
+
     def call_events(self, linkedid: str) -> list[tuple[float, Message]]:
         """The kept events of one call (its Linkedid), oldest first, with their arrival times."""
         if not linkedid:
