@@ -33,13 +33,17 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import merge_styles
 from prompt_toolkit.widgets import SearchToolbar
 
+from rich.console import Group
+from rich.text import Text
+
 from ..ui import render
 from ..transports.connection import Closed, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
-from . import views
+from . import tables, views
+from .callviews import CALLS, CHANNELS, TIMELINE, CallViews
 from .panes import Pane, ansi_lines
 from .session import ShellSession
 from .stores import EventLog, Transcript
@@ -55,6 +59,8 @@ FLOOD_CALM = 1.0  # seconds without a full drain slice before the flood is over
 MIN_REDRAW = 0.016  # a keystroke's echo waits at most this long for a redraw
 ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_toolkit: 1.0)
 EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
+VIEW_REFRESH = 0.25  # a Channels or Calls view is rebuilt at most 4 times a second when the model changes...
+VIEW_REFRESH_BUSY = 1.0  # ...once a second under a flood (and once a second anyway: durations tick)
 
 
 class Shell(ShellSession):
@@ -75,6 +81,14 @@ class Shell(ShellSession):
         self._flood_until = 0.0
 
         self.search = SearchToolbar(ignore_case=True)
+        #: What the top of the screen shows: "events", or the "channels", "calls" or "timeline" view.
+        self.view = "events"
+        #: The Linkedid of the call the events pane follows ("" for all).
+        self.following_call = ""
+        self.callviews = CallViews(self, self.search.control)
+        self._view_version = -1
+        self._last_view_refresh = 0.0
+        self._view_refresh_scheduled = False
         self.events_pane = Pane("events", self.events.view_lines, self._event_fragments, self.search.control)
         self.transcript_pane = Pane(
             "transcript", lambda: self.transcript.lines, lambda line: line.fragments, self.search.control
@@ -135,11 +149,26 @@ class Shell(ShellSession):
             dont_extend_height=True,
         )
         self.input_window = input_window
+        self.view_windows = {}
+        view_containers = []
+        for name in (CHANNELS, CALLS, TIMELINE):
+            pane = self.callviews.pane(name)
+            window = Window(pane.control, wrap_lines=False, height=self._events_height, cursorline=True)
+            self.view_windows[name] = window
+            title = Window(
+                FormattedTextControl(lambda name=name: self.callviews.title(name)), height=1,
+                style=lambda window=window: self._title_style(window),
+            )
+            view_containers.append(ConditionalContainer(
+                HSplit([title, window]), filter=Condition(lambda name=name: self.view == name)
+            ))
         panes = HSplit(
             [
                 ConditionalContainer(
-                    HSplit([events_title, events_window]), filter=Condition(lambda: self.events_visible)
+                    HSplit([events_title, events_window]),
+                    filter=Condition(lambda: self.events_visible and self.view == "events"),
                 ),
+                *view_containers,
                 transcript_title,
                 transcript_window,
                 input_window,
@@ -189,6 +218,9 @@ class Shell(ShellSession):
             parts.append(("fg:ansired", f", {self.sub.dropped} dropped"))
         if self.filter_text:
             parts.append(("fg:ansicyan", f"  filter: {self.filter_text}"))
+        if self.following_call:
+            parts.append((f"{tables.call_style(self.following_call)} bold",
+                          f"  following call {tables.call_tag(self.following_call)} ({self.following_call}; c to stop)"))
         if self.paused:
             parts.append(("fg:ansiyellow", "  PAUSED (F4)"))
         elif not self.events_pane.follow:
@@ -296,6 +328,8 @@ class Shell(ShellSession):
             if self.events_pane.tail_source is None:
                 self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
                 self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
+        if self.view != "events":
+            self._refresh_view(busy)
         if self._refresh_events(busy) or not busy:
             # under a flood the screen changes with the pane (4 times a second), not with
             # every slice: fewer redraws leave the loop to the keystrokes
@@ -333,9 +367,179 @@ class Shell(ShellSession):
         self._refresh_events()
         self.app.invalidate()
 
+    # -- the call views ---------------------------------------------------------
+    def _refresh_view(self, busy: bool = False, force: bool = False) -> None:
+        """Rebuild the table shown when the call model changed (at a bounded rate) or when forced."""
+        if self.view in ("events", TIMELINE):
+            return
+        version = self.tracker.version
+        if not force and version == self._view_version:
+            return
+        wait = self._last_view_refresh + (VIEW_REFRESH_BUSY if busy else VIEW_REFRESH) - time.monotonic()
+        if wait > 0 and not force:
+            if not self._view_refresh_scheduled and self._loop is not None:
+                self._view_refresh_scheduled = True
+                self._loop.call_later(wait, self._scheduled_view_refresh)
+            return
+        self._view_version = version
+        self._last_view_refresh = time.monotonic()
+        self.callviews.refresh(self.view, self.width())
+        self.app.invalidate()
+
+    def _scheduled_view_refresh(self) -> None:
+        self._view_refresh_scheduled = False
+        self._refresh_view()
+
+    def _tick_view(self) -> None:
+        """Once a second while a table is shown: the durations move on."""
+        if self.view in (CHANNELS, CALLS):
+            if time.monotonic() - self._last_view_refresh >= VIEW_REFRESH_BUSY * 0.9:
+                self._refresh_view(force=True)
+            self._loop.call_later(VIEW_REFRESH_BUSY, self._tick_view)
+
+    def show_view(self, name: str) -> None:
+        """Show a view at the top (the events pane when `name` is "events"), focused."""
+        was = self.view
+        self.view = name
+        if name == "events":
+            self.events_visible = True
+            self.follow_events()
+            self.app.layout.focus(self.events_window)
+            return
+        if name == TIMELINE:
+            self.callviews.refresh_timeline()
+        else:
+            self._refresh_view(force=True)
+            if was not in (CHANNELS, CALLS) and self._loop is not None:
+                self._loop.call_later(VIEW_REFRESH_BUSY, self._tick_view)
+        self.app.layout.focus(self.view_windows[name])
+
+    def toggle_view(self, name: str) -> None:
+        """F6/F7: that view, or back to the events pane when it is already shown."""
+        self.show_view("events" if self.view == name else name)
+
+    def calls_changed(self) -> None:
+        self._refresh_view()
+
+    def sort_view(self, reverse: bool) -> None:
+        view = self.table_focused()
+        if view is None:
+            return
+        if reverse:
+            self.callviews.reverse_sort(view)
+        else:
+            self.callviews.next_sort(view)
+        self._refresh_view(force=True)
+
+    def view_narrowed(self, view: str) -> bool:
+        return bool(self.callviews.state[view].filter_text)
+
+    def narrow_view(self, view: str, text: str) -> None:
+        """/channels EXPR, /calls EXPR: narrow the view and show it."""
+        self.note(self.callviews.narrow(view, text))
+        self.show_view(view)
+
+    def table_focused(self) -> str | None:
+        """The view whose table has the focus, if any."""
+        for name, window in self.view_windows.items():
+            if self.view == name and self.app.layout.has_focus(window):
+                return name
+        return None
+
+    def table_enter(self) -> None:
+        view = self.table_focused()
+        if view == CHANNELS:
+            self.row_action(self.callviews.details)
+        elif view == CALLS:
+            linkedid = self.callviews.selected_linkedid(CALLS)
+            if linkedid:
+                self.callviews.open_timeline(linkedid)
+                self.show_view(TIMELINE)
+        elif view == TIMELINE:
+            events = self.callviews.step_events()
+            if events:
+                self.show_lines(self.render_lines(Group(*[render.render_event_full(m) for m in events])))
+
+    def row_action(self, action) -> None:
+        """Run a row's action; a problem (no row, a channel gone) is one error line."""
+        from ..core.errors import AmishError
+
+        try:
+            action()
+        except AmishError as e:
+            self.error(str(e))
+
+    def type_action(self, text: str, send: bool) -> None:
+        """Put an action in the input line, focused: `send` submits it at once (a Hangup then waits for
+        its confirmation there, --read-only refuses it), otherwise it waits to be completed and sent."""
+        buf = self.input_buffer
+        self.focus_input()
+        buf.set_document(Document(text), bypass_readonly=True)
+        if send:
+            self.on_enter()
+        else:
+            buf.start_completion(select_first=False)
+
+    def follow_call(self, linkedid: str) -> None:
+        """The events pane shows only one call's events ("" shows all again)."""
+        self.following_call = linkedid
+        self.apply_filter_to_view()
+
+    def follow_call_of_selection(self) -> None:
+        """e on a row, c on an event: follow that call in the events pane (c again: stop)."""
+        view = self.table_focused()
+        if view is not None:
+            linkedid = self.callviews.selected_linkedid(view)
+            if not linkedid:
+                self.error("no call selected")
+                return
+            self.follow_call(linkedid)
+            self.show_view("events")
+            return
+        if self.following_call:
+            self.follow_call("")
+            return
+        pane = self.focused_pane()
+        if pane is not self.events_pane:
+            return
+        row = pane.buffer.document.cursor_position_row
+        try:
+            entry = pane.snapshot[row]
+        except IndexError:
+            return
+        linkedid = entry.message.get("Linkedid") or ""
+        if not linkedid:
+            self.error("this event belongs to no call (it has no Linkedid)")
+            return
+        self.follow_call(linkedid)
+
+    def _view_predicate(self):
+        """What the events pane shows: the filter, and only the followed call's events."""
+        flt = self.event_filter if self.filter_text else None
+        linkedid = self.following_call
+        if not linkedid:
+            return flt
+        needle = b"inkedid: " + linkedid.encode() + b"\r"
+
+        def of_the_call(message: Message) -> bool:
+            return needle in (message.raw or b"") and (flt is None or flt(message))
+
+        return of_the_call
+
     # -- the panes -------------------------------------------------------------
+    def _event_text(self, message: Message, when: float):
+        """An event's line, with its call (the Linkedid's tag, in the call's colour) after its name."""
+        text = render.render_event_line(message, when)
+        linkedid = message.get("Linkedid")
+        if not linkedid:
+            return text
+        name = message.get("Event") or ""
+        at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
+        tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
+        return Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
+
     def _summarize(self, message: Message, when: float) -> str:
-        return render.render_event_line(message, when).plain
+        return self._event_text(message, when).plain
 
     def _event_fragments(self, entry) -> list:
         cached = self._fragment_cache.get(entry.seq)
@@ -345,7 +549,7 @@ class Shell(ShellSession):
             if entry.message.get("Event") == "amish":
                 cached = [("fg:ansiyellow", entry.plain)]
             else:
-                text = render.render_event_line(entry.message, entry.when)
+                text = self._event_text(entry.message, entry.when)
                 lines = ansi_lines(render.to_ansi(text, width=max(len(entry.plain) + 1, 20), color=self.color))
                 cached = lines[0] if lines else [("", entry.plain)]
                 if "".join(t for _, t in cached) != entry.plain:
@@ -382,6 +586,9 @@ class Shell(ShellSession):
             return self.events_pane
         if layout.has_focus(self.transcript_window):
             return self.transcript_pane
+        view = self.table_focused()
+        if view is not None:
+            return self.callviews.pane(view)
         return None
 
     def _focus_name(self) -> str:
@@ -425,13 +632,17 @@ class Shell(ShellSession):
         self.run_local("help", name)
 
     def toggle_events(self) -> None:
+        if self.view != "events":  # F2 over a view: back to the events pane
+            self.show_view("events")
+            return
         self.events_visible = not self.events_visible
         if not self.events_visible and self.app.layout.has_focus(self.events_window):
             self.focus_input()
 
     def cycle_focus(self) -> None:
-        order = [self.input_window, self.events_window, self.transcript_window]
-        if not self.events_visible:
+        top = self.events_window if self.view == "events" else self.view_windows[self.view]
+        order = [self.input_window, top, self.transcript_window]
+        if self.view == "events" and not self.events_visible:
             order.remove(self.events_window)
         current = next((i for i, w in enumerate(order) if self.app.layout.has_focus(w)), 0)
         self.app.layout.focus(order[(current + 1) % len(order)])
@@ -526,7 +737,7 @@ class Shell(ShellSession):
         self._refresh_transcript()
 
     def apply_filter_to_view(self) -> None:
-        self.events.set_filter(self.event_filter if self.filter_text else None)
+        self.events.set_filter(self._view_predicate())
         self._fragment_cache.clear()
         self.events_pane.follow = True
         self.events_pane.refresh()

@@ -85,6 +85,8 @@ class LiveValues:
         self.values: dict[str, collections.OrderedDict[str, None]] = collections.defaultdict(collections.OrderedDict)
         self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._limit = limit
+        #: Where live channels come from when there is a call model: () -> [(name, caller ID)].
+        self.channel_source = None
         self._window = 0.0
         self._seen = 0
 
@@ -148,6 +150,12 @@ class LiveValues:
         """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...), every item."""
         for message in getattr(result, "events", ()):
             self.learn(message)
+
+    def channel_choices(self) -> list[tuple[str, str]]:
+        """(live channel, what to show beside it): from the call model when there is one."""
+        if self.channel_source is not None:
+            return self.channel_source()
+        return [(c, "live") for c in reversed(self.channels)]
 
     def for_header(self, header: str) -> list[str]:
         low = header.lower()
@@ -254,10 +262,14 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str, lookup
         if v not in seen:
             seen.add(v)
             out.append((v, meta))
-    for v in live.for_header(header):
+    if header.lower() in _CHANNEL_HEADERS:
+        learned = live.channel_choices()
+    else:
+        learned = [(v, "live") for v in live.for_header(header)]
+    for v, meta in learned:
         if v not in seen:
             seen.add(v)
-            out.append((v, "live"))
+            out.append((v, meta))
     if action.lower() == "command" and header.lower() == "command":
         out.extend((c, "CLI") for c in _CLI_STARTERS)
     return out

@@ -208,6 +208,73 @@ def shell_key_bindings(shell: "Shell") -> KeyBindings:
         if pane is not None:
             pane.to_end()
 
+    # -- the call views (bound last: over a table they take the keys before the panes' ones) --
+    table = Condition(lambda: shell.table_focused() is not None) & ~is_searching
+    channels = Condition(lambda: shell.table_focused() == "channels") & ~is_searching
+    sortable = Condition(lambda: shell.table_focused() in ("channels", "calls")) & ~is_searching
+    events = Condition(lambda: shell.focused_pane() is shell.events_pane) & ~is_searching
+
+    @kb.add("f6")
+    def _(event):
+        "F6: the Channels view (live channels; again: back to the events pane)."
+        shell.toggle_view("channels")
+
+    @kb.add("f7")
+    def _(event):
+        "F7: the Calls view (live and recently ended calls; again: back to the events pane)."
+        shell.toggle_view("calls")
+
+    @kb.add("enter", filter=table)
+    def _(event):
+        """Enter in a view: a channel's details (and its variables, by Status), a call's timeline,
+        the events behind a step of the timeline."""
+        shell.table_enter()
+
+    @kb.add("h", filter=channels)
+    def _(event):
+        "h on a channel: hang it up (Enter again to confirm)."
+        shell.row_action(shell.callviews.hangup)
+
+    @kb.add("r", filter=channels)
+    def _(event):
+        "r on a channel: redirect it (a Redirect in the input; Tab completes context and exten)."
+        shell.row_action(shell.callviews.redirect)
+
+    @kb.add("m", filter=channels)
+    def _(event):
+        "m on a channel: start MixMonitor on it (StopMixMonitor when it records), in the input to send."
+        shell.row_action(shell.callviews.mixmonitor)
+
+    @kb.add("e", filter=table)
+    def _(event):
+        "e in a view: follow the selected call in the events pane (only its Linkedid)."
+        shell.follow_call_of_selection()
+
+    @kb.add("c", filter=events)
+    def _(event):
+        "c on an event: follow its call in the events pane (only its Linkedid); c again: all calls."
+        shell.follow_call_of_selection()
+
+    @kb.add("s", filter=sortable)
+    def _(event):
+        "s in a view: sort by the next column."
+        shell.sort_view(reverse=False)
+
+    @kb.add("S", filter=sortable)
+    def _(event):
+        "S in a view: reverse the sort."
+        shell.sort_view(reverse=True)
+
+    @kb.add("/", filter=sortable)
+    def _(event):
+        "/ in a view: narrow it with the filter language (/channels EXPR or /calls EXPR in the input)."
+        shell.type_action(f"/{shell.table_focused()} ", send=False)
+
+    @kb.add("escape", filter=Condition(lambda: shell.table_focused() == "timeline") & ~is_searching, eager=True)
+    def _(event):
+        "Esc in a timeline: back to the Calls view."
+        shell.show_view("calls")
+
     return kb
 
 

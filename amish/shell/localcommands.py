@@ -139,6 +139,16 @@ def _reconnect(session, args: str) -> None:
     session.request_reconnect()
 
 
+def _view(name: str):
+    def show(session, args: str) -> None:
+        if args.strip() or session.view_narrowed(name):
+            session.narrow_view(name, args)
+        else:
+            session.show_view(name)
+
+    return show
+
+
 def _quit(session, args: str) -> None:
     session.exit()
 
@@ -161,6 +171,12 @@ COMMANDS: dict[str, Command] = {
         Command("raw", "", "toggle raw view: responses as the AMI text received instead of tables", _raw),
         Command("save", "FILE", "save the events shown (AMI text, secrets masked) to FILE", _save),
         Command("pause", "", "pause or resume the events pane (F4)", _pause),
+        Command("channels", "[EXPR]",
+                "the Channels view (F6): live channels; EXPR narrows it (filter language, e.g. Channel=PJSIP/*)",
+                _view("channels"), FILTER),
+        Command("calls", "[EXPR]",
+                "the Calls view (F7): live and recently ended calls; EXPR narrows it (e.g. State=ended)",
+                _view("calls"), FILTER),
         Command("keys", "", "list the key bindings", _keys),
         Command("reconnect", "", "log in again with the same settings (actions in flight are not re-sent)",
                 _reconnect),

@@ -18,7 +18,7 @@ from prompt_toolkit.formatted_text.utils import split_lines
 from prompt_toolkit.layout.controls import BufferControl
 from prompt_toolkit.lexers import Lexer
 
-__all__ = ["Pane", "ansi_lines", "compact"]
+__all__ = ["Pane", "TablePane", "TableLine", "ansi_lines", "compact"]
 
 Fragments = list
 
@@ -139,3 +139,59 @@ class Pane:
         doc = self.buffer.document
         self.buffer.cursor_position = doc.translate_row_col_to_index(max(doc.line_count - 1, 0), 0)
         self.follow = True
+
+
+class TableLine:
+    """One line of a table pane: its text, its colours, and the key of the row (None: not a row)."""
+
+    __slots__ = ("plain", "fragments", "key")
+
+    def __init__(self, plain: str, fragments: Fragments, key: str | None = None):
+        self.plain = plain
+        self.fragments = fragments
+        self.key = key
+
+
+class TablePane(Pane):
+    """A pane of rows whose selection (the cursor line) stays on the same row, by key,
+    however the rows move, come and go; a row that went leaves the selection where it was."""
+
+    def __init__(self, name: str, search_control=None):
+        self.items: list = []
+        super().__init__(name, lambda: self.items, lambda item: item.fragments, search_control)
+        self.follow = False
+
+    def selected(self):
+        """The item under the cursor (None when empty)."""
+        row = self.buffer.document.cursor_position_row
+        if 0 <= row < len(self.snapshot):
+            return self.snapshot[row]
+        return None
+
+    def selected_key(self) -> str | None:
+        item = self.selected()
+        return item.key if item is not None else None
+
+    def show(self, items: list, select: str | None = None) -> None:
+        """Show `items`; the selection stays on the row it was on (or goes to `select`)."""
+        key = select if select is not None else self.selected_key()
+        old_row = self.buffer.document.cursor_position_row
+        row = None
+        if key is not None:
+            row = next((i for i, item in enumerate(items) if item.key == key), None)
+        if row is None:
+            row = min(old_row, max(len(items) - 1, 0))
+            if key is None and items and items[row].key is None:  # a header line: the first row under it
+                row = next((i for i, item in enumerate(items) if item.key is not None), row)
+        self.items = items
+        self.snapshot = items
+        self.generation += 1
+        text = "\n".join(item.plain for item in items)
+        doc = Document(text, 0)
+        cursor = doc.translate_row_col_to_index(row, 0) if items else 0
+        self._updating = True
+        try:
+            self.buffer.set_document(Document(text, cursor), bypass_readonly=True)
+        finally:
+            self._updating = False
+        self.follow = False

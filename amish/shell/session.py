@@ -64,6 +64,7 @@ class ShellSession:
         auto_reconnect: bool = True,
         read_only: bool = False,
         confirm: bool = True,
+        max_ended_calls: int = 1000,
     ):
         from ..catalogue import Catalogue
         from ..ui.lexer import ami_style
@@ -90,6 +91,12 @@ class ShellSession:
         self.color = color
         self.raw_view = raw
         self.live = LiveValues()
+        #: The call model (channels, bridges, calls): fed every event; the Channels and Calls views
+        #: and channel-name completion read it.
+        from ..core.calls import CallTracker
+
+        self.tracker = CallTracker(max_ended=max_ended_calls)
+        self.live.channel_source = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
         self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
         self.completer = AmiCompleter(self.catalogue, self.live, self.lookups)
@@ -168,7 +175,51 @@ class ShellSession:
         except Exception:  # timed out, connection lost: events still teach channels; never a traceback
             return
         if pending.ok:
-            self.call_in_ui(self.live.observe_result, pending)
+            self.call_in_ui(self._seeded, pending, conn is not self._first_conn)
+
+    def _seeded(self, pending: Pending, resync: bool) -> None:
+        """The CoreShowChannels list: completion and the call model learn the channels up now.
+        After a reconnect, the channels the list does not name hung up while we were away."""
+        self.live.observe_result(pending)
+        tracker = self.tracker
+        if resync:
+            tracker.begin_resync()
+        now = time.time()
+        for message in getattr(pending, "events", ()):
+            tracker.feed(message, now)
+        if resync:
+            gone = tracker.end_resync(now)
+            if gone:
+                self.note(f"{len(gone)} channel(s) hung up while disconnected (their calls are marked ended)")
+        self.calls_changed()
+
+    def calls_changed(self) -> None:
+        """The call model changed outside the drain (the channel list came): views redraw."""
+
+    def live_channel_choices(self) -> list[tuple[str, str]]:
+        """Every live channel of the call model, newest first, with its caller ID (for completion)."""
+        out = []
+        for ch in reversed(list(self.tracker.channels.values())):
+            caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
+                              if x and x != "<unknown>" and x != "<<unknown>>")
+            out.append((ch.name, caller or ch.state_desc or "live"))
+        return out
+
+    # the Channels and Calls views: the full-screen shell has them (app.Shell overrides these)
+    def show_view(self, name: str) -> None:
+        raise InputError(f"/{name} needs the full-screen shell (line mode has no views)")
+
+    def narrow_view(self, name: str, text: str) -> None:
+        self.show_view(name)
+
+    def view_narrowed(self, name: str) -> bool:
+        return False
+
+    def call_events(self, linkedid: str) -> list[tuple[float, Message]]:
+        """The kept events of one call (its Linkedid), oldest first, with their arrival times."""
+        if not linkedid:
+            return []
+        return [(e.when, e.message) for e in self.events.call_entries(linkedid)]
 
     def stop(self) -> None:
         self._quitting = True
@@ -365,6 +416,7 @@ class ShellSession:
     def observe_event(self, message: Message) -> None:
         """Every event received (the events pane has it too): completion learns from it,
         and an async Originate's outcome is shown under it in the transcript."""
+        self.tracker.feed(message, time.time())
         self.live.observe(message)
         if self._originates and message.get("Event") == "OriginateResponse":
             waiting = self._originates.get(message.get("ActionID") or "")

@@ -146,6 +146,11 @@ class EventLog:
             out.append(EventEntry(seq, when, raw, text))
         return out
 
+    def call_entries(self, linkedid: str) -> list[EventEntry]:
+        """Every kept event of one call (a Linkedid or DestLinkedid header naming it), oldest first."""
+        needle = b"inkedid: " + linkedid.encode() + b"\r"
+        return [self._entry(r) for r in self._all if needle in r[2]]
+
     def view_lines(self) -> list[EventEntry]:
         """The view, every entry with its summary made."""
         return self._summarized(self._view)

@@ -48,7 +48,7 @@ class _Field:
 _KEYS, _VERSIONS, _EVICTED, _WHO, _TLS, _COUNT, _WAITING, _FILTER, _FOLLOW, _DROPPED, _READ_ONLY = range(11)
 _STATE = 99
 
-_KEY_HINTS = ("F1 help  F2 events  F3 focus  F4 pause  Ctrl-D quit", "F1 help")
+_KEY_HINTS = ("F1 help  F2 events  F3 focus  F4 pause  F6 channels  F7 calls  Ctrl-D quit", "F1 help")
 _SEPARATOR = "│ "
 
 

@@ -62,7 +62,7 @@ TOOLBAR_WIDTHS = [
     (BUSY, 40, ["connected", "READ-ONLY", "dropped 3", "filter"], ["scrolled"]),
     (BUSY, 30, ["connected", "READ-ONLY", "filter"], ["dropped"]),
     (BUSY, 5, ["connected"], ["READ-ONLY"]),
-    (CALM, 160, ["connected", "admin@127.0.0.1:15038", "Asterisk 22.10.1", "events 26/26", "follow", "Ctrl-D quit"], []),
+    (CALM, 180, ["connected", "admin@127.0.0.1:15038", "Asterisk 22.10.1", "events 26/26", "follow", "F6 channels  F7 calls  Ctrl-D quit"], []),
     (CALM, 80, ["connected", "admin@127.0.0.1:15038", "plain", "events 26/26 0/s", "follow", "F1 help"], ["Asterisk", "F2"]),
     (CALM, 60, ["connected", "127.0.0.1:15038", "events 26/26 0/s", "follow"], ["admin", "F1"]),
     (CALM, 40, ["connected", "events 26/26 0/s", "follow"], ["plain"]),

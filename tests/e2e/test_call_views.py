@@ -1,0 +1,131 @@
+"""The Channels and Calls views as a person uses them: a pseudo-terminal, keys typed, the real Asterisk."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from terminal import Terminal
+
+pytestmark = pytest.mark.asterisk
+
+F6, F7 = "\x1b[17~", "\x1b[18~"
+HOLD = re.compile(r"Local/hold@amish-test-[0-9a-f]+;1")
+
+
+def top_area(term: Terminal) -> list[str]:
+    """The lines above the transcript (the view shown at the top)."""
+    lines = term.screen.display
+    end = next(i for i, line in enumerate(lines) if line.startswith(" Transcript "))
+    return [line.rstrip() for line in lines[:end]]
+
+
+def held_calls(term: Terminal) -> set[str]:
+    return {m.group(0) for line in top_area(term) for m in [HOLD.search(line)] if m}
+
+
+def hang_up_everything(asterisk) -> None:
+    asterisk.cli("channel request hangup all")
+
+
+@pytest.fixture
+def term(asterisk, tmp_path):
+    hang_up_everything(asterisk)
+    t = Terminal(["-u", "admin", asterisk.host, str(asterisk.port)], {"XDG_STATE_HOME": str(tmp_path)})
+    yield t
+    t.close()
+    hang_up_everything(asterisk)
+
+
+def test_a_call_from_before_the_start_then_a_new_one_hung_up_from_the_view(asterisk, tmp_path):
+    hang_up_everything(asterisk)
+    asterisk.cli("channel originate Local/hold@amish-test application Wait 120")  # up before amish starts
+    term = Terminal(["-u", "admin", asterisk.host, str(asterisk.port)], {"XDG_STATE_HOME": str(tmp_path)})
+    try:
+        term.wait_text("connected")
+        term.send(F6)
+        term.wait_for(lambda t: " Channels " in t and len(held_calls(term)) == 1, what="the call from before")
+        (before,) = held_calls(term)
+        row = next(line for line in top_area(term) if before in line)
+        assert "Up" in row and "Wait(120)" in row  # state and where, from CoreShowChannels
+
+        asterisk.cli("channel originate Local/hold@amish-test application Wait 120")  # a new call, live
+        term.wait_for(lambda t: len(held_calls(term)) == 2, what="the new call in the Channels view")
+        (new,) = held_calls(term) - {before}
+
+        # narrow the view to the new call's channel (/ in the view types /channels in the input): its row is selected
+        term.send("/")
+        term.wait_for(lambda t: term.input_line().startswith("ami> /channels "), what="/channels in the input")
+        term.send(f"Channel={new}\r")
+        term.wait_for(lambda t: held_calls(term) == {new} and f"narrowed: Channel={new}" in t,
+                      what="the view narrowed to the new channel")
+        term.send("h")  # hang it up: the action waits in the input for a second Enter
+        term.wait_for(lambda t: term.input_line().startswith(f"ami> Hangup Channel={new} Cause=16"), what="Hangup in the input")
+        term.wait_text("are you sure?")
+        term.send("\r")
+        term.wait_text("Channel Hungup")
+        term.send(f"/channels\r")  # the whole view again: the new call gone, the old one still up
+        term.wait_for(lambda t: held_calls(term) == {before} and "narrowed" not in top_area(term)[0], what="only the call from before")
+
+        # the Calls view: the new call ended, with its cause; the old one still up
+        term.send(F7)
+        term.wait_for(lambda t: " Calls " in t and any("ended" in l for l in top_area(term)),
+                      what="an ended call in the Calls view")
+        ended = [l for l in top_area(term) if " ended " in l]
+        assert len(ended) == 1 and new.replace(";1", "") in ended[0]
+        assert re.search(r"\b16 NORMAL_CLEARING\b", ended[0]), ended[0]
+        up = [l for l in top_area(term) if before.replace(";1", "") in l]
+        assert len(up) == 1 and " up " in up[0]
+
+        # Enter on the ended call: its timeline, one column per channel, the hang-ups in it
+        term.send("/")
+        term.send("State=ended\r")
+        term.wait_for(lambda t: "narrowed: State=ended" in t, what="the Calls view narrowed")
+        term.send("\r")
+        term.wait_for(lambda t: " Call timeline " in t and "hang-up 16" in t, what="the timeline")
+        timeline = top_area(term)
+        assert any(new in l for l in timeline[:3])  # a column headed by the channel
+        assert sum("hang-up" in l for l in timeline) == 2  # both halves of the Local channel
+        term.send("\x1b")  # back to the Calls view
+        term.wait_for(lambda t: " Calls " in t and " Call timeline " not in t, what="back to Calls")
+    finally:
+        term.close()
+        hang_up_everything(asterisk)
+
+
+def test_read_only_refuses_a_hang_up_from_the_view(asterisk, tmp_path):
+    hang_up_everything(asterisk)
+    asterisk.cli("channel originate Local/hold@amish-test application Wait 120")
+    term = Terminal(["--read-only", "-u", "admin", asterisk.host, str(asterisk.port)],
+                    {"XDG_STATE_HOME": str(tmp_path)})
+    try:
+        term.wait_text("connected")
+        term.send(F6)
+        term.wait_for(lambda t: len(held_calls(term)) == 1, what="the call in the Channels view")
+        term.send("h")
+        term.wait_text("refused, nothing sent")
+        term.pump(0.5)
+        assert len(held_calls(term)) == 1  # still up
+        assert "Channel Hungup" not in term.text()
+    finally:
+        term.close()
+        hang_up_everything(asterisk)
+
+
+def test_channel_completion_comes_from_the_model_with_the_caller_id(asterisk, tmp_path):
+    hang_up_everything(asterisk)
+    asterisk.cli("channel originate Local/hold@amish-test application Wait 120")
+    term = Terminal(["-u", "admin", asterisk.host, str(asterisk.port)], {"XDG_STATE_HOME": str(tmp_path)})
+    try:
+        term.wait_text("connected")
+        term.send(F6)
+        term.wait_for(lambda t: len(held_calls(term)) == 1, what="the call")
+        (name,) = held_calls(term)
+        term.send("\x1b")  # back to the input
+        term.send("Hangup Channel=Local/h")
+        term.send("\t")
+        term.wait_for(lambda t: name in term.input_line() or name in t.split("ami>")[-1], what="offered")
+    finally:
+        term.close()
+        hang_up_everything(asterisk)
