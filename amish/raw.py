@@ -29,6 +29,7 @@ from .core.secrets import mask_typed
 from .runtime.session import Session
 from .ui.prompt import MaskTypedSecrets
 from .transports.base import Transport
+from .transports.items import dispatch
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
@@ -65,19 +66,23 @@ class RawSession:
 
     def _drain(self) -> None:
         self._scheduled = False
-        for item in self.sub.drain():
-            if isinstance(item, Message):
-                shown = item.masked()
-                text = (shown.raw or encode_message(shown)).decode("utf-8", "replace").replace("\r\n", "\n")
-                print_formatted_text(PygmentsTokens(list(self.lexer.get_tokens(text))), style=self.style, end="", include_default_pygments_style=False)
-            elif isinstance(item, ProtocolError):
-                print_formatted_text(f"[amish: protocol error: {item.reason}]")
-            elif isinstance(item, Closed):
-                print_formatted_text(f"[amish: {item.reason}]")
-                self.closed = True
-                app = self.session.app
-                if app.is_running:
-                    app.exit(exception=EOFError())
+        dispatch(self.sub.drain(), self._show_messages, self._show_protocol_error, self._on_closed)
+
+    def _show_messages(self, messages: list[Message]) -> None:
+        for item in messages:
+            shown = item.masked()
+            text = (shown.raw or encode_message(shown)).decode("utf-8", "replace").replace("\r\n", "\n")
+            print_formatted_text(PygmentsTokens(list(self.lexer.get_tokens(text))), style=self.style, end="", include_default_pygments_style=False)
+
+    def _show_protocol_error(self, item: ProtocolError) -> None:
+        print_formatted_text(f"[amish: protocol error: {item.reason}]")
+
+    def _on_closed(self, item: Closed) -> None:
+        print_formatted_text(f"[amish: {item.reason}]")
+        self.closed = True
+        app = self.session.app
+        if app.is_running:
+            app.exit(exception=EOFError())
 
     def send_line(self, line: str) -> None:
         self.conn.send_raw(line.encode("utf-8", "surrogateescape") + b"\r\n")
