@@ -27,6 +27,7 @@ import os
 import sys
 
 from ..core.errors import AmishError, AuthenticationError, InputError, OutputError
+from .config import find_secret
 from .options import Options
 from ..core.immutable import Record
 
@@ -104,10 +105,7 @@ def read_secret(opts: Options, prompt: Callable[[], str] | None = None) -> str:
         print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
         secret = opts.secret
     else:
-        from .config import Settings, find_secret
-
-        settings = opts.settings if opts.settings is not None else Settings()
-        secret = find_secret(settings, environ=os.environ, prompt=prompt or secret_prompt(opts))
+        secret = find_secret(opts.settings, environ=os.environ, prompt=prompt or secret_prompt(opts))
     if "\r" in secret or "\n" in secret:
         raise InputError("the AMI secret holds a line break (CR or LF), which no manager.conf secret can: "
                          "check AMISH_SECRET or the profile's secret or secret_command")
