@@ -15,11 +15,13 @@ error; the event after it is written as usual.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import BinaryIO, Callable, TextIO
 
 from .transports.connection import Closed
-from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
+from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, AmishError, InputError, OutputError
+from .core.eventfilter import FilterError, parse_filter
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .ui.writers import event_writer
@@ -49,8 +51,6 @@ def tail_events(
     With `reconnect`, a lost connection is re-established with backoff (the
     gap is said on stderr) and the tail goes on; without, it ends with exit 2.
     """
-    from .core.eventfilter import parse_filter
-
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     flt = parse_filter(filter_text)
@@ -141,8 +141,6 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
     server. (This is the one place the I/O thread writes: to our own stdout,
     never to a screen.)
     """
-    import threading
-
     state = {"seen": 0, "done": False, "gone": False, "closed": None, "failed": None}
     wake = threading.Event()
     order = threading.Lock()  # drain and write as one step: the first call (backlog) races the I/O thread
@@ -236,8 +234,6 @@ def _resume(reconnect, reason: str, deadline: float | None, err) -> Transport | 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
     """Try until it works, with backoff (session.RECONNECT); None when it cannot (a refused login, the deadline)."""
-    from .core.errors import AmishError
-
     started = time.monotonic()
     attempt = 0
     while deadline is None or time.monotonic() < deadline:
@@ -262,13 +258,9 @@ def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
 
 
 def run_events_command(args, opts: Options) -> int:
-    from .core.eventfilter import FilterError, parse_filter
-
     try:
         parse_filter(opts.filter)  # a bad filter is bad input before connecting
     except FilterError as e:
-        from .core.errors import InputError
-
         raise InputError(f"--filter: {e}") from None
     with Session(opts, events_default="on") as session:
         conn = session.connect()

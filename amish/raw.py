@@ -18,6 +18,7 @@ import re
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import PygmentsTokens
+from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
@@ -27,7 +28,8 @@ from .runtime.options import Options
 from .core.protocol import Message, ProtocolError, encode_message
 from .core.secrets import mask_typed
 from .runtime.session import Session
-from .ui.prompt import MaskTypedSecrets
+from .ui.lexer import AmiLexer, ami_style
+from .ui.prompt import MaskTypedSecrets, make_history
 from .transports.base import Transport
 from .transports.items import dispatch
 
@@ -43,8 +45,6 @@ def mask_typed_line(line: str) -> str:
 
 class RawSession:
     def __init__(self, conn: Transport, *, read_only: bool = False):
-        from .ui.lexer import AmiLexer, ami_style
-
         self.conn = conn
         self.read_only = read_only
         #: --read-only: the lines of the action being typed, held until its blank line.
@@ -99,7 +99,7 @@ class RawSession:
                 self._end_held_block()
 
     def _end_held_block(self) -> None:
-        from .core.safety import read_only_refusal
+        from .core.safety import read_only_refusal  # only under --read-only
 
         block, self._held = self._held, []
         if not block:
@@ -112,10 +112,6 @@ class RawSession:
         self.conn.send_raw(data + b"\r\n")
 
     async def run(self) -> int:
-        from prompt_toolkit.lexers import PygmentsLexer
-
-        from .ui.prompt import make_history
-
         self.loop = asyncio.get_running_loop()
         self.session = PromptSession(
             message=[("class:prompt", "")],

@@ -38,6 +38,7 @@ from ..transports.connection import Closed
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..transports.items import dispatch
+from ..ui.lexer import InputLexer
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
 from . import views
@@ -107,8 +108,6 @@ class Shell(ShellSession):
 
     # -- layout ---------------------------------------------------------------
     def _layout(self) -> Layout:
-        from ..ui.lexer import InputLexer
-
         events_window = Window(
             self.events_pane.control, wrap_lines=False, height=self._events_height,
             cursorline=Condition(lambda: self.focused_pane() is self.events_pane),

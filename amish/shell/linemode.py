@@ -18,11 +18,13 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
+from rich.text import Text
 
 from ..ui import render
 from ..core.protocol import Message
 from ..transports.base import Transport
 from ..transports.items import dispatch
+from ..ui.lexer import InputLexer
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from . import views
 from .session import ShellSession
@@ -95,8 +97,6 @@ class LineShell(ShellSession):
         )
 
     def note(self, text: str, style: str = "yellow") -> None:
-        from rich.text import Text
-
         self.show_renderable(Text(text, style=style))
 
     def error(self, text: str) -> None:
@@ -174,8 +174,6 @@ class LineShell(ShellSession):
         return None if session is None else session.default_buffer
 
     async def run_async(self) -> int:
-        from ..ui.lexer import InputLexer
-
         self._loop = asyncio.get_running_loop()
         self.session = PromptSession(
             message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected", "ami> ")],

@@ -11,6 +11,8 @@ so the raw and JSON paths start as fast as the core.
 
 from __future__ import annotations
 
+import time
+
 from ..core.errors import write_failed
 from ..runtime.formats import event_json, result_json, result_raw
 from ..runtime.output import is_terminal, terminal_width, write
@@ -63,8 +65,6 @@ def event_writer(fmt: str, out: BinaryIO) -> Callable[[Message], None]:
         def encode(msg: Message) -> bytes:
             return event_json(msg).encode("utf-8", "backslashreplace") + b"\n"
     elif fmt == "pretty":
-        import time
-
         from .render import render_event_line, to_ansi, to_plain
 
         color = is_terminal(out)

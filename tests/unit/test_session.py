@@ -1,6 +1,6 @@
 """amish.runtime.session: the reconnect policy as a table, the Session as a context manager, the typed Options.
 
-No sockets: the Session is given a fake connection class (amish.transports.connection.Connection
+No sockets: the Session is given a fake connection class (the Connection amish.runtime.session uses
 replaced), and the trace and recording are real files, so that what "closed" and
 "flushed" mean is what a user would find on disk.
 """
@@ -112,11 +112,11 @@ class FakeConnection:
 
 @pytest.fixture
 def fake(monkeypatch):
-    import amish.transports.connection
+    import amish.runtime.session
 
     FakeConnection.made = []
     FakeConnection.refuse_logins = 0
-    monkeypatch.setattr(amish.transports.connection, "Connection", FakeConnection)
+    monkeypatch.setattr(amish.runtime.session, "Connection", FakeConnection)
     monkeypatch.setenv("AMISH_SECRET", "s3cr3t-value")
     return FakeConnection
 
