@@ -506,18 +506,33 @@ class Parser:
         before = len(out)
         errors = 0
         for i, raw in enumerate(parts):
-            look = raw[:6] != b"Event:"  # one comparison for the common case (an event)
-            if look and raw[:1] in _SPECIAL_STARTS:
+            if raw[:6] != b"Event:":  # anything but an event takes a look (an event: this comparison only)
                 c = raw[:1]
-                if c != b"R" and c != b"r":  # blank lines before a message are not part of it
-                    raw = _strip_blank_lines(raw)
-                    if not raw or raw == b"\r":
+                if c in _SPECIAL_STARTS:
+                    if c != b"R" and c != b"r":  # blank lines before a message are not part of it
+                        raw = _strip_blank_lines(raw)
+                        if not raw or raw == b"\r":
+                            continue
+                        c = raw[:1]
+                    if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
+                        # a legacy Command body may hold blank lines: from here on, one by one
+                        self.messages += len(out) - before - errors
+                        return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+                if sep:
+                    raw += sep
+                if check_size and len(raw) > limit:
+                    error = self._over_bounds(raw)
+                    if error is not None:
+                        append(error)
+                        errors += 1
                         continue
-                    c = raw[:1]
-                if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
-                    # a legacy Command body may hold blank lines: from here on, one by one
-                    self.messages += len(out) - before - errors
-                    return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+                if raw.find(b":", 0, raw.find(b"\n")) < 0:  # a first line with no colon
+                    error, raw = _split_stray_text(raw, fallback)
+                    if error is not None:
+                        append(error)
+                        errors += 1
+                append(from_raw(raw, fallback))
+                continue
             if sep:
                 raw += sep
             if check_size and len(raw) > limit:
@@ -526,11 +541,6 @@ class Parser:
                     append(error)
                     errors += 1
                     continue
-            if look and raw.find(b":", 0, raw.find(b"\n")) < 0:  # a first line with no colon
-                error, raw = _split_stray_text(raw, fallback)
-                if error is not None:
-                    append(error)
-                    errors += 1
             append(from_raw(raw, fallback))
         self.messages += len(out) - before - errors
         return tail if tail.strip(b"\r\n") else b""
