@@ -18,13 +18,18 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
 TYPE_CHECKING = False  # typing itself costs 3 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Callable
 
 from . import __version__
-from .core.errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, InputError, Terminated
+
+# The modes, and what only some commands need, are imported inside the functions that
+# run them: `amish --help`, `--version` and each mode load only their own (bench/startup.py).
+from .core.errors import EXIT_INPUT, EXIT_OUTPUT, AmishError, AuthenticationError, InputError, OutputError, Terminated
+from .runtime.output import flush
 
 EXIT_CODES = """\
 exit codes: 0 all actions succeeded, 1 some action answered Error,
@@ -423,13 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = _trap_signals()
     try:
         code = _dispatch(mode, args)
-        from .runtime.output import flush
-
         flush(sys.stdout)  # what print() buffered: a full disk is said now, not lost at exit
         return code
     except AmishError as e:
-        from .core.errors import OutputError
-
         _say(f"amish: {e}")
         if isinstance(e, OutputError):
             _quiet_broken_pipe()  # what is still buffered would fail again at exit
@@ -569,8 +570,6 @@ def _say(line: str) -> None:
 def _trap_signals() -> dict:
     """SIGTERM and SIGHUP end amish as Ctrl-C does: every `finally` runs (log off, flush the trace
     and the recording), then one line and exit 128+signal (143, 129). A second one ends at once."""
-    import signal
-
     said = {signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
 
     def ended(signum, frame):
@@ -616,8 +615,6 @@ def _end_app(ending: BaseException) -> bool:
 
 
 def _restore_signals(previous: dict) -> None:
-    import signal
-
     for sig, handler in previous.items():
         signal.signal(sig, handler)
 
@@ -702,8 +699,6 @@ def _run(args: argparse.Namespace, opts) -> int:
         if own_login:
             code = run_actions(conn, blocks[:1], **run)
             if code != 0:
-                from .core.errors import AuthenticationError
-
                 raise AuthenticationError(f"{source}:{blocks[0].line}: the Login in the input was refused")
             conn.username = blocks[0].message.get("Username")
             blocks = blocks[1:]

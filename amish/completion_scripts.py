@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from . import cli
+
 SHELLS = ("bash", "zsh", "fish")
 PROG = "amish"
 
@@ -151,8 +153,6 @@ def commands(
 ) -> list[Command]:
     """amish itself first, then its modes; by default from amish.cli."""
     if main is None or subcommands is None:
-        from . import cli
-
         main = main or cli.build_parser
         subcommands = cli.SUBCOMMANDS if subcommands is None else subcommands
     return [describe(main())] + [describe(build(), name) for name, build in subcommands.items()]

@@ -8,25 +8,27 @@ any other failure to write stdout (a full disk, an I/O error) is an error
 writes every format and says which is which.
 
 Text the server sends outside a message (a stray line, a second banner) is
-glued by the framing to the message that follows: the event in it is still
-written, and the text before it is said on stderr.
+cut off by the parser (`protocol.Parser`) and said on stderr as a protocol
+error; the event after it is written as usual.
 """
 
 from __future__ import annotations
 
-import re
 import sys
+import threading
 import time
 from typing import BinaryIO, Callable, TextIO
 
 from .transports.connection import Closed
-from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
+from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, AmishError, InputError, OutputError
+from .core.eventfilter import FilterError, parse_filter
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .ui.writers import event_writer
-from .core.protocol import Message, ProtocolError, is_ami_banner
+from .core.protocol import ProtocolError
 from .runtime.session import RECONNECT, Session
 from .transports.base import Transport
+from .transports.items import dispatch
 
 __all__ = ["run_events_command", "tail_events"]
 
@@ -49,8 +51,6 @@ def tail_events(
     With `reconnect`, a lost connection is re-established with backoff (the
     gap is said on stderr) and the tail goes on; without, it ends with exit 2.
     """
-    from .core.eventfilter import parse_filter
-
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     flt = parse_filter(filter_text)
@@ -61,13 +61,40 @@ def tail_events(
     write_event = event_writer(fmt, out)
     sub = conn.subscribe(maxlen=maxlen)
     deadline = None if duration is None else time.monotonic() + duration
-    seen = 0
+    state = {"seen": 0, "done": False, "closed": None}
+
+    def on_messages(messages) -> bool:
+        seen = state["seen"]
+        try:
+            for item in messages:
+                if item.kind != "event":
+                    continue  # a late response, or garbage: not an event
+                if match is not None and not match(item):
+                    continue
+                write_event(item)
+                seen += 1
+                if (count is not None and seen >= count) or (
+                    until_low is not None and (item.get("Event") or "").lower() == until_low
+                ):
+                    state["done"] = True
+                    return True
+            return False
+        finally:
+            state["seen"] = seen
+
+    def on_error(item: ProtocolError) -> None:
+        _say_protocol_error(item, err)
+
+    def on_closed(item: Closed) -> bool:
+        state["closed"] = item.reason
+        return True
+
     reported_drops = 0
     try:
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                return _out_of_time(count is not None or until is not None, seen, duration, err)
+                return _out_of_time(count is not None or until is not None, state["seen"], duration, err)
             items = sub.drain(1000)
             if not items:
                 item = sub.get(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
@@ -76,32 +103,20 @@ def tail_events(
                         return EXIT_OK  # | head has what it wanted
                     continue
                 items = [item]
-            for item in items:
-                if type(item) is Message:
-                    if item.kind != "event":
-                        item = _event_after_stray_text(item, err)
-                        if item is None:
-                            continue  # a late response, or garbage: not an event
-                    if match is not None and not match(item):
-                        continue
-                    write_event(item)
-                    seen += 1
-                    if count is not None and seen >= count:
-                        return EXIT_OK
-                    if until_low is not None and (item.get("Event") or "").lower() == until_low:
-                        return EXIT_OK
-                elif isinstance(item, ProtocolError):
-                    print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
-                elif isinstance(item, Closed):
-                    flush(out)
-                    fresh = _resume(reconnect, item.reason, deadline, err)
-                    if fresh is None:
-                        return EXIT_CONNECTION
-                    conn.unsubscribe(sub)
-                    conn = fresh
-                    sub = conn.subscribe(maxlen=maxlen)
-                    reported_drops = 0
-                    break
+            dispatch(items, on_messages, on_error, on_closed)
+            if state["done"]:
+                return EXIT_OK
+            if state["closed"] is not None:
+                flush(out)
+                fresh = _resume(reconnect, state["closed"], deadline, err)
+                if fresh is None:
+                    return EXIT_CONNECTION
+                state["closed"] = None
+                conn.unsubscribe(sub)
+                conn = fresh
+                sub = conn.subscribe(maxlen=maxlen)
+                reported_drops = 0
+                continue
             flush(out)
             if sub.dropped > reported_drops:
                 print(f"amish: {sub.dropped - reported_drops} events dropped: the output could not keep up", file=err)
@@ -114,6 +129,10 @@ def tail_events(
             pass  # a reader gone, or a failure already said
 
 
+def _say_protocol_error(item: ProtocolError, err: TextIO) -> None:
+    print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+
+
 def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> int:
     """Unfiltered raw output, written by the I/O thread itself, one write per read.
 
@@ -122,8 +141,6 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
     server. (This is the one place the I/O thread writes: to our own stdout,
     never to a screen.)
     """
-    import threading
-
     state = {"seen": 0, "done": False, "gone": False, "closed": None, "failed": None}
     wake = threading.Event()
     order = threading.Lock()  # drain and write as one step: the first call (backlog) races the I/O thread
@@ -132,28 +149,20 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         with order:
             _write_batch(sub)
 
-    def _write_batch(sub) -> None:
-        if state["done"] or state["gone"]:
-            sub.drain()
-            return
+    def on_messages(messages) -> bool:
+        seen = state["seen"]
         raws = []
-        for item in sub.drain():
-            if type(item) is Message:
-                if item.kind != "event":
-                    item = _event_after_stray_text(item, err)
-                    if item is None:
-                        continue
-                raws.append(item.raw)
-                state["seen"] += 1
-                if (count is not None and state["seen"] >= count) or (
-                    until_low is not None and (item.get("Event") or "").lower() == until_low
-                ):
-                    state["done"] = True
-                    break
-            elif isinstance(item, ProtocolError):
-                print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
-            elif isinstance(item, Closed):
-                state["closed"] = item.reason
+        for item in messages:
+            if item.kind != "event":
+                continue  # a late response, or garbage: not an event
+            raws.append(item.raw)
+            seen += 1
+            if (count is not None and seen >= count) or (
+                until_low is not None and (item.get("Event") or "").lower() == until_low
+            ):
+                state["done"] = True
+                break
+        state["seen"] = seen
         if raws:
             try:
                 write(out, b"".join(raws))  # one write per read, never one per event
@@ -162,6 +171,19 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
             except OutputError as e:
                 state["failed"] = e  # a full disk, an I/O error: an error, raised by the main thread
                 state["gone"] = True
+        return state["done"] or state["gone"]
+
+    def on_error(item: ProtocolError) -> None:
+        _say_protocol_error(item, err)
+
+    def on_closed(item: Closed) -> None:
+        state["closed"] = item.reason
+
+    def _write_batch(sub) -> None:
+        if state["done"] or state["gone"]:
+            sub.drain()
+            return
+        dispatch(sub.drain(), on_messages, on_error, on_closed)
         if state["done"] or state["gone"] or state["closed"]:
             wake.set()
 
@@ -196,30 +218,6 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         conn.unsubscribe(sub)
 
 
-_EVENT_LINE = re.compile(rb"(?im)^[ \t]*event[ \t]*:")
-
-
-def _event_after_stray_text(item: Message, err) -> Message | None:
-    """The event in a message of no kind that holds one after stray text (said on stderr); else None.
-
-    A stray line or a second banner has no blank line after it, so the framing
-    glues it to the next message; the event must not vanish with it.
-    """
-    if item.kind or not item.raw:
-        return None  # a response (or an action): not an event
-    m = _EVENT_LINE.search(item.raw)
-    if m is None or m.start() == 0:
-        return None  # garbage with no event in it: skipped, as between messages
-    stray = item.raw[: m.start()].decode("utf-8", "backslashreplace").strip()
-    first = stray.splitlines()[0] if stray else ""
-    shown = stray if len(stray) <= 80 else stray[:77] + "..."
-    if is_ami_banner(first):
-        print(f"amish: the server sent a new banner mid-stream: {shown!r}", file=err)
-    else:
-        print(f"amish: text outside any message, before an event: {shown!r}", file=err)
-    return Message.from_raw(item.raw[m.start():])
-
-
 def _out_of_time(had_goal: bool, seen: int, duration: float, err) -> int:
     """--duration ran out: success for a plain tail, a timeout when --count/--until was not met."""
     if had_goal:
@@ -236,8 +234,6 @@ def _resume(reconnect, reason: str, deadline: float | None, err) -> Transport | 
 
 def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
     """Try until it works, with backoff (session.RECONNECT); None when it cannot (a refused login, the deadline)."""
-    from .core.errors import AmishError
-
     started = time.monotonic()
     attempt = 0
     while deadline is None or time.monotonic() < deadline:
@@ -262,13 +258,9 @@ def _reconnect(reconnect, deadline: float | None, err) -> Transport | None:
 
 
 def run_events_command(args, opts: Options) -> int:
-    from .core.eventfilter import FilterError, parse_filter
-
     try:
         parse_filter(opts.filter)  # a bad filter is bad input before connecting
     except FilterError as e:
-        from .core.errors import InputError
-
         raise InputError(f"--filter: {e}") from None
     with Session(opts, events_default="on") as session:
         conn = session.connect()

@@ -25,6 +25,7 @@ from .core.errors import (
     ActionTimeout,
     AmishError,
     ConnectionLost,
+    InputError,
 )
 from .ui.writers import ResultWriter
 from .core.protocol import ProtocolError
@@ -291,8 +292,7 @@ def _missing(pending: Pending, wait_event: str | None) -> str:
 
 def check_read_only(blocks: list[ActionBlock], source: str) -> None:
     """--read-only: refuse the whole input (exit 4); called before connecting, so nothing was sent."""
-    from .core.errors import InputError
-    from .core.safety import read_only_refusal
+    from .core.safety import read_only_refusal  # only under --read-only
 
     for block in blocks:
         refusal = read_only_refusal(block.message)
@@ -302,8 +302,6 @@ def check_read_only(blocks: list[ActionBlock], source: str) -> None:
 
 def ask_on_terminal(question: str) -> bool:
     """y/N on the terminal (not stdin, which may be the action file); Enter or end of input is no."""
-    from .core.errors import InputError
-
     try:
         # unbuffered bytes: a text file opened "r+" wants to seek, which a terminal cannot
         with open("/dev/tty", "r+b", buffering=0) as tty:
@@ -316,7 +314,7 @@ def ask_on_terminal(question: str) -> bool:
 
 def confirmed(blocks: list[ActionBlock], source: str, ask, err: TextIO | None = None) -> list[ActionBlock]:
     """--confirm: ask before each risky action; a no skips it (said on stderr)."""
-    from .core.safety import confirmation_reason
+    from .core.safety import confirmation_reason  # only under --confirm
 
     kept = []
     for block in blocks:

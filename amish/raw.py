@@ -18,6 +18,7 @@ import re
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import PygmentsTokens
+from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
@@ -27,8 +28,10 @@ from .runtime.options import Options
 from .core.protocol import Message, ProtocolError, encode_message
 from .core.secrets import mask_typed
 from .runtime.session import Session
-from .ui.prompt import MaskTypedSecrets
+from .ui.lexer import AmiLexer, ami_style
+from .ui.prompt import MaskTypedSecrets, make_history
 from .transports.base import Transport
+from .transports.items import dispatch
 
 __all__ = ["RawSession", "run_raw_command", "mask_typed_line"]
 
@@ -42,8 +45,6 @@ def mask_typed_line(line: str) -> str:
 
 class RawSession:
     def __init__(self, conn: Transport, *, read_only: bool = False):
-        from .ui.lexer import AmiLexer, ami_style
-
         self.conn = conn
         self.read_only = read_only
         #: --read-only: the lines of the action being typed, held until its blank line.
@@ -65,19 +66,23 @@ class RawSession:
 
     def _drain(self) -> None:
         self._scheduled = False
-        for item in self.sub.drain():
-            if isinstance(item, Message):
-                shown = item.masked()
-                text = (shown.raw or encode_message(shown)).decode("utf-8", "replace").replace("\r\n", "\n")
-                print_formatted_text(PygmentsTokens(list(self.lexer.get_tokens(text))), style=self.style, end="", include_default_pygments_style=False)
-            elif isinstance(item, ProtocolError):
-                print_formatted_text(f"[amish: protocol error: {item.reason}]")
-            elif isinstance(item, Closed):
-                print_formatted_text(f"[amish: {item.reason}]")
-                self.closed = True
-                app = self.session.app
-                if app.is_running:
-                    app.exit(exception=EOFError())
+        dispatch(self.sub.drain(), self._show_messages, self._show_protocol_error, self._on_closed)
+
+    def _show_messages(self, messages: list[Message]) -> None:
+        for item in messages:
+            shown = item.masked()
+            text = (shown.raw or encode_message(shown)).decode("utf-8", "replace").replace("\r\n", "\n")
+            print_formatted_text(PygmentsTokens(list(self.lexer.get_tokens(text))), style=self.style, end="", include_default_pygments_style=False)
+
+    def _show_protocol_error(self, item: ProtocolError) -> None:
+        print_formatted_text(f"[amish: protocol error: {item.reason}]")
+
+    def _on_closed(self, item: Closed) -> None:
+        print_formatted_text(f"[amish: {item.reason}]")
+        self.closed = True
+        app = self.session.app
+        if app.is_running:
+            app.exit(exception=EOFError())
 
     def send_line(self, line: str) -> None:
         self.conn.send_raw(line.encode("utf-8", "surrogateescape") + b"\r\n")
@@ -94,7 +99,7 @@ class RawSession:
                 self._end_held_block()
 
     def _end_held_block(self) -> None:
-        from .core.safety import read_only_refusal
+        from .core.safety import read_only_refusal  # only under --read-only
 
         block, self._held = self._held, []
         if not block:
@@ -107,10 +112,6 @@ class RawSession:
         self.conn.send_raw(data + b"\r\n")
 
     async def run(self) -> int:
-        from prompt_toolkit.lexers import PygmentsLexer
-
-        from .ui.prompt import make_history
-
         self.loop = asyncio.get_running_loop()
         self.session = PromptSession(
             message=[("class:prompt", "")],

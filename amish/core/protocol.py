@@ -56,6 +56,9 @@ _SPLIT = re.compile(rb"(\n\r?\n)")
 _SPECIAL_STARTS = frozenset((b"", b"\r", b"\n", b"R", b"r"))
 _FOLLOWS = b"response: follows"
 _END_COMMAND = b"--END COMMAND--"
+# The first line that has a colon, and its key (how a message glued to stray text starts).
+_FIRST_KEYED_LINE = re.compile(rb"^([^:\n]*):", re.M)
+_KINDS = frozenset((b"event", b"response", b"action"))
 
 
 class Message:
@@ -503,17 +506,33 @@ class Parser:
         before = len(out)
         errors = 0
         for i, raw in enumerate(parts):
-            if raw[:1] in _SPECIAL_STARTS:  # one set lookup for the common case (an Event)
+            if raw[:6] != b"Event:":  # anything but an event takes a look (an event: this comparison only)
                 c = raw[:1]
-                if c != b"R" and c != b"r":  # blank lines before a message are not part of it
-                    raw = _strip_blank_lines(raw)
-                    if not raw or raw == b"\r":
+                if c in _SPECIAL_STARTS:
+                    if c != b"R" and c != b"r":  # blank lines before a message are not part of it
+                        raw = _strip_blank_lines(raw)
+                        if not raw or raw == b"\r":
+                            continue
+                        c = raw[:1]
+                    if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
+                        # a legacy Command body may hold blank lines: from here on, one by one
+                        self.messages += len(out) - before - errors
+                        return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+                if sep:
+                    raw += sep
+                if check_size and len(raw) > limit:
+                    error = self._over_bounds(raw)
+                    if error is not None:
+                        append(error)
+                        errors += 1
                         continue
-                    c = raw[:1]
-                if (c == b"R" or c == b"r") and raw[: len(_FOLLOWS)].lower() == _FOLLOWS:
-                    # a legacy Command body may hold blank lines: from here on, one by one
-                    self.messages += len(out) - before - errors
-                    return (sep.join(parts[i:]) + sep if sep else b"".join(parts[i:])) + tail
+                if raw.find(b":", 0, raw.find(b"\n")) < 0:  # a first line with no colon
+                    error, raw = _split_stray_text(raw, fallback)
+                    if error is not None:
+                        append(error)
+                        errors += 1
+                append(from_raw(raw, fallback))
+                continue
             if sep:
                 raw += sep
             if check_size and len(raw) > limit:
@@ -615,6 +634,10 @@ class Parser:
                 if error is not None:
                     out.append(error)
                     continue
+            if raw[:6] != b"Event:" and raw.find(b":", 0, raw.find(b"\n")) < 0:  # a first line with no colon
+                error, raw = _split_stray_text(raw, fallback)
+                if error is not None:
+                    out.append(error)
             out.append(Message.from_raw(raw, fallback))
             self.messages += 1
         if start:
@@ -637,6 +660,29 @@ def _has_line_over(raw: bytes, limit: int) -> bool:
         if (n if end < 0 else end) - start > limit:
             return True
     return False
+
+
+def _split_stray_text(raw: bytes, fallback: str) -> tuple[ProtocolError | None, bytes]:
+    """Text glued to the message after it: (the error that says it, the message's own bytes).
+
+    A stray line or a second banner mid-stream has no blank line after it, so
+    the framing joins it to the next message; the lines with no colon before a
+    line that starts an event, a response or an action are cut off and said as
+    a ProtocolError, so the message is not lost with them (a response is still
+    paired with its action). Anything else stays one message of no kind, as it came.
+    """
+    m = _FIRST_KEYED_LINE.search(raw)
+    if m is None or m.group(1).strip().lower() not in _KINDS:
+        return None, raw
+    stray, raw = raw[: m.start()], raw[m.start():]
+    text = stray.decode("utf-8", "replace").strip()
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    if is_ami_banner(text.splitlines()[0] if text else ""):
+        reason = f"the server sent a new banner mid-stream: {shown!r}"
+    else:
+        before = {b"event": "an event", b"response": "a response", b"action": "an action"}[m.group(1).strip().lower()]
+        reason = f"text outside any message, before {before}: {shown!r}"
+    return ProtocolError(reason, len(stray), stray[:200]), raw
 
 
 def _strip_blank_lines(raw: bytes) -> bytes:

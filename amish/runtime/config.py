@@ -50,6 +50,7 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+import sys
 
 from ..core.errors import AmishError, InputError
 from ..core.immutable import Record
@@ -358,7 +359,7 @@ def _check_value(where: str, key: str, value: Any, base: str) -> Any:
         raise InputError(f"{where} host: a host name or address, not a URL "
                          '(use tls = true for amis://, transport = "http" for http://)')
     if key == "filter":
-        from ..core.eventfilter import FilterError, parse_filter
+        from ..core.eventfilter import FilterError, parse_filter  # only for a profile with a filter
 
         try:
             parse_filter(value)
@@ -410,7 +411,7 @@ def load_config(path: str | os.PathLike | None = None, environ: Mapping[str, str
 
 def example_config() -> str:
     """The commented example config bundled with amish (amish --example-config)."""
-    from importlib.resources import files
+    from importlib.resources import files  # only for --example-config
 
     return files("amish").joinpath("data", "config.example.toml").read_text(encoding="utf-8")
 
@@ -706,8 +707,6 @@ def run_secret_command(command: str, timeout: float = SECRET_COMMAND_TIMEOUT) ->
         raise InputError("secret_command: is empty")
     prog = argv[0]
     import subprocess  # ~5 ms: only when a secret_command runs
-    import sys
-
     try:
         stdin_tty = sys.stdin is not None and sys.stdin.isatty()
     except (ValueError, OSError):

@@ -12,63 +12,67 @@ Core: imports nothing from the UI libraries (tests/unit/test_layers.py).
 from __future__ import annotations
 
 from ..core.immutable import Record
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover
-    from .config import Settings
+from .config import Settings
 
 __all__ = ["Options"]
+
+#: What `Settings` owns (config.resolve: the command line, the environment, the profile), read
+#: through an Options as if it were its own: ``opts.host`` is ``opts.settings.host``. Its
+#: ``secret`` (the profile's) is not among them: ``opts.secret`` is --secret as typed.
+FROM_SETTINGS = tuple(name for name in Settings.__slots__ if name != "secret")
 
 
 class Options(Record):
     """What to connect to, how to log in, and the settings shared by the modes; defaults as the parsers'.
 
-    Immutable (a Record: no dataclasses or typing import at start-up).
+    Immutable (a Record: no dataclasses or typing import at start-up). Each
+    setting has one owner: ``settings`` (the resolved `config.Settings`: host,
+    port, user, TLS, auth, events, filter, read_only, confirm, the profile...)
+    owns what a profile can say, and every name in `FROM_SETTINGS` reads
+    through to it; Options owns only what the command line alone says.
     ``secret`` is --secret as typed (warned about: visible in ps; None: the
-    environment, the profile or a prompt); ``events`` None is the mode's own
-    default; ``boot_timeout`` 0 does not wait for FullyBooted; ``reconnect``
-    False is --no-reconnect; ``confirm`` None is the mode's default (the shell
-    asks, the pipe tool does not); ``trace`` "-" is stderr; ``settings`` is the
-    resolved config (the profile's secret, secret_command...), None when no
-    server is involved (replay).
+    environment, the profile or a prompt); ``boot_timeout`` 0 does not wait for
+    FullyBooted; ``reconnect`` False is --no-reconnect; ``trace`` "-" is stderr.
+    ``settings.events`` None is the mode's own default, ``settings.confirm``
+    None too (the shell asks, the pipe tool does not).
+
+    For a script or a test, the settings' fields may be given by name:
+    ``Options(user="admin", read_only=True)`` is
+    ``Options(Settings(user="admin", read_only=True))``.
     """
 
     __slots__ = (
-        "host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "secret", "auth", "events",
-        "connect_timeout", "timeout", "keepalive", "boot_timeout", "reconnect", "read_only", "confirm", "filter",
-        "trace", "record", "line", "scrollback", "settings", "transport", "prefix",
+        "settings", "secret", "connect_timeout", "timeout", "keepalive", "boot_timeout", "reconnect",
+        "trace", "record", "line", "scrollback",
     )
-    _hidden = ("secret", "settings")
+    _hidden = ("secret",)
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 5038,
-        tls: bool = False,
-        cafile: str | None = None,
-        cert: str | None = None,
-        keyfile: str | None = None,
-        insecure: bool = False,
-        user: str | None = None,
+        settings: Settings | None = None,
+        *,
         secret: str | None = None,
-        auth: str = "md5",
-        events: str | None = None,
         connect_timeout: float = 5.0,
         timeout: float = 10.0,
         keepalive: float | None = None,
         boot_timeout: float = 30.0,
         reconnect: bool = True,
-        read_only: bool = False,
-        confirm: bool | None = None,
-        filter: str = "",
         trace: str | None = None,
         record: str | None = None,
         line: bool = False,
         scrollback: int = 10_000,
-        settings: Settings | None = None,
-        transport: str = "tcp",
-        prefix: str = "",
+        **setting: object,
     ) -> None:
+        if setting:
+            if settings is not None:
+                raise TypeError("give either settings or its fields, not both")
+            unknown = sorted(set(setting) - set(FROM_SETTINGS))
+            if unknown:
+                raise TypeError(f"Options has no field {unknown[0]!r}")
+            settings = Settings(**setting)
+        elif settings is None:
+            settings = Settings()
+        del setting
         self._fill(locals())
 
     @classmethod
@@ -76,21 +80,27 @@ class Options(Record):
         """The options from an argparse Namespace of any mode, and the resolved `settings` (config.resolve).
 
         What the settings resolved (host, port, user, TLS..., filter, read-only,
-        confirm) comes from them; the rest from `args`; what a mode's parser does
-        not have keeps its default.
+        confirm) comes from them; without settings (no server: a replay), from
+        `args` as given. The rest from `args`; what a mode's parser does not
+        have keeps its default.
         """
-        given = dict(vars(args))
+        given = {name: value for name, value in vars(args).items() if value is not None}
         if "no_reconnect" in given:
             given["reconnect"] = not given["no_reconnect"]
-        if settings is not None:
-            for name in ("host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "auth", "events",
-                         "filter", "read_only", "transport", "prefix"):
-                given[name] = getattr(settings, name)
-            if settings.confirm is not None:
-                given["confirm"] = settings.confirm
-            given["settings"] = settings
-        values = {name: given[name] for name in cls.__slots__ if given.get(name) is not None}
-        for name in ("tls", "insecure", "read_only"):
-            if name in values:
-                values[name] = bool(values[name])
-        return cls(**values)
+        if settings is None:
+            fields = {name: given[name] for name in FROM_SETTINGS if name in given}
+            for name in ("tls", "insecure", "read_only"):
+                if name in fields:
+                    fields[name] = bool(fields[name])
+            settings = Settings(**fields)
+        own = {name: given[name] for name in cls.__slots__ if name in given and name != "settings"}
+        return cls(settings, **own)
+
+
+def _read_through(name: str) -> property:
+    return property(lambda self: getattr(self.settings, name), doc=f"``settings.{name}`` (config.Settings owns it).")
+
+
+for _name in FROM_SETTINGS:
+    setattr(Options, _name, _read_through(_name))
+del _name

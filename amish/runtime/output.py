@@ -19,6 +19,9 @@ as read, calls `write` once per read, never once per event.
 
 from __future__ import annotations
 
+import os
+import select
+
 from ..core.errors import write_failed
 
 TYPE_CHECKING = False  # typing costs 3 ms of the pipe tool's start-up
@@ -60,20 +63,16 @@ def is_terminal(out: IO) -> bool:
 
 def terminal_width(out: IO) -> int:
     """The width to lay a table out in: the terminal's (at least 40), else COLUMNS, else 100."""
-    import os
-
     try:
         return max(40, os.get_terminal_size(out.fileno()).columns)
     except (AttributeError, ValueError, OSError):
-        import shutil
+        import shutil  # ~2 ms: only when the terminal cannot be asked
 
         return shutil.get_terminal_size((100, 24)).columns
 
 
 def reader_gone(out: IO) -> bool:
     """True when `out` is a pipe whose reading end was closed (so the next write would fail)."""
-    import select
-
     try:
         poller = select.poll()
         poller.register(out.fileno(), select.POLLERR)

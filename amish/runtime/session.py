@@ -27,8 +27,11 @@ import os
 import sys
 
 from ..core.errors import AmishError, AuthenticationError, InputError, OutputError
+from ..transports.connection import Connection
+from .config import find_secret
 from .options import Options
 from ..core.immutable import Record
+from ..core.safety import plaintext_login_warning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +88,7 @@ def secret_prompt(opts: Options):
     """The prompt for the secret, on the terminal (never echoed)."""
 
     def prompt() -> str:
-        import getpass
+        import getpass  # only when the secret is asked for
 
         try:
             os.close(os.open("/dev/tty", os.O_RDWR))  # getpass would fall back to echoing on stdin
@@ -104,10 +107,7 @@ def read_secret(opts: Options, prompt: Callable[[], str] | None = None) -> str:
         print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
         secret = opts.secret
     else:
-        from .config import Settings, find_secret
-
-        settings = opts.settings if opts.settings is not None else Settings()
-        secret = find_secret(settings, environ=os.environ, prompt=prompt or secret_prompt(opts))
+        secret = find_secret(opts.settings, environ=os.environ, prompt=prompt or secret_prompt(opts))
     if "\r" in secret or "\n" in secret:
         raise InputError("the AMI secret holds a line break (CR or LF), which no manager.conf secret can: "
                          "check AMISH_SECRET or the profile's secret or secret_command")
@@ -147,8 +147,6 @@ class Session:
         self.events = opts.events or events_default
         _check_line("the AMI user (-u, AMISH_USER or the profile's user)", opts.user)
         _check_line("the event mask (--events or the profile's events)", self.events)
-        from ..core.safety import plaintext_login_warning
-
         warning = plaintext_login_warning(self.host, tls=opts.tls, auth=opts.auth) if login else None
         if warning:
             print(f"amish: warning: {warning}", file=sys.stderr)
@@ -174,7 +172,7 @@ class Session:
     def _open_hooks(self) -> None:
         opts = self.opts
         if opts.trace:
-            from ..transports.wire import Tracer
+            from ..transports.wire import Tracer  # a large module: only with --trace
 
             stream = sys.stderr if opts.trace == "-" else _open_private(opts.trace, "a")
             if stream is not sys.stderr:
@@ -184,7 +182,7 @@ class Session:
             self._outputs.append(("the trace to stderr" if opts.trace == "-" else f"the trace {opts.trace}", tracer))
             self._closers.insert(0, tracer.flush)
         if opts.record:
-            from ..transports.wire import Recorder
+            from ..transports.wire import Recorder  # only with --record
 
             recorder = Recorder(
                 opts.record,

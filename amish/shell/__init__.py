@@ -36,7 +36,7 @@ def run_repl(conn: "Transport", opts: "Options", reconnect=None) -> int:
         color=color,
     )
     if opts.line or not can_full_screen():
-        from .linemode import LineShell
+        from .linemode import LineShell  # each front end loads only its own layout
 
         return LineShell(conn, **options).run()
     from .app import Shell

@@ -37,9 +37,11 @@ from rich.console import Group
 from rich.text import Text
 
 from ..ui import render
-from ..transports.connection import Closed, Pending
+from ..transports.connection import Closed
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
+from ..transports.items import dispatch
+from ..ui.lexer import InputLexer
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
 from . import tables, views
@@ -120,8 +122,6 @@ class Shell(ShellSession):
 
     # -- layout ---------------------------------------------------------------
     def _layout(self) -> Layout:
-        from ..ui.lexer import InputLexer
-
         events_window = Window(
             self.events_pane.control, wrap_lines=False, height=self._events_height,
             cursorline=Condition(lambda: self.focused_pane() is self.events_pane),
@@ -298,30 +298,7 @@ class Shell(ShellSession):
             self._drain_scheduled = False
         if not items:
             return
-        events: list[Message] = []
-        observe = self.observe_event
-        for item in items:
-            if type(item) is Message:
-                kind = item.kind
-                if kind == "response":
-                    note = None if self.replaying else "late response (nobody waited for it)"
-                    self.show_lines(self.render_lines(render.render_message(item), note))
-                elif kind == "action":  # a replay shows what was sent, too
-                    self.show_lines(self.render_lines(views.render_sent(item)))
-                else:
-                    observe(item)
-                    events.append(item)
-            elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
-                self.show_result(item)
-            elif isinstance(item, ProtocolError):
-                self.events.add(events)
-                events = []
-                self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
-                self.show_lines(self.render_lines(render.render_protocol_error(item)))
-            elif isinstance(item, Closed):
-                self.on_closed(item.reason)
-        if events:
-            self.events.add(events)
+        dispatch(items, self._take_messages, self._take_protocol_error, self._take_closed, self.show_result)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
         if busy:
             self._flood_until = time.monotonic() + FLOOD_CALM
@@ -334,6 +311,29 @@ class Shell(ShellSession):
             # under a flood the screen changes with the pane (4 times a second), not with
             # every slice: fewer redraws leave the loop to the keystrokes
             self.app.invalidate()
+
+    def _take_messages(self, messages: list[Message]) -> None:
+        events: list[Message] = []
+        observe = self.observe_event
+        for item in messages:
+            kind = item.kind
+            if kind == "response":
+                note = None if self.replaying else "late response (nobody waited for it)"
+                self.show_lines(self.render_lines(render.render_message(item), note))
+            elif kind == "action":  # a replay shows what was sent, too
+                self.show_lines(self.render_lines(views.render_sent(item)))
+            else:
+                observe(item)
+                events.append(item)
+        if events:
+            self.events.add(events)
+
+    def _take_protocol_error(self, item: ProtocolError) -> None:
+        self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
+        self.show_lines(self.render_lines(render.render_protocol_error(item)))
+
+    def _take_closed(self, item: Closed) -> None:
+        self.on_closed(item.reason)
 
     def _flood_over(self) -> None:
         """Back to the full scrollback in the pane once the flood calms."""

@@ -18,11 +18,13 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
+from rich.text import Text
 
 from ..ui import render
-from ..transports.connection import Closed, Pending
-from ..core.protocol import Message, ProtocolError
+from ..core.protocol import Message
 from ..transports.base import Transport
+from ..transports.items import dispatch
+from ..ui.lexer import InputLexer
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from . import views
 from .session import ShellSession
@@ -53,12 +55,12 @@ class LineShell(ShellSession):
     def _drain(self) -> None:
         self._drain_scheduled = False
         self._last_drain = time.monotonic()
-        printed = 0
-        skipped = 0
         now = time.time()
-        events = []
-        for item in self.sub.drain():
-            if type(item) is Message:
+        shown = {"printed": 0, "skipped": 0}
+
+        def take_messages(messages: list[Message]) -> None:
+            events = []
+            for item in messages:
                 kind = item.kind
                 if kind == "response":
                     if not self.replaying:
@@ -72,20 +74,22 @@ class LineShell(ShellSession):
                 self.observe_event(item)
                 if self.paused or (self.event_filter is not None and not self.event_filter(item)):
                     continue
-                if printed >= MAX_EVENT_LINES_PER_DRAIN:
-                    skipped += 1
+                if shown["printed"] >= MAX_EVENT_LINES_PER_DRAIN:
+                    shown["skipped"] += 1
                     continue
-                printed += 1
+                shown["printed"] += 1
                 self.show_renderable(render.render_event_line(item, now))
-            elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
-                self.show_result(item)
-            elif isinstance(item, ProtocolError):
-                self.show_renderable(render.render_protocol_error(item))
-            elif isinstance(item, Closed):
-                self.on_closed(item.reason)
-        self.events.add(events, now)
-        if skipped:
-            self.note(f"... {skipped} more matching events not printed (too many at once; narrow them with /filter)")
+            self.events.add(events, now)
+
+        dispatch(
+            self.sub.drain(),
+            take_messages,
+            lambda item: self.show_renderable(render.render_protocol_error(item)),
+            lambda item: self.on_closed(item.reason),
+            self.show_result,  # a replay's recorded result, paired with its action
+        )
+        if shown["skipped"]:
+            self.note(f"... {shown['skipped']} more matching events not printed (too many at once; narrow them with /filter)")
 
     def _print_ansi(self, ansi: str) -> None:
         print_formatted_text(
@@ -93,8 +97,6 @@ class LineShell(ShellSession):
         )
 
     def note(self, text: str, style: str = "yellow") -> None:
-        from rich.text import Text
-
         self.show_renderable(Text(text, style=style))
 
     def error(self, text: str) -> None:
@@ -172,8 +174,6 @@ class LineShell(ShellSession):
         return None if session is None else session.default_buffer
 
     async def run_async(self) -> int:
-        from ..ui.lexer import InputLexer
-
         self._loop = asyncio.get_running_loop()
         self.session = PromptSession(
             message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected", "ami> ")],

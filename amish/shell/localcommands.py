@@ -75,7 +75,7 @@ def _help(session, args: str) -> None:
 
 def _filter(session, args: str) -> None:
     if args.strip() in ("help", "?"):
-        from ..core import eventfilter
+        from ..core import eventfilter  # not at start-up: only for /filter help
 
         session.note((eventfilter.__doc__ or "").strip())
         return
@@ -197,7 +197,7 @@ def run(session, name: str, args: str) -> None:
     """Run local command `name` on `session`; an unknown name or an AmishError is one error line."""
     command = lookup(name)
     if command is None:
-        from difflib import get_close_matches
+        from difflib import get_close_matches  # only for a mistyped command
 
         guess = get_close_matches(name, list(COMMANDS) + list(_ALIASES), 1)
         hint = f"; did you mean /{guess[0]}?" if guess else "; /help lists them"

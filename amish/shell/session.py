@@ -20,13 +20,16 @@ import threading
 import time
 from typing import Callable
 
+from ..catalogue import DEFAULT_XML, Catalogue, fetch_live, fetch_manager_show
 from ..ui import render
+from ..ui.lexer import ami_style
 from ..core.correlator import is_async_originate
 from ..core.commandline import Actions, LocalCommand, parse_input
 from ..transports.connection import Pending
 from ..core.errors import AmishError, InputError
 from ..core.inputforms import TELNET, classify
 from ..core.protocol import Message, limit_warnings
+from ..core.safety import confirmation_reason, read_only_refusal
 from ..core.secrets import mask_error
 from ..runtime.session import RECONNECT
 from ..transports.base import Transport
@@ -66,9 +69,6 @@ class ShellSession:
         confirm: bool = True,
         max_ended_calls: int = 1000,
     ):
-        from ..catalogue import Catalogue
-        from ..ui.lexer import ami_style
-
         self.conn = conn
         self._first_conn = conn
         self._reconnect = reconnect
@@ -230,8 +230,6 @@ class ShellSession:
 
     def _fetch_catalogue(self) -> None:
         """ListCommands and CoreSettings: what this login may run, and the server's version."""
-        from ..catalogue import DEFAULT_XML, fetch_live
-
         if os.path.exists(DEFAULT_XML):  # amish runs on the PBX: its own docs, prose included
             try:
                 self.catalogue.merge_xml(DEFAULT_XML)
@@ -309,8 +307,6 @@ class ShellSession:
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
         if self.read_only:
-            from ..core.safety import read_only_refusal
-
             refusals = [r for r in (read_only_refusal(m) for m in messages) if r]
             if refusals:
                 for r in refusals:
@@ -366,8 +362,6 @@ class ShellSession:
                 out.append(f"this login{who} may not run {spec.name} (ListCommands does not list it): the server will refuse it")
         out.extend(limit_warnings(message))
         if self.confirm:
-            from ..core.safety import confirmation_reason
-
             reason = confirmation_reason(message)
             if reason:
                 out.append(f"{name or 'this action'} {reason}: are you sure?")
@@ -447,7 +441,7 @@ class ShellSession:
 
     # -- events ---------------------------------------------------------------
     def set_filter(self, text: str, quiet: bool = False) -> bool:
-        from ..core.eventfilter import FilterError, parse_filter
+        from ..core.eventfilter import FilterError, parse_filter  # not at start-up: once a filter is set
 
         text = text.strip()
         try:
@@ -471,8 +465,6 @@ class ShellSession:
         threading.Thread(target=self._fetch_help, args=(name,), daemon=True).start()
 
     def _fetch_help(self, name: str) -> None:
-        from ..catalogue import fetch_manager_show
-
         try:
             ok = fetch_manager_show(self.conn, self.catalogue, name)
         except Exception:
@@ -492,7 +484,7 @@ class ShellSession:
 
     def push_filter_to_server(self) -> None:
         """Push the pane's filter to the server (Filter action), so it sends less."""
-        from ..core.eventfilter import parse_filter, server_filter
+        from ..core.eventfilter import parse_filter, server_filter  # not at start-up: once a filter is set
 
         flt = parse_filter(self.filter_text)
         if flt.is_empty:

@@ -8,6 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.protocol import Message, encode_message
+from ..ui.lexer import AmiLexer
+from ..ui.render import render_awaited_event
 
 __all__ = ["render_sent", "render_outcome", "render_raw", "render_action_help", "render_event_help"]
 
@@ -31,8 +33,6 @@ def render_sent(action: Message) -> Text:
 
 def render_outcome(action: Message, event: Message) -> Group:
     """What became of an async action (an Originate's OriginateResponse), under a line naming it."""
-    from ..ui.render import render_awaited_event
-
     heading = Text("outcome of ", style="dim")
     heading.append_text(render_sent(action)[2:])
     return Group(heading, render_awaited_event(event))
@@ -49,8 +49,6 @@ def _ami_text(messages: list[Message]) -> str:
 
 def render_raw(result) -> Syntax:
     """A result as the AMI text received, highlighted."""
-    from ..ui.lexer import AmiLexer
-
     return Syntax(_ami_text(result.messages), AmiLexer(), theme="ansi_dark", background_color="default", word_wrap=False)
 
 

@@ -270,6 +270,6 @@ class AmiStyle(Style):
 
 def ami_style():
     """`STYLE` as a prompt_toolkit Style (for PygmentsLexer-coloured buffers)."""
-    from prompt_toolkit.styles import style_from_pygments_dict
+    from prompt_toolkit.styles import style_from_pygments_dict  # the pretty writers use the lexers without it
 
     return style_from_pygments_dict(STYLE)

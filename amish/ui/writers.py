@@ -11,6 +11,8 @@ so the raw and JSON paths start as fast as the core.
 
 from __future__ import annotations
 
+import time
+
 from ..core.errors import write_failed
 from ..runtime.formats import event_json, result_json, result_raw
 from ..runtime.output import is_terminal, terminal_width, write

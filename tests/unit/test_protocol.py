@@ -553,9 +553,13 @@ def test_banner_at_eof_without_line_end():
     assert parse(b"Asterisk Call Manager/11.0.0", expect_banner=True) == [Banner("Asterisk Call Manager/11.0.0")]
 
 
-def test_no_banner_expected_first_line_is_a_message_line():
+def test_no_banner_expected_a_banner_line_is_text_before_the_first_message():
     items = parse(b"Asterisk Call Manager/11.0.0\r\nEvent: A\r\n\r\n", expect_banner=False)
-    assert headers_of(items) == [[(None, "Asterisk Call Manager/11.0.0"), ("Event", "A")]]
+    assert headers_of(items) == [
+        ProtocolError("the server sent a new banner mid-stream: 'Asterisk Call Manager/11.0.0'", 30,
+                      b"Asterisk Call Manager/11.0.0\r\n"),
+        [("Event", "A")],
+    ]
 
 
 def test_banner_without_line_end_in_first_1024_bytes():
@@ -575,6 +579,70 @@ def test_banner_of_exactly_1024_bytes_is_accepted():
     p = Parser()
     assert p.receive_data(b"x" * MAX_BANNER) == []
     assert p.receive_data(b"\r\n") == [Banner("x" * MAX_BANNER)]
+
+
+# -- Parser: text glued to the next message --------------------------------------------
+
+GLUED_EVENT = b"Event: Glued\r\nSeq: 2\r\n\r\n"
+GLUED_RESPONSE = b"Response: Success\r\nActionID: 7\r\nPing: Pong\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "stray, message, reason",
+    [
+        pytest.param(b"garbage\r\n", GLUED_EVENT, "text outside any message, before an event: 'garbage'",
+                     id="stray-line-before-an-event"),
+        pytest.param(b"Asterisk Call Manager/11.0.0\r\n", GLUED_EVENT,
+                     "the server sent a new banner mid-stream: 'Asterisk Call Manager/11.0.0'", id="second-banner"),
+        pytest.param(b"\x00garbage without an end\r\n", GLUED_RESPONSE,
+                     "text outside any message, before a response: '\\x00garbage without an end'",
+                     id="garbage-before-a-response"),
+        pytest.param(b"one\r\ntwo\n", b"Action: Ping\r\n\r\n", "text outside any message, before an action: 'one\\r\\ntwo'",
+                     id="two-lines-before-an-action"),
+        pytest.param(b"caf\xe9 \xff\r\n", GLUED_EVENT, "text outside any message, before an event: 'caf\ufffd \ufffd'",
+                     id="not-utf8-said-replaced"),
+        pytest.param(b"x" * 100 + b"\r\n", GLUED_EVENT, f"text outside any message, before an event: '{'x' * 77}...'",
+                     id="long-text-shortened"),
+    ],
+)
+@pytest.mark.parametrize("size", [1, 5, 1000], ids=lambda s: f"chunks-of-{s}")
+def test_text_glued_to_a_message_is_an_error_and_the_message_is_kept(stray, message, reason, size):
+    """A stray line or a second banner has no blank line after it: the framing joins it to the next
+    message. The parser cuts it off (said as a ProtocolError), so the event is not lost with it and a
+    response is still a response (paired with its action), in every transport and mode."""
+    before = b"Event: Before\r\n\r\n"
+    after = b"Event: After\r\n\r\n"
+    items = feed(chunked(before + stray + message + after, size))
+    assert norm(items, sample=False) == [
+        ("message", [("Event", "Before")], before),
+        ("error", reason, len(stray)),
+        ("message", Message.from_raw(message).headers, message),
+        ("message", [("Event", "After")], after),
+    ]
+    assert items[1].sample == stray
+    assert items[2].kind == message.split(b":")[0].lower().decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"no colon at all\r\n\r\n", id="no-colon-anywhere"),
+        pytest.param(b"garbage\r\nFoo: bar\r\n\r\n", id="no-kind-after-it"),
+        pytest.param(b"garbage\r\nX: 1\r\nEvent: Late\r\n\r\n", id="a-header-before-the-kind"),
+        pytest.param(b"Event: A\r\nsome text without colon\r\n\r\n", id="colon-less-line-inside"),
+    ],
+)
+@pytest.mark.parametrize("size", [1, 1000], ids=lambda s: f"chunks-of-{s}")
+def test_what_is_not_text_before_a_message_stays_one_message_as_it_came(data, size):
+    items = feed(chunked(data, size))
+    assert norm(items) == [("message", Message.from_raw(data).headers, data)]
+
+
+def test_an_event_glued_to_text_costs_no_message_count():
+    p = Parser(expect_banner=False)
+    items = p.receive_data(b"garbage\r\n" + GLUED_EVENT + GLUED_EVENT)
+    assert [type(i) for i in items] == [ProtocolError, Message, Message]
+    assert p.messages == 2
 
 
 # -- Parser: bounds -------------------------------------------------------------------
@@ -911,6 +979,9 @@ def ami_stream(draw):
             )
         else:
             lines = draw(st.lists(line_bytes, min_size=1, max_size=5))
+            first_keyed = next((line for line in lines if b":" in line), b"")
+            if b":" not in lines[0] and first_keyed.split(b":")[0].strip().lower() in (b"event", b"response", b"action"):
+                lines[0] = b"K: " + lines[0]  # else stray text before a message: cut off (tested on its own)
             raw = b"".join(line + draw(st.sampled_from(EOLS)) for line in lines[:-1])
             raw += lines[-1] + draw(st.sampled_from(TERMINATORS))
         parts.append(raw)
@@ -944,6 +1015,9 @@ def test_property_encode_then_parse_round_trips(headers):
     m = Message(headers)
     data = encode_message(m)
     assume(data[:17].lower() != b"response: follows")
+    # lines with no colon before an Event/Response/Action line are stray text: cut off (tested above)
+    keyed = [k.strip().lower() for k, _ in headers if k is not None]
+    assume(headers[0][0] is not None or not keyed or keyed[0] not in ("event", "response", "action"))
     [parsed] = parse(data)
     assert parsed == m
     assert parsed.raw == data

@@ -1,6 +1,6 @@
 """amish.runtime.session: the reconnect policy as a table, the Session as a context manager, the typed Options.
 
-No sockets: the Session is given a fake connection class (amish.transports.connection.Connection
+No sockets: the Session is given a fake connection class (the Connection amish.runtime.session uses
 replaced), and the trace and recording are real files, so that what "closed" and
 "flushed" mean is what a user would find on disk.
 """
@@ -22,6 +22,7 @@ from amish.core.errors import (
     Terminated,
     TLSError,
 )
+from amish.runtime.config import Settings
 from amish.runtime.options import Options
 from amish.runtime.session import RECONNECT, ReconnectPolicy, Session
 
@@ -111,11 +112,11 @@ class FakeConnection:
 
 @pytest.fixture
 def fake(monkeypatch):
-    import amish.transports.connection
+    import amish.runtime.session
 
     FakeConnection.made = []
     FakeConnection.refuse_logins = 0
-    monkeypatch.setattr(amish.transports.connection, "Connection", FakeConnection)
+    monkeypatch.setattr(amish.runtime.session, "Connection", FakeConnection)
     monkeypatch.setenv("AMISH_SECRET", "s3cr3t-value")
     return FakeConnection
 
@@ -237,7 +238,24 @@ def test_options_from_the_command_line(argv, expected, monkeypatch, tmp_path):
 def test_options_of_a_mode_without_the_connection_options_keep_their_defaults():
     opts = cli.options(cli.build_replay_parser().parse_args(["rec.jsonl", "--line"]), connects=False)
     assert (opts.line, opts.reconnect, opts.read_only, opts.confirm, opts.timeout) == (True, True, False, None, 10.0)
-    assert "secret" not in repr(Options(secret="hidden")) and "hidden" not in repr(Options(secret="hidden"))
+    assert "secret=" not in repr(Options(secret="hidden")) and "hidden" not in repr(Options(secret="hidden"))
+    assert "hidden" not in repr(Options(Settings(secret="hidden")))  # the profile's, in the settings
+
+
+def test_each_setting_has_one_owner_and_options_read_through_to_it():
+    """Options is built around config.Settings: what a profile can say lives there only."""
+    settings = Settings(host="pbx", user="ops", read_only=True, confirm=False, filter="Hangup")
+    opts = Options(settings, secret="typed", timeout=3.0)
+    assert not set(Options.__slots__) & set(Settings.__slots__) - {"secret"}
+    assert (opts.host, opts.user, opts.read_only, opts.confirm, opts.filter) == ("pbx", "ops", True, False, "Hangup")
+    assert (opts.secret, opts.settings.secret, opts.timeout) == ("typed", None, 3.0)
+    assert Options(host="pbx", user="ops", read_only=True, confirm=False, filter="Hangup") == Options(settings)
+    with pytest.raises(TypeError, match="either"):
+        Options(settings, user="other")
+    with pytest.raises(TypeError, match="colour"):
+        Options(colour="red")
+    with pytest.raises(AttributeError):
+        opts.host = "elsewhere"  # immutable, through the settings too
 
 
 # -- the layers -----------------------------------------------------------------------
