@@ -229,8 +229,6 @@ class Session:
 
             make, extra = HttpConnection, {"prefix": o.prefix}
         else:
-            from ..transports.connection import Connection
-
             make, extra = Connection, {"banner_timeout": o.connect_timeout}
         conn = make(
             self.host,
