@@ -331,7 +331,7 @@ class Call:
     """
 
     __slots__ = ("linkedid", "legs", "dials", "transfers", "holds", "bridges", "events",
-                 "start", "dial_answer", "end", "recorded", "dropped_events")  # fmt: skip
+                 "start", "dial_answer", "end", "recorded", "dropped_events", "hangup_by")  # fmt: skip
 
     def __init__(self, linkedid: str, start: float | None, keep_events: int):
         self.linkedid = linkedid
@@ -349,6 +349,9 @@ class Call:
         self.recorded = False
         #: events not kept because of the limit
         self.dropped_events = 0
+        #: the channel that hung up first: the first whose own side asked to (``HangupRequest``: a
+        #: phone's BYE, the dialplan's Hangup()), else the first to end ("" while nothing has)
+        self.hangup_by = ""
 
     # -- what a view shows ----------------------------------------------------------
     @property
@@ -485,6 +488,7 @@ class Call:
             "cause_text": cause_name(cause) if cause is not None else "",
             "recorded": self.recorded,
             "vanished": self.vanished,
+            "hangup_by": self.hangup_by or None,
         }
 
     def __repr__(self) -> str:
@@ -571,6 +575,8 @@ class CallTracker:
         self.ignored = 0
         #: ended calls dropped because of `max_ended`
         self.dropped_calls = 0
+        #: Local optimisations begun and not yet ended: Id -> (the channel swapped in, its bridge then)
+        self._optimizing: dict[str, tuple[str, str | None]] = {}
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -844,6 +850,8 @@ class CallTracker:
         self._touch_call(ch.linkedid)
         call = self.calls.get(ch.linkedid)
         if call is not None:
+            if not call.hangup_by:
+                call.hangup_by = ch.name
             self._maybe_end(call, t)
 
     def _maybe_end(self, call: Call, t) -> None:
@@ -893,6 +901,13 @@ class CallTracker:
         cause = _int(msg.get("Cause"))
         self._end_channel(ch, t, cause, msg.get("Cause-txt") or "")
 
+    def _on_hanguprequest(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        call = self.calls.get(ch.linkedid) if ch is not None else None
+        if call is not None and not call.hangup_by:
+            call.hangup_by = ch.name
+            self._touch_call(call.linkedid)
+
     def _on_rename(self, msg, t) -> None:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         new = _real(msg.get("Newname"))
@@ -916,6 +931,10 @@ class CallTracker:
             return
         ctx, exten = msg.get("Context") or "", msg.get("Extension") or msg.get("Exten") or ""
         if exten and (ctx, exten) != (ch.context, ch.exten):
+            call = self.calls.get(ch.linkedid)
+            last = call.transfers[-1] if call is not None and call.transfers else None
+            if last is not None and last.kind == "blind" and last.to == f"{exten}@{ctx}" and ch.name in last.channels:
+                return  # the transferee of the BlindTransfer just seen (real SIP channels: event first)
             self._transfer([ch], Transfer("redirect", t, ch.name, f"{exten}@{ctx}", "", [ch.name]))
 
     def _on_newexten(self, msg, t) -> None:
@@ -1122,8 +1141,24 @@ class CallTracker:
             to = _real(msg.get("TransferTargetChannel")) or _real(msg.get("SecondTransfererChannel"))
         self._transfer(chans, Transfer("attended", t, by, to, msg.get("Result") or "", [c.name for c in chans]))
 
+    def _on_localoptimizationbegin(self, msg, t) -> None:
+        if len(self._optimizing) > 64:  # Begins whose End never came (amish joined late): forget them
+            self._optimizing.clear()
+        src = self.channels.get(_real(msg.get("SourceUniqueid")))
+        self._optimizing[msg.get("Id") or ""] = (src.uniqueid, src.bridge) if src is not None else ("", None)
+
     def _on_localoptimizationend(self, msg, t) -> None:
-        if (msg.get("Success") or "").lower() not in ("yes", "true", "1"):
+        """Did the Local channel optimise itself away? Asterisk's ``Success`` header cannot say for a
+        swap (main/bridge.c, try_swap_optimize_out, reports ``Success: No`` exactly when the swap
+        *worked*); what can: the channel the Begin named as its Source entered another bridge. For a
+        merge (no Source) and when the Begin was not seen, ``Success`` is all there is."""
+        began = self._optimizing.pop(msg.get("Id") or "", None)
+        if began is not None and began[0]:
+            src = self.channel(began[0])
+            ok = src is not None and src.bridge is not None and src.bridge != began[1]
+        else:
+            ok = (msg.get("Success") or "").lower() in ("yes", "true", "1")
+        if not ok:
             return
         chans = self._chans(msg, "LocalOne", "LocalTwo")
         one = _real(msg.get("LocalOneChannel"))
@@ -1209,6 +1244,7 @@ _DISPATCH: dict[str, Callable] = {
     "hangup": CallTracker._on_hangup,
     "rename": CallTracker._on_rename,
     "newchannel": CallTracker._on_newchannel,
+    "hanguprequest": CallTracker._on_hanguprequest,
     "newexten": CallTracker._on_newexten,
     "coreshowchannel": CallTracker._on_coreshowchannel,
     "dialbegin": CallTracker._on_dialbegin,
@@ -1222,6 +1258,7 @@ _DISPATCH: dict[str, Callable] = {
     "bridgeinfochannel": CallTracker._on_bridgeinfochannel,
     "blindtransfer": CallTracker._on_blindtransfer,
     "attendedtransfer": CallTracker._on_attendedtransfer,
+    "localoptimizationbegin": CallTracker._on_localoptimizationbegin,
     "localoptimizationend": CallTracker._on_localoptimizationend,
     "hold": CallTracker._on_hold,
     "unhold": CallTracker._on_unhold,
