@@ -34,6 +34,8 @@ class Sandbox:
     cafile: str
     other_cafile: str
     root: str
+    sip_port: int = 0  # PJSIP's UDP port (the SIPp phones: tests/support/sipphones.py)
+    rtp_base: int = 0  # the sandbox's block of 100 media ports
 
     def cli(self, command: str) -> str:
         """Run an Asterisk CLI command (asterisk -rx) in the sandbox."""
@@ -67,6 +69,8 @@ def asterisk() -> Sandbox:
         cafile=env["AMISH_TEST_CAFILE"],
         other_cafile=env["AMISH_TEST_OTHER_CAFILE"],
         root=env["AMISH_TEST_ROOT"],
+        sip_port=int(env.get("AMISH_TEST_SIP_PORT", "0")),
+        rtp_base=int(env.get("AMISH_TEST_RTP_BASE", "0")),
     )
 
 
