@@ -55,6 +55,8 @@ The API (stable; the shell's views build on it):
 ``version``              int, bumps on every change
 ``take_changes()``       `Changes` since the last take
 ``add_listener(fn)``     fn(`Changes`) after every changing feed
+``call_events``          int, call-class events seen (`CallClassCheck`: does the
+                         login read the ``call`` class?)
 =======================  =========================================================
 """
 
@@ -66,6 +68,7 @@ from typing import Callable, Iterable
 
 __all__ = [
     "CallTracker",
+    "CallClassCheck",
     "Call",
     "Channel",
     "Bridge",
@@ -179,6 +182,47 @@ def iso(t: float | None) -> str | None:
     if not t:
         return None
     return _dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
+
+
+class CallClassCheck:
+    """Does this login read the ``call`` class? AMI cannot say (no action reports a login's read
+    classes), so this watches for the proof either way, sans-IO:
+
+    * any call-class event fed to the tracker (`CallTracker.call_events`): yes, and the check is over;
+    * the channel list (``CoreShowChannels``, a reporting action) changing, channels coming or going,
+      with not one call-class event seen, still none `every` seconds later (the events of a channel
+      can trail its listing a little): no.
+
+    Use: ``due(now)`` says when to list the channels; ``listed(uniqueids, now)`` takes the list's
+    Uniqueids; ``verdict(now)`` is None until it knows, then True (reads ``call``) or False.
+    An idle PBX proves nothing: the verdict stays None, and nothing was missed.
+    """
+
+    def __init__(self, tracker: "CallTracker", every: float = 5.0):
+        self.tracker = tracker
+        self.every = every
+        self._last_list: float | None = None
+        self._seen: frozenset[str] | None = None
+        self._changed_at: float | None = None
+
+    def due(self, now: float) -> bool:
+        if self.verdict(now) is not None:
+            return False
+        return self._last_list is None or now - self._last_list >= self.every
+
+    def listed(self, uniqueids: Iterable[str], now: float) -> None:
+        ids = frozenset(u for u in uniqueids if u)
+        if self._seen is not None and ids != self._seen and self._changed_at is None:
+            self._changed_at = now
+        self._seen = ids
+        self._last_list = now
+
+    def verdict(self, now: float) -> bool | None:
+        if self.tracker.call_events:
+            return True
+        if self._changed_at is not None and now - self._changed_at >= self.every:
+            return False
+        return None
 
 
 # -- the records (mutable: the tracker updates them; views only read) -----------------
@@ -548,6 +592,14 @@ _HISTORY_ONLY = frozenset(
 #: how many hung-up Uniqueids are remembered, so a late event never brings one back
 _DEAD_MEMORY = 20_000
 
+#: events of the ``call`` read class the tracker reads: seeing one proves the login reads that class
+_CALL_CLASS = frozenset(
+    n.lower() for n in ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin",
+                        "DialState", "DialEnd", "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave",
+                        "BridgeMerge", "Rename", "NewCallerid", "NewConnectedLine", "Hold", "Unhold",
+                        "LocalBridge", "BlindTransfer", "AttendedTransfer", "MixMonitorStart")
+)  # fmt: skip
+
 
 class CallTracker:
     """Channels, bridges and calls from AMI events. See the module docstring for the API."""
@@ -575,6 +627,8 @@ class CallTracker:
         self.ignored = 0
         #: ended calls dropped because of `max_ended`
         self.dropped_calls = 0
+        #: events of the ``call`` read class seen (`CallClassCheck` reads it)
+        self.call_events = 0
         #: Local optimisations begun and not yet ended: Id -> (the channel swapped in, its bridge then)
         self._optimizing: dict[str, tuple[str, str | None]] = {}
 
@@ -660,6 +714,8 @@ class CallTracker:
                 pass
         if now is not None:
             self.now = now
+        if low in _CALL_CLASS and not get("ActionID"):
+            self.call_events += 1
         t = self.now if self.now is not None else 0.0  # no clock at all (a dump without Timestamps): 0
         try:
             if low == "newexten":

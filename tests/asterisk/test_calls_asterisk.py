@@ -134,3 +134,22 @@ def test_amish_calls_prints_a_busy_sip_call(asterisk, admin, phones):
     call = json.loads(out.decode().splitlines()[0])
     assert (call["from"], call["to"], call["cause"], call["cause_text"]) == ("101", "bob", 17, "USER_BUSY")
     assert call["channels"][0].startswith("PJSIP/alice-") and call["hangup_by"].startswith("PJSIP/bob-")
+
+
+def test_amish_calls_says_a_login_without_the_call_class_cannot_see_calls(asterisk, admin):
+    # [nocall] in sandbox/etc/manager.conf: read = system,reporting (CoreShowChannels works, no call events)
+    proc = subprocess.Popen(AMISH + ["calls", "-u", "nocall", "--read-only", asterisk.host, str(asterisk.port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(AMISH_SECRET="amish-nocall-secret"))  # fmt: skip
+    w = Watcher(admin)
+    try:
+        time.sleep(1.0)  # logged in, seeded, listed once
+        originate(admin, "210")  # a call up: the next list shows it, with no event about it
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        for _uid, name in w.live_channels().items():
+            admin.send([("Action", "Hangup"), ("Channel", name)])
+    lines = err.decode().splitlines()
+    assert proc.returncode == 2 and out == b""
+    assert len(lines) == 1 and "'nocall' does not read the call class" in lines[0] and "[nocall]" in lines[0], lines
+    assert "manager.conf" in lines[0] and "Traceback" not in err.decode()

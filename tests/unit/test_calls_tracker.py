@@ -309,3 +309,37 @@ def test_the_timestamp_header_is_the_clock_when_the_server_sends_it():
 @pytest.mark.parametrize("cause,name", [(16, "NORMAL_CLEARING"), (17, "USER_BUSY"), (None, ""), (250, "CAUSE_250")])
 def test_cause_names(cause, name):
     assert cause_name(cause) == name
+
+
+# -- does the login read the call class? (CallClassCheck) --------------------------------------
+
+
+def test_a_login_without_the_call_class_is_found_out_by_the_lists_alone():
+    from amish.core.calls import CallClassCheck
+
+    tracker = CallTracker()
+    check = CallClassCheck(tracker, every=5.0)
+    assert check.due(0.0)
+    check.listed([], 0.0)  # an idle PBX proves nothing
+    assert not check.due(4.9) and check.due(5.0)
+    check.listed([], 5.0)
+    assert check.verdict(10.0) is None
+    check.listed(["1.1", "1.2"], 10.0)  # a call came, and not one call event
+    assert check.verdict(14.9) is None  # its events may trail its listing a little
+    check.listed(["1.1", "1.2"], 15.0)
+    assert check.verdict(15.0) is False and not check.due(20.0)
+
+
+def test_one_call_event_proves_the_login_reads_the_call_class():
+    from amish.core.calls import CallClassCheck
+
+    tracker = CallTracker()
+    check = CallClassCheck(tracker, every=5.0)
+    check.listed([], 0.0)
+    check.listed(["1.1"], 5.0)
+    tracker.feed(ev("Newchannel", **chan("1.1", "PJSIP/a-1")), 6.0)  # late, but it came
+    assert check.verdict(11.0) is True and not check.due(11.0)
+    # list items (an ActionID) are not call events
+    other = CallTracker()
+    other.feed(ev("CoreShowChannel", ActionID="1", Duration="00:00:01", **chan("2.1", "PJSIP/b-1")), 1.0)
+    assert other.call_events == 0
