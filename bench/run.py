@@ -247,8 +247,8 @@ def section_calls(cfg, pys) -> dict:
                     log(f"calls {name}: {res['error']}")
                     continue
                 row["rates"].append(res["rate"])
-                if res["events"] != n - 1:  # FullyBooted is the first of the n; the mix the rest
-                    row["problems"].append(f"counted {res['events']} of {n - 1}")
+                if res["events"] != n:  # FullyBooted, then the mix (BenchEnd not counted)
+                    row["problems"].append(f"counted {res['events']} of {n}")
                 if res.get("dropped"):
                     row["problems"].append(f"{res['dropped']} dropped")
                 row["runs"].append({k: res[k] for k in ("rate", "calls_ended", "live_channels", "ignored") if k in res})
@@ -425,8 +425,10 @@ def table(results: dict) -> str:
     pl = results.get("pipeline")
     if pl and "ratio" in pl:
         extra = f"; {'; '.join(pl['problems'])}" if pl["problems"] else ""
+        base_txt = (f"minus {pl['base']:,} actions, so start-up cancels out; sandbox Asterisk)" if "base" in pl
+                    else "actions; sandbox Asterisk)")  # fmt: skip
         row(f"Pipelined batch: throughput of `Ping` with `--pipeline` vs `nc` with the same bytes ({pl['actions']:,} "
-            f"minus {pl['base']:,} actions, so start-up cancels out; sandbox Asterisk)", "≥ 0.5x",
+            + base_txt, "≥ 0.5x",
             f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s; "
             f"{pl['actions']:,} start to exit: {pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})",
             pl["ratio"] >= 0.5 and not pl["problems"])
@@ -434,6 +436,15 @@ def table(results: dict) -> str:
         rows.append(f"| Pipelined batch | ≥ 0.5x | {pl.get('error')} | **not run** |")
     head = ["## Targets", "", "| target | goal | measured | verdict |", "| --- | --- | --- | --- |"]
     return "\n".join(head + rows + [""] + detail)
+
+
+def rerun_note(results: dict) -> str:
+    """Which sections a later partial run (bench/run --only) replaced, with its machine and load."""
+    lines = []
+    for name, m in results.get("rerun", {}).items():
+        lines.append(f"Section {name} re-run alone on {m['date']} (commit {m.get('amish', '?')}; load average "
+                     f"{m['loadavg_start'][0]:.2f} at its start, {m.get('loadavg_end', [0])[0]:.2f} at its end).")
+    return ("\n".join(lines) + "\n\n") if lines else ""
 
 
 def write_results(results: dict, cfg, text: str) -> None:
@@ -448,7 +459,7 @@ Load average at the start {m['loadavg_start'][0]:.2f}, at the end {m['loadavg_en
 shared, so absolute rates move between runs; ratios are taken within one run, clients taking turns, medians of
 {cfg.reps} runs (startup {cfg.reps + 2}).
 
-Ingest: {cfg.n:,} events per run ({cfg.n_slow:,} for pyst2, whose rate is per event all the same), the event mix
+{rerun_note(results)}Ingest: {cfg.n:,} events per run ({cfg.n_slow:,} for pyst2, whose rate is per event all the same), the event mix
 captured from the sandbox Asterisk (bench/data/), every {SAMPLE_EVERY}th event's headers checksummed.
 """
     (HERE / "RESULTS.md").write_text(header + "\n" + text + "\n")
@@ -480,6 +491,14 @@ def main() -> None:
         log(f"section {name} took {time.monotonic() - t:.0f} s")
     results["machine"]["loadavg_end"] = os.getloadavg()
     results["machine"]["seconds"] = time.monotonic() - started
+    if not cfg.quick and not cfg.no_write and set(only) != set(SECTIONS) and (HERE / "results.json").exists():
+        # a run of some sections: they replace theirs in the last results; the rest stay as they were
+        merged = json.loads((HERE / "results.json").read_text())
+        rerun = merged.setdefault("rerun", {})
+        for name in only:
+            merged[name] = results[name]
+            rerun[name] = results["machine"]
+        results = merged
     text = table(results)
     print(text)
     if not cfg.quick and not cfg.no_write:
