@@ -22,7 +22,7 @@ import sys
 import time
 from typing import BinaryIO, Callable, Iterator, TextIO
 
-from .core.calls import Call, CallTracker
+from .core.calls import Call, CallClassCheck, CallTracker
 from .core.errors import EXIT_CONNECTION, EXIT_OK, InputError
 from .core.protocol import Message, Parser, is_ami_banner
 from .runtime.options import Options
@@ -200,18 +200,26 @@ def _matcher(filter_text: str):
 
 def follow_calls(conn: Transport, *, fmt: str, filter_text: str = "", count: int | None = None,
                  out: BinaryIO | None = None, err: TextIO | None = None, timeout: float = 10.0,
-                 reconnect: Callable[[], Transport] | None = None, max_ended: int = 1000) -> int:  # fmt: skip
+                 reconnect: Callable[[], Transport] | None = None, max_ended: int = 1000, user: str = "",
+                 check_every: float = 5.0) -> int:  # fmt: skip
     """Print each call when it ends until --count is met (or the connection ends); returns the exit code."""
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     match = _matcher(filter_text)
     tracker = CallTracker(max_ended=max_ended, keep_events=_FILTER_EVENTS if match else 0)
+    check = CallClassCheck(tracker, every=check_every)
     printer = _Printer(fmt, out, match, count)
     sub = conn.subscribe()
     try:
         seed(conn, tracker, timeout=timeout)
         tracker.take_changes()  # what was up before: not news
         while not printer.done:
+            if check.due(time.monotonic()):
+                listed = conn.send([("Action", "CoreShowChannels")], timeout=timeout)
+                check.listed((ev.get("Uniqueid") or "" for ev in listed.events), time.monotonic())
+            if check.verdict(time.monotonic()) is False:
+                print(no_call_class_note(user), file=err)
+                return EXIT_CONNECTION
             items = sub.drain(1000)
             if not items:
                 item = sub.get(timeout=0.5)
@@ -248,6 +256,15 @@ def follow_calls(conn: Transport, *, fmt: str, filter_text: str = "", count: int
         return EXIT_OK
     finally:
         conn.unsubscribe(sub)
+
+
+def no_call_class_note(user: str) -> str:
+    """The one line for a login that does not read the ``call`` class (`CallClassCheck` said so)."""
+    who = f"the login '{user}'" if user else "this login"
+    section = f"[{user}]" if user else "its section"
+    return (f"amish: {who} does not read the call class: calls come and go in CoreShowChannels but no call "
+            f"event arrives; add call to the read = line of {section} in manager.conf "
+            f"(e.g. read = call,reporting), then 'manager reload'")
 
 
 def _resume(reconnect, reason: str, err) -> Transport | None:
@@ -300,6 +317,7 @@ def run_calls_command(args, opts: Options | None) -> int:
                 timeout=opts.timeout,
                 reconnect=session.connect if opts.reconnect else None,
                 max_ended=args.keep,
+                user=opts.user or "",
             )
         except KeyboardInterrupt:
             return 130

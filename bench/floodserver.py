@@ -16,6 +16,10 @@ captured mix (bench/data/sandbox-capture.ami) over and over, then one
 ``Event: BenchEnd`` (not counted in N). Responses to actions sent during the
 flood are slipped in between chunks, at message boundaries.
 
+``--fresh-ids``: every cycle of the mix gets Uniqueids, Linkedids and bridge ids
+of its own (``-<cycle>`` appended; made before the first client connects), so a
+call-state tracker sees new calls each cycle, not the same ones again.
+
 Bounded: at most --connections clients (then it exits), at most --max-seconds
 in all, N events per client. ``--progress`` prints ``sent N`` lines.
 """
@@ -26,6 +30,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -87,6 +92,12 @@ class Server:
         self.args = args
         self.banner, self.mix, self.answers = load_capture()
         self.cycle = chunks_of(self.mix)
+        self.cycles = [self.cycle]
+        if args.fresh_ids:
+            n = -(-args.events // max(1, len(self.mix))) + 1
+            ids = re.compile(rb"((?:Uniqueid|Linkedid): )([^\r]+)")
+            self.cycles = [chunks_of([ids.sub(lambda m, k=k: m.group(1) + m.group(2) + b"-%d" % k, raw)
+                                      for raw in self.mix]) for k in range(n)]  # fmt: skip
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", args.port))
@@ -217,7 +228,8 @@ class Session:
     def flood(self) -> None:
         server = self.server
         n = server.args.events
-        cycle = server.cycle
+        cycles = server.cycles
+        k = 0
         per_cycle = len(server.mix)
         progress = server.args.progress
         sent = 0
@@ -228,6 +240,8 @@ class Session:
         while sent < n and not self.closed.is_set() and time.monotonic() < server.deadline:
             left = n - sent
             if left >= per_cycle:
+                cycle = cycles[k % len(cycles)]
+                k += 1
                 for data, count in cycle:
                     if not self.write(data):
                         return
@@ -238,7 +252,8 @@ class Session:
                             last_report = now
                             print(f"sent {sent}", flush=True)
             else:
-                for data, count in chunks_of(server.mix[:left]):
+                tail = [raw for chunk, _ in cycles[k % len(cycles)] for raw in split_messages(chunk)][:left]
+                for data, count in chunks_of(tail):
                     if not self.write(data):
                         return
                     sent += count
@@ -256,6 +271,7 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=300.0, help="stop after this long, whatever happens (default 300)")
     p.add_argument("--quiet", action="store_true", help="no flood: answer actions only")
     p.add_argument("--progress", action="store_true", help="print 'sent N' lines while flooding")
+    p.add_argument("--fresh-ids", action="store_true", help="new Uniqueids/Linkedids in every cycle of the mix")
     args = p.parse_args()
     Server(args).serve()
 

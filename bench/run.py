@@ -1,6 +1,6 @@
 """amish's benchmark suite: one command, one table (bench/RESULTS.md).
 
-    bench/run [--quick] [--only ingest,tail,bigmsg,shell,startup,pipeline,fleet] [--no-write]
+    bench/run [--quick] [--only ingest,calls,tail,bigmsg,shell,startup,pipeline,fleet] [--no-write]
 
 Creates its venvs in bench/.venvs/ (amish installed from this checkout as a
 user would, `pip install .`, plus pexpect/pyte/py-spy; one venv per peer with
@@ -9,7 +9,8 @@ if nc is missing, and starts the sandbox Asterisk for the pipeline figure
 (scripts/asterisk-sandbox up) when it is not running. Every client runs in a
 fresh interpreter, clients take turns, figures are medians. Prints the table
 and, unless --quick or --no-write, writes bench/RESULTS.md and
-bench/results.json.
+bench/results.json (a run of some sections only, --only, replaces those
+sections in bench/results.json and keeps the others, saying so).
 """
 
 from __future__ import annotations
@@ -165,9 +166,11 @@ def run_json(cmd: list, timeout: float = 300, env: dict | None = None) -> dict:
 
 
 class FloodServer:
-    def __init__(self, events: int, connections: int, max_seconds: float = 900, quiet: bool = False):
+    def __init__(self, events: int, connections: int, max_seconds: float = 900, quiet: bool = False,
+                 fresh_ids: bool = False):  # fmt: skip
         cmd = [sys.executable, str(HERE / "floodserver.py"), "--events", str(events), "--connections",
                str(connections), "--max-seconds", str(max_seconds)] + (["--quiet"] if quiet else [])
+        cmd += ["--fresh-ids"] if fresh_ids else []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[1])
 
@@ -227,6 +230,38 @@ def section_ingest(cfg, pys) -> dict:
     return rows
 
 
+def section_calls(cfg, pys) -> dict:
+    """The call tracker keeps up: events/s through connection + CallTracker vs the obvious parser, on
+    the sandbox mix with fresh Uniqueids every cycle (new calls, not the same ones again)."""
+    n, reps = cfg.n, cfg.reps
+    clients = [("obvious", ["clients/obvious.py"]), ("amish + call tracker", ["clients/amish_calls_ingest.py"])]
+    server = FloodServer(n, reps * len(clients) + 2, fresh_ids=True)
+    rows = {name: {"rates": [], "problems": [], "runs": []} for name, _ in clients}
+    try:
+        for r in range(reps):
+            for name, script in clients:
+                res = run_json([pys["amish"], *script, server.port], timeout=300)
+                row = rows[name]
+                if "error" in res:
+                    row["problems"].append(res["error"])
+                    log(f"calls {name}: {res['error']}")
+                    continue
+                row["rates"].append(res["rate"])
+                if res["events"] != n:  # FullyBooted, then the mix (BenchEnd not counted)
+                    row["problems"].append(f"counted {res['events']} of {n}")
+                if res.get("dropped"):
+                    row["problems"].append(f"{res['dropped']} dropped")
+                row["runs"].append({k: res[k] for k in ("rate", "calls_ended", "live_channels", "ignored") if k in res})
+                log(f"calls run {r + 1}/{reps} {name}: {res['rate']:,.0f} events/s"
+                    + (f", {res['calls_ended']:,} calls ended" if "calls_ended" in res else ""))
+    finally:
+        server.close()
+    for row in rows.values():
+        row["median"] = median(row["rates"])
+        row["problems"] = sorted(set(row["problems"]))
+    return {"events": n, **rows}
+
+
 def section_tail(cfg, pys) -> dict:
     reps, n = cfg.reps, cfg.n
     who_all = ("amish", "obvious")
@@ -279,6 +314,7 @@ def section_fleet(cfg, pys) -> dict:
 
 SECTIONS = {
     "ingest": section_ingest,
+    "calls": section_calls,
     "tail": section_tail,
     "bigmsg": section_bigmsg,
     "shell": section_shell,
@@ -341,6 +377,18 @@ def table(results: dict) -> str:
             if a and best:
                 row(f"Ingest ({mode}) vs the fastest peer, {best}", "≥ 3x",
                     f"{a / peers[best]:.2f}x ({fmt_rate(a)} vs {fmt_rate(peers[best])} events/s)", a / peers[best] >= 3)
+    c = results.get("calls")
+    if c and c.get("obvious", {}).get("median") and c.get("amish + call tracker", {}).get("median"):
+        a, base = c["amish + call tracker"]["median"], c["obvious"]["median"]
+        runs = c["amish + call tracker"]["runs"]
+        ended = f"; {runs[0]['calls_ended']:,} calls ended per run" if runs and "calls_ended" in runs[0] else ""
+        problems = c["amish + call tracker"]["problems"] + c["obvious"]["problems"]
+        row("Calls: events/s through connection + call tracker vs the obvious parser (sandbox mix, new calls every "
+            "cycle)", "≥ 1.0x", f"{a / base:.2f}x ({fmt_rate(a)} vs {fmt_rate(base)} events/s{ended}"
+            + (f"; {'; '.join(problems)}" if problems else "") + ")", a / base >= 1.0 and not problems)
+    elif c:
+        rows.append(f"| Calls: connection + call tracker vs the obvious parser | ≥ 1.0x | "
+                    f"{'; '.join(c.get('obvious', {}).get('problems', []) + c.get('amish + call tracker', {}).get('problems', [])) or 'no result'} | **not run** |")
     t = results.get("tail")
     if t and t["amish"]["median"] and t["obvious"]["median"]:
         runs = t["amish"]["runs"]
@@ -382,8 +430,10 @@ def table(results: dict) -> str:
     pl = results.get("pipeline")
     if pl and "ratio" in pl:
         extra = f"; {'; '.join(pl['problems'])}" if pl["problems"] else ""
+        base_txt = (f"minus {pl['base']:,} actions, so start-up cancels out; sandbox Asterisk)" if "base" in pl
+                    else "actions; sandbox Asterisk)")  # fmt: skip
         row(f"Pipelined batch: throughput of `Ping` with `--pipeline` vs `nc` with the same bytes ({pl['actions']:,} "
-            f"minus {pl['base']:,} actions, so start-up cancels out; sandbox Asterisk)", "≥ 0.5x",
+            + base_txt, "≥ 0.5x",
             f"{pl['ratio']:.2f}x ({fmt_rate(pl['rate']['amish'])} vs {fmt_rate(pl['rate']['nc'])} actions/s; "
             f"{pl['actions']:,} start to exit: {pl['median_s']['amish'] * 1000:.0f} vs {pl['median_s']['nc'] * 1000:.0f} ms{extra})",
             pl["ratio"] >= 0.5 and not pl["problems"])
@@ -405,6 +455,15 @@ def table(results: dict) -> str:
     return "\n".join(head + rows + [""] + detail)
 
 
+def rerun_note(results: dict) -> str:
+    """Which sections a later partial run (bench/run --only) replaced, with its machine and load."""
+    lines = []
+    for name, m in results.get("rerun", {}).items():
+        lines.append(f"Section {name} re-run alone on {m['date']} (commit {m.get('amish', '?')}; load average "
+                     f"{m['loadavg_start'][0]:.2f} at its start, {m.get('loadavg_end', [0])[0]:.2f} at its end).")
+    return ("\n".join(lines) + "\n\n") if lines else ""
+
+
 def write_results(results: dict, cfg, text: str) -> None:
     m = results["machine"]
     header = f"""# amish benchmark results
@@ -417,7 +476,7 @@ Load average at the start {m['loadavg_start'][0]:.2f}, at the end {m['loadavg_en
 shared, so absolute rates move between runs; ratios are taken within one run, clients taking turns, medians of
 {cfg.reps} runs (startup {cfg.reps + 2}).
 
-Ingest: {cfg.n:,} events per run ({cfg.n_slow:,} for pyst2, whose rate is per event all the same), the event mix
+{rerun_note(results)}Ingest: {cfg.n:,} events per run ({cfg.n_slow:,} for pyst2, whose rate is per event all the same), the event mix
 captured from the sandbox Asterisk (bench/data/), every {SAMPLE_EVERY}th event's headers checksummed.
 """
     (HERE / "RESULTS.md").write_text(header + "\n" + text + "\n")
@@ -449,6 +508,14 @@ def main() -> None:
         log(f"section {name} took {time.monotonic() - t:.0f} s")
     results["machine"]["loadavg_end"] = os.getloadavg()
     results["machine"]["seconds"] = time.monotonic() - started
+    if not cfg.quick and not cfg.no_write and set(only) != set(SECTIONS) and (HERE / "results.json").exists():
+        # a run of some sections: they replace theirs in the last results; the rest stay as they were
+        merged = json.loads((HERE / "results.json").read_text())
+        rerun = merged.setdefault("rerun", {})
+        for name in only:
+            merged[name] = results[name]
+            rerun[name] = results["machine"]
+        results = merged
     text = table(results)
     print(text)
     if not cfg.quick and not cfg.no_write:

@@ -42,6 +42,8 @@ class Sandbox:
         if self.instance:
             env["AMISH_SANDBOX_INSTANCE"] = str(self.instance)
         return subprocess.run([str(SANDBOX), *argv], check=check, capture_output=True, text=True, timeout=120, env=env)
+    sip_port: int = 0  # PJSIP's UDP port (the SIPp phones: tests/support/sipphones.py)
+    rtp_base: int = 0  # the sandbox's block of 100 media ports
 
     def cli(self, command: str) -> str:
         """Run an Asterisk CLI command (asterisk -rx) in the sandbox."""
@@ -85,6 +87,8 @@ def asterisk() -> Sandbox:
         cafile=env["AMISH_TEST_CAFILE"],
         other_cafile=env["AMISH_TEST_OTHER_CAFILE"],
         root=env["AMISH_TEST_ROOT"],
+        sip_port=int(env.get("AMISH_TEST_SIP_PORT", "0")),
+        rtp_base=int(env.get("AMISH_TEST_RTP_BASE", "0")),
     )
 
 

@@ -55,6 +55,8 @@ The API (stable; the shell's views build on it):
 ``version``              int, bumps on every change
 ``take_changes()``       `Changes` since the last take
 ``add_listener(fn)``     fn(`Changes`) after every changing feed
+``call_events``          int, call-class events seen (`CallClassCheck`: does the
+                         login read the ``call`` class?)
 =======================  =========================================================
 """
 
@@ -66,6 +68,7 @@ from typing import Callable, Iterable
 
 __all__ = [
     "CallTracker",
+    "CallClassCheck",
     "Call",
     "Channel",
     "Bridge",
@@ -179,6 +182,47 @@ def iso(t: float | None) -> str | None:
     if not t:
         return None
     return _dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
+
+
+class CallClassCheck:
+    """Does this login read the ``call`` class? AMI cannot say (no action reports a login's read
+    classes), so this watches for the proof either way, sans-IO:
+
+    * any call-class event fed to the tracker (`CallTracker.call_events`): yes, and the check is over;
+    * the channel list (``CoreShowChannels``, a reporting action) changing, channels coming or going,
+      with not one call-class event seen, still none `every` seconds later (the events of a channel
+      can trail its listing a little): no.
+
+    Use: ``due(now)`` says when to list the channels; ``listed(uniqueids, now)`` takes the list's
+    Uniqueids; ``verdict(now)`` is None until it knows, then True (reads ``call``) or False.
+    An idle PBX proves nothing: the verdict stays None, and nothing was missed.
+    """
+
+    def __init__(self, tracker: "CallTracker", every: float = 5.0):
+        self.tracker = tracker
+        self.every = every
+        self._last_list: float | None = None
+        self._seen: frozenset[str] | None = None
+        self._changed_at: float | None = None
+
+    def due(self, now: float) -> bool:
+        if self.verdict(now) is not None:
+            return False
+        return self._last_list is None or now - self._last_list >= self.every
+
+    def listed(self, uniqueids: Iterable[str], now: float) -> None:
+        ids = frozenset(u for u in uniqueids if u)
+        if self._seen is not None and ids != self._seen and self._changed_at is None:
+            self._changed_at = now
+        self._seen = ids
+        self._last_list = now
+
+    def verdict(self, now: float) -> bool | None:
+        if self.tracker.call_events:
+            return True
+        if self._changed_at is not None and now - self._changed_at >= self.every:
+            return False
+        return None
 
 
 # -- the records (mutable: the tracker updates them; views only read) -----------------
@@ -331,7 +375,7 @@ class Call:
     """
 
     __slots__ = ("linkedid", "legs", "dials", "transfers", "holds", "bridges", "events",
-                 "start", "dial_answer", "end", "recorded", "dropped_events")  # fmt: skip
+                 "start", "dial_answer", "end", "recorded", "dropped_events", "hangup_by")  # fmt: skip
 
     def __init__(self, linkedid: str, start: float | None, keep_events: int):
         self.linkedid = linkedid
@@ -349,6 +393,9 @@ class Call:
         self.recorded = False
         #: events not kept because of the limit
         self.dropped_events = 0
+        #: the channel that hung up first: the first whose own side asked to (``HangupRequest``: a
+        #: phone's BYE, the dialplan's Hangup()), else the first to end ("" while nothing has)
+        self.hangup_by = ""
 
     # -- what a view shows ----------------------------------------------------------
     @property
@@ -485,6 +532,7 @@ class Call:
             "cause_text": cause_name(cause) if cause is not None else "",
             "recorded": self.recorded,
             "vanished": self.vanished,
+            "hangup_by": self.hangup_by or None,
         }
 
     def __repr__(self) -> str:
@@ -544,6 +592,14 @@ _HISTORY_ONLY = frozenset(
 #: how many hung-up Uniqueids are remembered, so a late event never brings one back
 _DEAD_MEMORY = 20_000
 
+#: events of the ``call`` read class the tracker reads: seeing one proves the login reads that class
+_CALL_CLASS = frozenset(
+    n.lower() for n in ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin",
+                        "DialState", "DialEnd", "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave",
+                        "BridgeMerge", "Rename", "NewCallerid", "NewConnectedLine", "Hold", "Unhold",
+                        "LocalBridge", "BlindTransfer", "AttendedTransfer", "MixMonitorStart")
+)  # fmt: skip
+
 
 class CallTracker:
     """Channels, bridges and calls from AMI events. See the module docstring for the API."""
@@ -571,6 +627,10 @@ class CallTracker:
         self.ignored = 0
         #: ended calls dropped because of `max_ended`
         self.dropped_calls = 0
+        #: events of the ``call`` read class seen (`CallClassCheck` reads it)
+        self.call_events = 0
+        #: Local optimisations begun and not yet ended: Id -> (the channel swapped in, its bridge then)
+        self._optimizing: dict[str, tuple[str, str | None]] = {}
 
     # -- reading -------------------------------------------------------------------
     @property
@@ -654,6 +714,8 @@ class CallTracker:
                 pass
         if now is not None:
             self.now = now
+        if low in _CALL_CLASS and not get("ActionID"):
+            self.call_events += 1
         t = self.now if self.now is not None else 0.0  # no clock at all (a dump without Timestamps): 0
         try:
             if low == "newexten":
@@ -844,6 +906,8 @@ class CallTracker:
         self._touch_call(ch.linkedid)
         call = self.calls.get(ch.linkedid)
         if call is not None:
+            if not call.hangup_by:
+                call.hangup_by = ch.name
             self._maybe_end(call, t)
 
     def _maybe_end(self, call: Call, t) -> None:
@@ -893,6 +957,13 @@ class CallTracker:
         cause = _int(msg.get("Cause"))
         self._end_channel(ch, t, cause, msg.get("Cause-txt") or "")
 
+    def _on_hanguprequest(self, msg, t) -> None:
+        ch = self.channels.get(_real(msg.get("Uniqueid")))
+        call = self.calls.get(ch.linkedid) if ch is not None else None
+        if call is not None and not call.hangup_by:
+            call.hangup_by = ch.name
+            self._touch_call(call.linkedid)
+
     def _on_rename(self, msg, t) -> None:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         new = _real(msg.get("Newname"))
@@ -916,6 +987,10 @@ class CallTracker:
             return
         ctx, exten = msg.get("Context") or "", msg.get("Extension") or msg.get("Exten") or ""
         if exten and (ctx, exten) != (ch.context, ch.exten):
+            call = self.calls.get(ch.linkedid)
+            last = call.transfers[-1] if call is not None and call.transfers else None
+            if last is not None and last.kind == "blind" and last.to == f"{exten}@{ctx}" and ch.name in last.channels:
+                return  # the transferee of the BlindTransfer just seen (real SIP channels: event first)
             self._transfer([ch], Transfer("redirect", t, ch.name, f"{exten}@{ctx}", "", [ch.name]))
 
     def _on_newexten(self, msg, t) -> None:
@@ -1122,8 +1197,24 @@ class CallTracker:
             to = _real(msg.get("TransferTargetChannel")) or _real(msg.get("SecondTransfererChannel"))
         self._transfer(chans, Transfer("attended", t, by, to, msg.get("Result") or "", [c.name for c in chans]))
 
+    def _on_localoptimizationbegin(self, msg, t) -> None:
+        if len(self._optimizing) > 64:  # Begins whose End never came (amish joined late): forget them
+            self._optimizing.clear()
+        src = self.channels.get(_real(msg.get("SourceUniqueid")))
+        self._optimizing[msg.get("Id") or ""] = (src.uniqueid, src.bridge) if src is not None else ("", None)
+
     def _on_localoptimizationend(self, msg, t) -> None:
-        if (msg.get("Success") or "").lower() not in ("yes", "true", "1"):
+        """Did the Local channel optimise itself away? Asterisk's ``Success`` header cannot say for a
+        swap (main/bridge.c, try_swap_optimize_out, reports ``Success: No`` exactly when the swap
+        *worked*); what can: the channel the Begin named as its Source entered another bridge. For a
+        merge (no Source) and when the Begin was not seen, ``Success`` is all there is."""
+        began = self._optimizing.pop(msg.get("Id") or "", None)
+        if began is not None and began[0]:
+            src = self.channel(began[0])
+            ok = src is not None and src.bridge is not None and src.bridge != began[1]
+        else:
+            ok = (msg.get("Success") or "").lower() in ("yes", "true", "1")
+        if not ok:
             return
         chans = self._chans(msg, "LocalOne", "LocalTwo")
         one = _real(msg.get("LocalOneChannel"))
@@ -1209,6 +1300,7 @@ _DISPATCH: dict[str, Callable] = {
     "hangup": CallTracker._on_hangup,
     "rename": CallTracker._on_rename,
     "newchannel": CallTracker._on_newchannel,
+    "hanguprequest": CallTracker._on_hanguprequest,
     "newexten": CallTracker._on_newexten,
     "coreshowchannel": CallTracker._on_coreshowchannel,
     "dialbegin": CallTracker._on_dialbegin,
@@ -1222,6 +1314,7 @@ _DISPATCH: dict[str, Callable] = {
     "bridgeinfochannel": CallTracker._on_bridgeinfochannel,
     "blindtransfer": CallTracker._on_blindtransfer,
     "attendedtransfer": CallTracker._on_attendedtransfer,
+    "localoptimizationbegin": CallTracker._on_localoptimizationbegin,
     "localoptimizationend": CallTracker._on_localoptimizationend,
     "hold": CallTracker._on_hold,
     "unhold": CallTracker._on_unhold,

@@ -9,7 +9,17 @@ import time
 from amish.calls import seed
 from amish.core.calls import CallTracker
 from amishcli import AMISH, env
+import pytest
 from callscenarios import SCENARIOS, Watcher, originate
+
+
+@pytest.fixture
+def phones(asterisk, monkeypatch):
+    """The sandbox's SIP phones (SIPp in the chroot) for the sip-* scenarios."""
+    assert asterisk.sip_port, "the sandbox gives no SIP port (AMISH_TEST_SIP_PORT)"
+    monkeypatch.setenv("AMISH_TEST_ROOT", asterisk.root)
+    monkeypatch.setenv("AMISH_TEST_SIP_PORT", str(asterisk.sip_port))
+    monkeypatch.setenv("AMISH_TEST_RTP_BASE", str(asterisk.rtp_base))
 
 
 def test_the_tracker_follows_a_busy_call_live(admin):
@@ -74,3 +84,72 @@ def test_amish_calls_live_shows_the_calls_in_progress(asterisk, admin):
     finally:
         for uid, name in w.live_channels().items():
             admin.send([("Action", "Hangup"), ("Channel", name)])
+
+
+def _tracked(w: Watcher, scenario: str):
+    """Run a scenario; the tracker fed live, with the call's states as they went."""
+    tracker, states = CallTracker(), []
+    start = len(w.events)
+    SCENARIOS[scenario](w)
+    for m in w.events[start:]:
+        tracker.feed(m, time.time())
+        for call in tracker.calls.values():
+            if not states or states[-1] != call.state:
+                states.append(call.state)
+    [call] = [c for c in tracker.ended if c.caller == "101"]
+    return tracker, call, states
+
+
+def test_real_sip_phones_on_hold_by_re_invite_are_seen_on_hold(admin, phones):
+    tracker, call, states = _tracked(Watcher(admin), "sip-hold")
+    assert [(name.split("-")[0], held) for _t, name, held in call.holds] == [("PJSIP/alice", True),
+        ("PJSIP/alice", False), ("PJSIP/alice", True), ("PJSIP/alice", False)]  # fmt: skip
+    assert "on hold" in states and states[-1] != "on hold"
+    assert (call.cause, call.hangup_by.split("-")[0]) == (16, "PJSIP/alice")
+    assert tracker.calls == {} and tracker.channels == {}
+
+
+def test_a_sip_callee_hanging_up_is_who_hung_up(admin, phones):
+    _tracker, call, _states = _tracked(Watcher(admin), "sip-callee-hangs-up")
+    assert call.hangup_by.startswith("PJSIP/bob-") and (call.cause, call.answer is not None) == (16, True)
+
+
+def test_a_blind_transfer_between_sip_phones_is_one_transfer(admin, phones):
+    _tracker, call, _states = _tracked(Watcher(admin), "sip-blind-transfer")
+    assert [(t.kind, t.to) for t in call.transfers] == [("blind", "230@amish-calls")]
+
+
+def test_amish_calls_prints_a_busy_sip_call(asterisk, admin, phones):
+    proc = subprocess.Popen(
+        AMISH + ["calls", "-u", "admin", "--read-only", "--format", "jsonl", "-n", "1", asterisk.host, str(asterisk.port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
+    )  # fmt: skip
+    try:
+        time.sleep(1.5)  # logged in and seeded
+        SCENARIOS["sip-busy"](Watcher(admin))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    call = json.loads(out.decode().splitlines()[0])
+    assert (call["from"], call["to"], call["cause"], call["cause_text"]) == ("101", "bob", 17, "USER_BUSY")
+    assert call["channels"][0].startswith("PJSIP/alice-") and call["hangup_by"].startswith("PJSIP/bob-")
+
+
+def test_amish_calls_says_a_login_without_the_call_class_cannot_see_calls(asterisk, admin):
+    # [nocall] in sandbox/etc/manager.conf: read = system,reporting (CoreShowChannels works, no call events)
+    proc = subprocess.Popen(AMISH + ["calls", "-u", "nocall", "--read-only", asterisk.host, str(asterisk.port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(AMISH_SECRET="amish-nocall-secret"))  # fmt: skip
+    w = Watcher(admin)
+    try:
+        time.sleep(1.0)  # logged in, seeded, listed once
+        originate(admin, "210")  # a call up: the next list shows it, with no event about it
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        for _uid, name in w.live_channels().items():
+            admin.send([("Action", "Hangup"), ("Channel", name)])
+    lines = err.decode().splitlines()
+    assert proc.returncode == 2 and out == b""
+    assert len(lines) == 1 and "'nocall' does not read the call class" in lines[0] and "[nocall]" in lines[0], lines
+    assert "manager.conf" in lines[0] and "Traceback" not in err.decode()

@@ -6,10 +6,16 @@ number it calls; some scenarios then act on the bridged call over AMI (BlindTran
 Atxfer, Redirect, MixMonitor). Each scenario returns when every channel it made has
 hung up, so the events of the whole call have arrived.
 
+The ``sip-*`` scenarios are calls between real SIP phones (PJSIP endpoints on the
+sandbox, played by SIPp: tests/support/sipphones.py): two legs, what real phones
+send, hold by re-INVITE. They need the chroot and the SIP port (AMISH_TEST_ROOT,
+AMISH_TEST_SIP_PORT, AMISH_TEST_RTP_BASE, as `scripts/asterisk-sandbox up` prints).
+
 Used by the live tests (tests/asterisk/test_calls_asterisk.py) and, run as a script,
 to capture the recordings the table tests read (tests/data/calls/*.ami):
 
-    AMISH_TEST_PORT=... python tests/support/callscenarios.py tests/data/calls [NAME...]
+    eval "$(scripts/asterisk-sandbox env)"; export AMISH_TEST_PORT ...
+    python tests/support/callscenarios.py tests/data/calls [NAME...]
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from pathlib import Path
 
 if __name__ == "__main__":  # run as a script from the repository
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amish.core.protocol import Message
 from amish.transports.connection import Closed, Connection
+from sipphones import Phone, SipSandbox
 
 CALLER = "100"
 CALLER_ID = "Alice <100>"
@@ -219,6 +227,99 @@ def local_optimization(w: Watcher) -> None:
     _wait_all_hung_up(w, start)
 
 
+# -- real SIP phones ---------------------------------------------------------------------------
+
+
+def _sip_sandbox() -> SipSandbox:
+    return SipSandbox.from_env(os.environ)
+
+
+def _sip_call(w: Watcher, callee_scenario: str, caller_scenario: str, number: str = "bob", during=None) -> None:
+    """alice calls `number`; bob plays `callee_scenario`; `during(w, start)` acts on the call (AMI)."""
+    sb = _sip_sandbox()
+    start = len(w.events)
+    with Phone(sb, "bob", callee_scenario) as bob:
+        time.sleep(0.3)  # bob's SIPp is listening
+        with Phone(sb, "alice", caller_scenario, calls=number) as alice:
+            if during is not None:
+                during(w, start)
+            alice.wait()
+            bob.wait()
+    _wait_all_hung_up(w, start)
+
+
+def _sip_legs(w: Watcher, start: int) -> tuple[str, str]:
+    """(alice's channel, bob's channel) once they are bridged."""
+    enters = w.wait(lambda ev: w.bridged(2, start), what="a bridged SIP call")
+    names = [m.get("Channel") or "" for m in enters]
+    return next(n for n in names if n.startswith("PJSIP/alice-")), next(n for n in names if n.startswith("PJSIP/bob-"))
+
+
+def sip_blind_transfer(w: Watcher) -> None:
+    """alice calls bob (SIP); bob blind-transfers alice to 230 (answers, 1 s, hangs up: alice gets a BYE)."""
+
+    def during(w: Watcher, start: int) -> None:
+        _alice, bob = _sip_legs(w, start)
+        time.sleep(0.3)
+        r = w.conn.send([("Action", "BlindTransfer"), ("Channel", bob), ("Exten", "230"), ("Context", "amish-calls")])
+        assert r.ok, r.messages
+        w.wait(lambda ev: w.named("BlindTransfer"), what="BlindTransfer")
+
+    _sip_call(w, "uas-answer", "uac-wait-bye", during=during)
+
+
+def sip_attended_transfer(w: Watcher) -> None:
+    """alice calls bob; bob consults carol (Atxfer to 103) and hangs up: alice talks to carol; hung up."""
+    sb = _sip_sandbox()
+
+    def during(w: Watcher, start: int) -> None:
+        _alice, bob = _sip_legs(w, start)
+        with Phone(sb, "carol", "uas-answer") as carol:
+            mark = len(w.events)
+            r = w.conn.send([("Action", "Atxfer"), ("Channel", bob), ("Exten", "103"), ("Context", "amish-sip")])
+            assert r.ok, r.messages
+            w.wait(lambda ev: [m for m in ev[mark:] if m.get("Event") == "DialEnd" and m.get("DialStatus") == "ANSWER"
+                               and (m.get("DestChannel") or "").startswith("PJSIP/carol-")],
+                   timeout=15, what="carol answering the consultation call")  # fmt: skip
+            time.sleep(0.3)
+            r = w.conn.send([("Action", "Hangup"), ("Channel", bob)])
+            assert r.ok, r.messages
+            w.wait(lambda ev: w.named("AttendedTransfer"), what="AttendedTransfer")
+            time.sleep(0.5)
+            _hangup_all(w, start)
+            carol.wait()
+
+    _sip_call(w, "uas-answer", "uac-wait-bye", during=during)
+
+
+def sip_mixmonitor(w: Watcher) -> None:
+    """alice calls bob; MixMonitor records bob's leg for half a second; both hung up over AMI."""
+
+    def during(w: Watcher, start: int) -> None:
+        _alice, bob = _sip_legs(w, start)
+        r = w.conn.send([("Action", "MixMonitor"), ("Channel", bob), ("File", "amish-sip-test.wav")])
+        assert r.ok, r.messages
+        w.wait(lambda ev: w.named("MixMonitorStart"), what="MixMonitorStart")
+        time.sleep(0.5)
+        r = w.conn.send([("Action", "StopMixMonitor"), ("Channel", bob)])
+        assert r.ok, r.messages
+        w.wait(lambda ev: w.named("MixMonitorStop"), what="MixMonitorStop")
+        _hangup_all(w, start)
+
+    _sip_call(w, "uas-answer", "uac-wait-bye", during=during)
+
+
+SIP_SCENARIOS = {
+    "sip-answered": lambda w: _sip_call(w, "uas-answer", "uac-bye"),
+    "sip-callee-hangs-up": lambda w: _sip_call(w, "uas-answer-bye", "uac-wait-bye"),
+    "sip-noanswer": lambda w: _sip_call(w, "uas-ring", "uac-fail", number="timeout-bob"),
+    "sip-busy": lambda w: _sip_call(w, "uas-busy", "uac-fail"),
+    "sip-hold": lambda w: _sip_call(w, "uas-answer", "uac-hold"),
+    "sip-blind-transfer": sip_blind_transfer,
+    "sip-attended-transfer": sip_attended_transfer,
+    "sip-mixmonitor": sip_mixmonitor,
+}
+
 SCENARIOS = {
     "answered": _simple("200"),
     "noanswer": _simple("201"),
@@ -230,6 +331,7 @@ SCENARIOS = {
     "redirect": redirect,
     "mixmonitor": mixmonitor,
     "local-optimization": local_optimization,
+    **SIP_SCENARIOS,
 }
 
 

@@ -38,9 +38,22 @@ CAPTURED = {
     "attended-transfer": ("100", "210", ["ANSWER", "ANSWER"], 16, "NORMAL_CLEARING", True,
                           [("attended", "Local/231@amish-calls-00000006;1")], False, 8),  # fmt: skip
     "mixmonitor": ("100", "210", ["ANSWER"], 16, "NORMAL_CLEARING", True, [], True, 4),
-    # the sandbox's Local chain tries to optimise itself away and Asterisk says Success: No:
-    # an attempt that failed is not a transfer
-    "local-optimization": ("100", "220", ["ANSWER", "ANSWER"], 16, "NORMAL_CLEARING", True, [], False, 6),
+    # the Local chain 220 -> 221 optimises itself away (a swap): Asterisk says Success: No, yet it
+    # worked (Local/211;1 moved into the caller's bridge, both 221 halves hung up)
+    "local-optimization": ("100", "220", ["ANSWER", "ANSWER"], 16, "NORMAL_CLEARING", True,
+                           [("local-optimization", "Local/221@amish-calls-00000001;2")], False, 6),  # fmt: skip
+    # real SIP phones (PJSIP endpoints played by SIPp): two legs, what phones send
+    "sip-answered": ("101", "bob", ["ANSWER"], 16, "NORMAL_CLEARING", True, [], False, 2),
+    "sip-callee-hangs-up": ("101", "bob", ["ANSWER"], 16, "NORMAL_CLEARING", True, [], False, 2),
+    "sip-noanswer": ("101", "timeout-bob", ["NOANSWER"], 19, "NO_ANSWER", False, [], False, 2),
+    "sip-busy": ("101", "bob", ["BUSY"], 17, "USER_BUSY", False, [], False, 2),
+    "sip-hold": ("101", "bob", ["ANSWER"], 16, "NORMAL_CLEARING", True, [], False, 2),
+    "sip-blind-transfer": ("101", "bob", ["ANSWER"], 16, "NORMAL_CLEARING", True, [("blind", "230@amish-calls")],
+                           False, 2),  # fmt: skip
+    # bob consults carol (a Local channel dials her), hangs up: the two bridges merge
+    "sip-attended-transfer": ("101", "bob", ["ANSWER", "ANSWER"], 16, "NORMAL_CLEARING", True,
+                              [("attended", "0423169e-c28d-4200-85ca-24a486a03b34")], False, 5),  # fmt: skip
+    "sip-mixmonitor": ("101", "bob", ["ANSWER"], 16, "NORMAL_CLEARING", True, [], True, 2),
 }
 
 
@@ -80,6 +93,65 @@ def test_a_blind_transfer_is_one_transfer_not_a_redirect_too():
     call = track("blind-transfer").ended[0]
     assert [t.kind for t in call.transfers] == ["blind"]
     assert call.transfers[0].by.startswith("Local/210@amish-phones-")
+
+
+def test_a_blind_transfer_between_sip_phones_is_one_transfer_not_a_redirect_too():
+    # with real SIP channels Asterisk sends BlindTransfer *before* the transferee's Newexten
+    call = track("sip-blind-transfer").ended[0]
+    assert [(t.kind, t.by.split("-")[0]) for t in call.transfers] == [("blind", "PJSIP/bob")]
+
+
+@pytest.mark.parametrize("name, first", [("sip-answered", "PJSIP/alice-"), ("sip-callee-hangs-up", "PJSIP/bob-")])
+def test_who_hung_up_a_sip_call_first(name, first):
+    # both legs end in the same instant: the phone's BYE (HangupRequest) says who it was
+    call = track(name).ended[0]
+    assert call.hangup_by.startswith(first) and call.as_json()["hangup_by"] == call.hangup_by
+
+
+def test_a_sip_phone_holding_by_re_invite_is_hold_then_unhold():
+    # uac-hold.xml: re-INVITE a=sendonly, a=sendrecv, a=inactive, a=sendrecv (what real phones send)
+    call = track("sip-hold").ended[0]
+    assert [(name.split("-")[0], held) for _t, name, held in call.holds] == [
+        ("PJSIP/alice", True), ("PJSIP/alice", False), ("PJSIP/alice", True), ("PJSIP/alice", False)]
+    assert not any(ch.on_hold for ch in call.legs.values())
+
+
+def test_seen_on_hold_while_held():
+    tracker, states = CallTracker(), []
+    for t, msg in messages_from_file(DATA / "sip-hold.ami"):
+        tracker.feed(msg, t)
+        for call in tracker.calls.values():
+            if not states or states[-1] != call.state:
+                states.append(call.state)
+    assert "on hold" in states and states[states.index("on hold") + 1] == "up"
+
+
+def test_a_local_optimization_is_judged_by_what_moved_not_by_its_success_header():
+    # Asterisk reports a swap that worked as Success: No (main/bridge.c, try_swap_optimize_out);
+    # one whose move failed as Success: Yes. What tells them apart: the Source channel's bridge.
+    def run(moved: bool, success: str) -> list:
+        tracker = CallTracker()
+        for uid, name, lid in (("1", "PJSIP/a-1", "1"), ("2", "Local/x@c-1;1", "1"), ("3", "Local/x@c-1;2", "1"),
+                               ("4", "PJSIP/b-1", "1")):  # fmt: skip
+            tracker.feed(ev("Newchannel", **chan(uid, name, lid, state=6)), 1.0)
+        for uid, bridge in (("1", "A"), ("2", "A"), ("3", "B"), ("4", "B")):
+            tracker.feed(ev("BridgeEnter", BridgeUniqueid=bridge, **chan(uid, "", "1", state=6)), 2.0)
+        tracker.feed(ev("LocalOptimizationBegin", Id="7", LocalOneUniqueid="2", LocalTwoUniqueid="3",
+                        SourceUniqueid="4", SourceChannel="PJSIP/b-1"), 3.0)  # fmt: skip
+        if moved:
+            tracker.feed(ev("BridgeLeave", BridgeUniqueid="B", **chan("4", "PJSIP/b-1", "1", state=6)), 3.0)
+            tracker.feed(ev("BridgeEnter", BridgeUniqueid="A", **chan("4", "PJSIP/b-1", "1", state=6)), 3.0)
+        tracker.feed(ev("LocalOptimizationEnd", Id="7", Success=success, LocalOneUniqueid="2",
+                        LocalOneChannel="Local/x@c-1;1", LocalTwoUniqueid="3", LocalTwoChannel="Local/x@c-1;2"), 3.0)  # fmt: skip
+        return [t.kind for t in tracker.calls["1"].transfers]
+
+    assert run(moved=True, success="No") == ["local-optimization"]
+    assert run(moved=False, success="Yes") == []
+    # no Begin seen (amish joined in between), or a merge (no Source): the header is all there is
+    tracker = CallTracker()
+    tracker.feed(ev("Newchannel", **chan("2", "Local/x@c-1;1", "1")), 1.0)
+    tracker.feed(ev("LocalOptimizationEnd", Id="9", Success="Yes", LocalOneUniqueid="2"), 2.0)
+    assert [t.kind for t in tracker.calls["1"].transfers] == ["local-optimization"]
 
 
 def test_channels_keep_where_they_were_and_their_bridge_while_live():
@@ -237,3 +309,37 @@ def test_the_timestamp_header_is_the_clock_when_the_server_sends_it():
 @pytest.mark.parametrize("cause,name", [(16, "NORMAL_CLEARING"), (17, "USER_BUSY"), (None, ""), (250, "CAUSE_250")])
 def test_cause_names(cause, name):
     assert cause_name(cause) == name
+
+
+# -- does the login read the call class? (CallClassCheck) --------------------------------------
+
+
+def test_a_login_without_the_call_class_is_found_out_by_the_lists_alone():
+    from amish.core.calls import CallClassCheck
+
+    tracker = CallTracker()
+    check = CallClassCheck(tracker, every=5.0)
+    assert check.due(0.0)
+    check.listed([], 0.0)  # an idle PBX proves nothing
+    assert not check.due(4.9) and check.due(5.0)
+    check.listed([], 5.0)
+    assert check.verdict(10.0) is None
+    check.listed(["1.1", "1.2"], 10.0)  # a call came, and not one call event
+    assert check.verdict(14.9) is None  # its events may trail its listing a little
+    check.listed(["1.1", "1.2"], 15.0)
+    assert check.verdict(15.0) is False and not check.due(20.0)
+
+
+def test_one_call_event_proves_the_login_reads_the_call_class():
+    from amish.core.calls import CallClassCheck
+
+    tracker = CallTracker()
+    check = CallClassCheck(tracker, every=5.0)
+    check.listed([], 0.0)
+    check.listed(["1.1"], 5.0)
+    tracker.feed(ev("Newchannel", **chan("1.1", "PJSIP/a-1")), 6.0)  # late, but it came
+    assert check.verdict(11.0) is True and not check.due(11.0)
+    # list items (an ActionID) are not call events
+    other = CallTracker()
+    other.feed(ev("CoreShowChannel", ActionID="1", Duration="00:00:01", **chan("2.1", "PJSIP/b-1")), 1.0)
+    assert other.call_events == 0
