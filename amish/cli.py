@@ -518,13 +518,17 @@ def fleet_members(args: argparse.Namespace) -> list:
 
 
 def _fleet(mode: str | None, args: argparse.Namespace) -> int:
-    """A mode on a fleet: the pipe tool and amish events take one; the others say so before connecting."""
+    """A mode on a fleet: the pipe tool, amish events and amish calls take one; the others say so before connecting."""
     if getattr(args, "record", None):
         raise InputError("--record on a fleet: record one server at a time")
     if mode == "events":
         from .events import run_fleet_events
 
         return run_fleet_events(args, fleet_members(args))
+    if mode == "calls":
+        from .calls import run_fleet_calls
+
+        return run_fleet_calls(args, fleet_members(args))
     if mode is not None or (args.file is None and sys.stdin.isatty()):
         what = f"amish {mode}" if mode else "the shell"
         raise InputError(f"{what} takes one server, not a fleet: give an action file (-f) or a pipe, or use amish events")
