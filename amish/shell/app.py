@@ -39,6 +39,7 @@ from rich.text import Text
 from ..ui import render
 from ..transports.connection import Closed, Pending
 from ..core.protocol import Message, ProtocolError
+from ..runtime.fleet import MemberState
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from .keys import describe_bindings, shell_key_bindings
@@ -203,7 +204,7 @@ class Shell(ShellSession):
 
     def _prompt(self):
         style = "class:prompt" if self.conn.connected else "class:prompt.disconnected"
-        return [(style, "ami> ")]
+        return [(style, f"{self.fleet.current}> " if self.fleet is not None else "ami> ")]
 
     def _focus_mark(self, pane: Pane) -> list:
         return [("class:title", "[focused] ")] if self.focused_pane() is pane else []
@@ -320,6 +321,10 @@ class Shell(ShellSession):
                 self.show_lines(self.render_lines(render.render_protocol_error(item)))
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
+            elif isinstance(item, MemberState):  # a server of the fleet lost, back or gone
+                self.events.add(events)
+                events = []
+                self.on_member_state(item)
         if events:
             self.events.add(events)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
@@ -531,12 +536,16 @@ class Shell(ShellSession):
         """An event's line, with its call (the Linkedid's tag, in the call's colour) after its name."""
         text = render.render_event_line(message, when)
         linkedid = message.get("Linkedid")
-        if not linkedid:
-            return text
-        name = message.get("Event") or ""
-        at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
-        tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
-        return Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
+        if linkedid:
+            name = message.get("Event") or ""
+            at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
+            tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
+            text = Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
+        if self.fleet is not None:  # the server column: which server of the fleet sent it
+            width = max(len(n) for n in self.fleet.names)
+            text = Text.assemble(Text(f"{message.get('Server') or '':<{width}} ", style="bold"), text,
+                                 no_wrap=True, overflow="ellipsis")
+        return text
 
     def _summarize(self, message: Message, when: float) -> str:
         return self._event_text(message, when).plain

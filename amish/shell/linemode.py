@@ -21,7 +21,10 @@ from prompt_toolkit.styles import merge_styles
 
 from ..ui import render
 from ..transports.connection import Closed, Pending
+from rich.text import Text
+
 from ..core.protocol import Message, ProtocolError
+from ..runtime.fleet import MemberState
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
 from . import views
@@ -76,13 +79,19 @@ class LineShell(ShellSession):
                     skipped += 1
                     continue
                 printed += 1
-                self.show_renderable(render.render_event_line(item, now))
+                line = render.render_event_line(item, now)
+                if self.fleet is not None:  # the server column
+                    width = max(len(n) for n in self.fleet.names)
+                    line = Text.assemble(Text(f"{item.get('Server') or '':<{width}} ", style="bold"), line)
+                self.show_renderable(line)
             elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
                 self.show_result(item)
             elif isinstance(item, ProtocolError):
                 self.show_renderable(render.render_protocol_error(item))
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
+            elif isinstance(item, MemberState):  # a server of the fleet lost, back or gone
+                self.on_member_state(item)
         self.events.add(events, now)
         if skipped:
             self.note(f"... {skipped} more matching events not printed (too many at once; narrow them with /filter)")
@@ -176,7 +185,8 @@ class LineShell(ShellSession):
 
         self._loop = asyncio.get_running_loop()
         self.session = PromptSession(
-            message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected", "ami> ")],
+            message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected",
+                              f"{self.fleet.current}> " if self.fleet is not None else "ami> ")],
             completer=self.completer,
             complete_while_typing=True,
             lexer=PygmentsLexer(InputLexer),
