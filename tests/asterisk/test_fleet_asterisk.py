@@ -237,7 +237,7 @@ def test_events_raw_prefixes_every_line_and_no_reconnect_gives_up(fleet_config, 
     assert proc.returncode == 0  # two servers still streaming when --duration ended
 
 
-def test_the_shell_and_raw_mode_refuse_a_fleet(fleet_config):
+def test_raw_mode_refuses_a_fleet(fleet_config):
     proc = run(fleet_config, ["raw", "--group", "lab"], b"")
     assert proc.returncode == 4 and b"amish raw takes one server, not a fleet" in proc.stderr
 

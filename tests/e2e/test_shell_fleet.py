@@ -96,3 +96,22 @@ def test_the_shell_on_three_servers(fleet_term, asterisk_fleet):
     term.wait_for(lambda t: "pbx2: back: reconnected after" in t, timeout=60, what="pbx2 back")
     term.send("/all Ping\r")
     term.wait_text("sent to 3 servers: pbx1, pbx2, pbx3")
+
+
+def test_line_mode_on_a_fleet(asterisk_fleet, tmp_path):
+    config = lab_config(asterisk_fleet, tmp_path)
+    term = Terminal(["--group", "lab", "--line"], {"XDG_STATE_HOME": str(tmp_path), "AMISH_CONFIG": config})
+    try:
+        term.wait_for(lambda t: all(f"pbx{i} " in t and "FullyBooted" in t for i in (1, 2, 3)), timeout=20,
+                      what="every server's FullyBooted, with its server column")
+        term.send("/all Ping\r")
+        term.wait_for(lambda t: all(f"── pbx{i} ──" in t for i in (1, 2, 3)), what="an answer from each server")
+        term.send("/use nosuch\r")
+        term.wait_text("no server 'nosuch' in this fleet: pbx1, pbx2, pbx3")
+        term.send("/use\r")
+        term.wait_for(lambda t: "* pbx1  127.0.0.1:" in t and "read-only" in t, what="the servers listed")
+        term.send("/use pbx3\r")
+        term.wait_for(lambda t: "pbx3> " in t and "actions go to pbx3" in t and ": read-only" in t,
+                      what="the prompt names pbx3, read-only said")
+    finally:
+        term.close()
