@@ -31,7 +31,7 @@ from .runtime.session import Session
 from .transports.base import Transport
 from .transports.connection import Closed
 
-__all__ = ["run_calls_command", "calls_from_file", "messages_from_file", "seed", "format_call", "live_table"]
+__all__ = ["run_calls_command", "run_fleet_calls", "follow_fleet", "live_fleet", "calls_from_file", "messages_from_file", "seed", "format_call", "live_table"]
 
 #: events kept per call when a filter needs them
 _FILTER_EVENTS = 2000
@@ -321,3 +321,249 @@ def run_calls_command(args, opts: Options | None) -> int:
             )
         except KeyboardInterrupt:
             return 130
+
+
+# -- a fleet: one merged stream of calls -------------------------------------------------------
+
+
+def run_fleet_calls(args, members: list) -> int:
+    """`amish calls` on a fleet (runtime.fleet.Member each): every server's calls in one stream."""
+    from .core.errors import AmishError
+    from .runtime.fleet import close_all
+
+    fmt = args.format or ("pretty" if sys.stdout.isatty() else "jsonl")
+    filter_text = getattr(args, "filter", "") or ""
+    _matcher(filter_text)  # a bad filter is bad input before connecting
+    feeds = []
+    try:
+        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
+            try:  # --secret is warned about once, not once per server
+                feeds.append((m, Session(m.opts, events_default="off" if args.live else "call", ask_again=False,
+                                         warn_secret=i == 0)))
+            except InputError:
+                raise
+            except AmishError as e:  # a secret_command that failed: this server's outcome, not the fleet's
+                feeds.append((m, e))
+    except BaseException:
+        close_all([s for _m, s in feeds if isinstance(s, Session)])
+        raise
+    sessions = [s for _m, s in feeds if isinstance(s, Session)]
+    try:
+        if args.live:
+            return live_fleet(feeds)
+        return follow_fleet(feeds, fmt=fmt, filter_text=filter_text, count=args.count,
+                            reconnect=all(m.opts.reconnect for m in members), max_ended=args.keep)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        close_all(sessions)
+
+
+def live_fleet(feeds: list, *, out: BinaryIO | None = None, err: TextIO | None = None, parallel: int = 10) -> int:
+    """``--live`` on a fleet: every server's calls in progress in one table, a SERVER column first.
+
+    A server that cannot be reached is said on stderr and makes the exit code 2; the others are shown."""
+    from .core.errors import AmishError
+    from .runtime.fleet import run_each
+
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    now = time.time()
+    trackers: dict[str, CallTracker] = {}
+    failed: list[str] = []
+
+    def work(pair):
+        member, session = pair
+        if isinstance(session, BaseException):
+            raise session
+        conn = session.connect()
+        tracker = CallTracker(keep_events=0)
+        seed(conn, tracker, timeout=member.opts.timeout)
+        return tracker
+
+    def on_done(pair, tracker, error):
+        name = pair[0].name
+        if error is not None:
+            if not isinstance(error, AmishError):
+                raise error
+            print(f"amish: {name}: {error}", file=err)
+            failed.append(name)
+        else:
+            trackers[name] = tracker
+
+    run_each(feeds, work, parallel=parallel, on_done=on_done)
+    rows = [("SERVER", "LINKEDID", "FROM", "TO", "STATE", "DURATION", "CHANNELS")]
+    for m, _s in feeds:
+        tracker = trackers.get(m.name)
+        if tracker is None:
+            continue
+        for call in sorted(tracker.calls.values(), key=lambda c: c.start or 0):
+            live = [ch.name for ch in call.legs.values() if ch.live]
+            rows.append((m.name, call.linkedid, call.caller, call.callee, call.state,
+                         _secs(call.duration_at(now)), " ".join(live)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+    if len(rows) == 1:
+        lines.append("(no calls in progress)")
+    write(out, ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
+    flush(out)
+    return EXIT_CONNECTION if failed else EXIT_OK
+
+
+def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | None = None, reconnect: bool = True,
+                 out: BinaryIO | None = None, err: TextIO | None = None, max_ended: int = 1000,
+                 merged_max: int = 10_000) -> int:  # fmt: skip
+    """Every server's calls, each printed when it ends, tagged with its server; the exit code.
+
+    One thread per (member, session) of `feeds` connects, seeds its own
+    CallTracker (CoreShowChannels, BridgeList: read-only), follows the events
+    and, with `reconnect`, reconnects on its own with the one backoff (a
+    refused login is never retried) and seeds again: calls that ended while it
+    was away come out marked vanished. Each hands its ended calls to this
+    thread through one bounded queue. Pretty: the server's name in a column
+    before the call; jsonl: a "server" key. A server lost, back or given up on
+    is said in the stream in the same form ({"server", "amish", "reason"} in
+    jsonl). Ends at --count (0), Ctrl-C (130), or with exit 2 once no server
+    is left to hear from. A member whose session is an AmishError (its
+    secret_command failed) is said gone at once.
+    """
+    import queue
+    import threading
+
+    from .core.errors import AmishError
+    from .runtime.session import RECONNECT
+
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    merged: queue.Queue = queue.Queue(maxsize=merged_max)
+    stop = threading.Event()
+    width = max(len(m.name) for m, _ in feeds)
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                merged.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def feed(member, session) -> None:
+        name = member.name
+        if isinstance(session, BaseException):
+            put((name, "gone", f"{session}; not retrying"))
+            return
+        match = _matcher(filter_text)  # one per thread: nothing shared but the queue
+        tracker = CallTracker(max_ended=max_ended, keep_events=_FILTER_EVENTS if match else 0)
+        timeout = member.opts.timeout
+        attempt, lost_at = 0, None
+
+        def hand_over() -> bool:
+            for call in _ended_now(tracker):
+                if match is None or any(match(m) for m in call.events):
+                    if not put((name, "call", (call.as_json(), format_call(call)))):  # made here: the tracker is this thread's
+                        return False
+            return True
+
+        while not stop.is_set():
+            try:
+                conn = session.connect()
+            except AmishError as e:
+                attempt += 1
+                if not reconnect or not RECONNECT.retries(e):
+                    put((name, "gone", f"{e}" + ("" if RECONNECT.retries(e) else "; not retrying")))
+                    return
+                if RECONNECT.reports(attempt):
+                    print(f"amish: {name}: connect attempt {attempt} failed: {e}; retrying", file=err)
+                if stop.wait(RECONNECT.delay(attempt)):
+                    return
+                continue
+            sub = conn.subscribe()
+            try:
+                try:
+                    if lost_at is None:
+                        seed(conn, tracker, timeout=timeout)
+                        tracker.take_changes()  # what was up before: not news
+                    else:
+                        tracker.begin_resync()
+                        seed(conn, tracker, timeout=timeout)
+                        gone = tracker.end_resync(time.time())
+                        put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; calls resynced"
+                                           + (f", {len(gone)} channels hung up while disconnected" if gone else "")))
+                        if not hand_over():
+                            return
+                except AmishError as e:  # lost (or no answer) while seeding: as lost as any other way
+                    lost_at = time.monotonic() if lost_at is None else lost_at
+                    put((name, "lost", str(e)))
+                    attempt = 1
+                    if not reconnect:
+                        put((name, "gone", "not reconnecting (--no-reconnect)"))
+                        return
+                    if stop.wait(RECONNECT.delay(attempt)):
+                        return
+                    continue
+                attempt = 0
+                while not stop.is_set():
+                    items = sub.drain(1000) or [sub.get(timeout=0.5)]
+                    now = time.time()
+                    closed = None
+                    for item in items:
+                        if type(item) is Message:
+                            tracker.feed(item, now)
+                        elif isinstance(item, Closed):
+                            closed = item
+                            break
+                    if not hand_over():
+                        return
+                    if closed is not None:
+                        lost_at = time.monotonic()
+                        put((name, "lost", closed.reason))
+                        break
+            finally:
+                conn.unsubscribe(sub)
+            if not reconnect:
+                put((name, "gone", "not reconnecting (--no-reconnect)"))
+                return
+
+    threads = [threading.Thread(target=feed, args=pair, name=f"amish-calls-{pair[0].name}", daemon=True)
+               for pair in feeds]
+    for t in threads:
+        t.start()
+    alive = len(feeds)
+    printed = 0
+    try:
+        while True:
+            try:
+                name, kind, item = merged.get(timeout=0.5)
+            except queue.Empty:
+                if reader_gone(out):
+                    return EXIT_OK
+                continue
+            if kind == "call":
+                if fmt == "jsonl":
+                    text = json.dumps({"server": name, **item[0]}, ensure_ascii=False)
+                else:
+                    text = f"{name:<{width}}  {item[1]}"
+                printed += 1
+            else:
+                if fmt == "jsonl":
+                    text = json.dumps({"server": name, "amish": kind, "reason": item}, ensure_ascii=False)
+                else:
+                    text = f"{name:<{width}}  -- {_STATE_WORDS[kind]}: {item}"
+                if kind == "gone":
+                    alive -= 1
+            write(out, (text + "\n").encode("utf-8", "backslashreplace"))
+            if merged.empty():
+                flush(out)
+            if count is not None and printed >= count:
+                flush(out)
+                return EXIT_OK
+            if alive == 0:
+                flush(out)
+                print("amish: no server left to hear from", file=err)
+                return EXIT_CONNECTION
+    finally:
+        stop.set()
+
+
+_STATE_WORDS = {"lost": "connection lost", "back": "back", "gone": "gone"}

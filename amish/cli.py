@@ -519,16 +519,22 @@ def fleet_members(args: argparse.Namespace) -> list:
 
 
 def _fleet(mode: str | None, args: argparse.Namespace) -> int:
-    """A mode on a fleet: the pipe tool and amish events take one; the others say so before connecting."""
+    """A mode on a fleet: the pipe tool, amish events and amish calls take one; the others say so before connecting."""
     if getattr(args, "record", None):
         raise InputError("--record on a fleet: record one server at a time")
     if mode == "events":
         from .events import run_fleet_events
 
         return run_fleet_events(args, fleet_members(args))
-    if mode is not None or (args.file is None and sys.stdin.isatty()):
-        what = f"amish {mode}" if mode else "the shell"
-        raise InputError(f"{what} takes one server, not a fleet: give an action file (-f) or a pipe, or use amish events")
+    if mode == "calls":
+        from .calls import run_fleet_calls
+
+        return run_fleet_calls(args, fleet_members(args))
+    if mode is not None:
+        raise InputError(f"amish {mode} takes one server, not a fleet: use the shell, an action file (-f) or a pipe, "
+                         "amish events or amish calls")
+    if args.file is None and sys.stdin.isatty():
+        return _fleet_shell(args)
     from .core.actionfile import parse_actions
     from .pipe import run_fleet
     from .runtime.fleet import DEFAULT_PARALLEL
@@ -557,6 +563,38 @@ def _fleet(mode: str | None, args: argparse.Namespace) -> int:
         stop_on_error=args.stop_on_error,
         wait_originate=args.originate_timeout if args.wait_originate else None,
     )
+
+
+def _fleet_shell(args: argparse.Namespace) -> int:
+    """The shell on a fleet: every server connected at once (runtime.fleet.FleetTransport), then the shell."""
+    from .core.errors import AmishError, ConnectError
+    from .runtime.fleet import DEFAULT_PARALLEL, FleetTransport, close_all
+    from .runtime.session import Session
+    from .shell import run_repl
+
+    members = fleet_members(args)
+    if any(m.opts.trace == "-" for m in members):
+        raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
+                         "give a file (--trace=wire.log) and follow it with tail -f")
+    sessions: dict = {}
+    try:
+        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
+            try:  # --secret is warned about once, not once per server
+                sessions[m.name] = Session(m.opts, events_default="on", ask_again=False, warn_secret=i == 0)
+            except InputError:
+                raise
+            except AmishError as e:  # a secret_command that failed: this server is gone, not the fleet
+                sessions[m.name] = e
+        fleet = FleetTransport(members, sessions, reconnect=all(m.opts.reconnect for m in members))
+        try:
+            fleet.open(args.parallel or DEFAULT_PARALLEL)
+            if not fleet.members_connected() and all(s == "gone" for s in fleet.states.values()):
+                raise ConnectError("no server of the fleet could be reached (and none is retried)")
+            return run_repl(fleet, fleet.members[fleet.current].opts, fleet=fleet)
+        finally:
+            fleet.close()
+    finally:
+        close_all([s for s in sessions.values() if isinstance(s, Session)])
 
 
 def _say(line: str) -> None:

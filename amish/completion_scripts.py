@@ -7,7 +7,8 @@ Everything comes from walking the parsers of amish/cli.py: every option string,
 whether it takes a value (and whether that value is optional), its choices, its
 help, which values are files (a metavar or dest named FILE), hosts (HOST) or
 profile names (--profile: the [profiles.NAME] sections of
-$XDG_CONFIG_HOME/amish/config.toml), and the positionals. So a new option is
+$XDG_CONFIG_HOME/amish/config.toml), group names (--group: the keys of its
+[groups] table), and the positionals. So a new option is
 completed as soon as the scripts are regenerated, and tests/unit/test_completion_scripts.py
 fails until they are.
 
@@ -29,7 +30,13 @@ PROG = "amish"
 # [profiles.NAME] or [profiles."NAME"] section headers -> NAME, one a line (a sed -n script).
 # No single quote in it: it goes inside single quotes in all three shells.
 PROFILE_SED = r's/^[[:space:]]*\[[[:space:]]*profiles\.[[:space:]]*"\{0,1\}\([^]".]*[^]".[:space:]]\)"\{0,1\}[[:space:]]*\].*$/\1/p'
+# The keys of the [groups] table (NAME = [...] or "NAME" = [...]) -> NAME, one a line: from the [groups]
+# header to the next table header. No single quote in it either.
+GROUP_SED = (r'/^[[:space:]]*\[[[:space:]]*groups[[:space:]]*\]/,/^[[:space:]]*\[/{ '
+             r's/^[[:space:]]*"\{0,1\}\([^]["=#]*[^]["=#[:space:]]\)"\{0,1\}[[:space:]]*=.*$/\1/p; }')
 CONFIG = "amish/config.toml"  # under ${XDG_CONFIG_HOME:-$HOME/.config}
+#: what is read from the config file to complete a value: kind -> (the sed -n script, what one is called)
+CONFIG_LISTS = {"profiles": (PROFILE_SED, "profile"), "groups": (GROUP_SED, "group")}
 
 
 # -- the model: what the parsers say ------------------------------------------------
@@ -40,7 +47,7 @@ class Option:
     strings: list[str]
     help: str
     arg: str  # "" (a flag), "required" or "optional" (nargs="?": only ever --opt=VALUE, never the next word)
-    complete: str = ""  # "choices", "files", "hosts", "profiles" or "" (a free value)
+    complete: str = ""  # "choices", "files", "hosts", "profiles", "groups" or "" (a free value)
     choices: list[str] = field(default_factory=list)
     metavar: str = ""
     repeatable: bool = False  # append/count: may be given again
@@ -100,6 +107,8 @@ def _value_kind(action: argparse.Action) -> str:
         return "choices"
     if "--profile" in action.option_strings:
         return "profiles"
+    if "--group" in action.option_strings:
+        return "groups"
     name = str(action.metavar or action.dest or "").upper()
     if name in ("FILE", "PATH") or name.endswith("FILE"):
         return "files"
@@ -172,8 +181,10 @@ def completion_script(
     return generate(commands(main, subcommands))
 
 
-def _uses_profiles(cmds: list[Command]) -> bool:
-    return any(o.complete == "profiles" for c in cmds for o in c.options)
+def _config_lists(cmds: list[Command]) -> list[str]:
+    """The kinds of CONFIG_LISTS some option completes (a helper function is written for each)."""
+    used = {o.complete for c in cmds for o in c.options}
+    return [kind for kind in CONFIG_LISTS if kind in used]
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.,+=:/@-]+")  # words no shell here needs quoted
@@ -234,12 +245,13 @@ __amish_hosts() {
 }
 """
 
-BASH_PROFILES = rf"""
-__amish_profiles() {{
+def _bash_config_list(kind: str) -> str:
+    return rf"""
+__amish_{kind}() {{
     local f=${{XDG_CONFIG_HOME:-$HOME/.config}}/{CONFIG}
     [[ -r $f ]] || return 0
     local -a names
-    mapfile -t names < <(sed -n '{PROFILE_SED}' "$f" 2>/dev/null)
+    mapfile -t names < <(sed -n '{CONFIG_LISTS[kind][0]}' "$f" 2>/dev/null)
     __amish_words "${{names[@]}}"
 }}
 """
@@ -313,8 +325,8 @@ def _bash(cmds: list[Command]) -> str:
     main, modes = cmds[0], cmds[1:]
     out = ["# shellcheck shell=bash"] + _header(BASH_HEADER)
     out += BASH_HELPERS.rstrip("\n").splitlines()
-    if _uses_profiles(cmds):
-        out += BASH_PROFILES.rstrip("\n").splitlines()
+    for kind in _config_lists(cmds):
+        out += _bash_config_list(kind).rstrip("\n").splitlines()
     for c in cmds:
         out.append("")
         out += _bash_command(c, modes)
@@ -361,13 +373,15 @@ or, after compinit in ~/.zshrc:
     source <(amish --completions zsh)
 """
 
-ZSH_PROFILES = rf"""
-_amish_profiles() {{
+def _zsh_config_list(kind: str) -> str:
+    sed, one = CONFIG_LISTS[kind]
+    return rf"""
+_amish_{kind}() {{
   local f=${{XDG_CONFIG_HOME:-$HOME/.config}}/{CONFIG} expl
   [[ -r $f ]] || return 1
-  local -a profiles
-  profiles=(${{(f)"$(sed -n '{PROFILE_SED}' $f 2>/dev/null)"}})
-  _wanted profiles expl profile compadd -a profiles
+  local -a {kind}
+  {kind}=(${{(f)"$(sed -n '{sed}' $f 2>/dev/null)"}})
+  _wanted {kind} expl {one} compadd -a {kind}
 }}
 """
 
@@ -383,7 +397,8 @@ def _zsh_msg(s: str) -> str:
 def _zsh_action(complete: str, choices: list[str]) -> str:
     if complete == "choices":
         return "(" + " ".join(re.sub(r"([^A-Za-z0-9_.,+=/@-])", r"\\\1", c) for c in choices) + ")"
-    return {"files": "_files", "hosts": "_hosts", "profiles": "_amish_profiles"}.get(complete, "")
+    return {"files": "_files", "hosts": "_hosts", "profiles": "_amish_profiles", "groups": "_amish_groups"}.get(
+        complete, "")
 
 
 def _zsh_mode(m: Command) -> str:
@@ -420,8 +435,8 @@ def _zsh_specs(cmd: Command, first: str | None) -> list[str]:
 def _zsh(cmds: list[Command]) -> str:
     main, modes = cmds[0], cmds[1:]
     out = [f"#compdef {PROG}"] + _header(ZSH_HEADER)
-    if _uses_profiles(cmds):
-        out += ZSH_PROFILES.rstrip("\n").splitlines()
+    for kind in _config_lists(cmds):
+        out += _zsh_config_list(kind).rstrip("\n").splitlines()
     if modes:
         out += [
             "",
@@ -586,14 +601,16 @@ def _fish(cmds: list[Command]) -> str:
         '    test $n -eq "$want"',
         "end",
     ]
-    if _uses_profiles(cmds):
+    said = {"profiles": "the [profiles.NAME] sections of the amish config",
+            "groups": "the [groups] of the amish config"}
+    for kind in _config_lists(cmds):
         out += [
             "",
-            "function __amish_profiles -d 'the [profiles.NAME] sections of the amish config'",
+            f"function __amish_{kind} -d '{said[kind]}'",
             "    set -l dir $XDG_CONFIG_HOME",
             "    test -n \"$dir\"; or set dir $HOME/.config",
             f"    test -r $dir/{CONFIG}; or return 0",
-            f"    sed -n '{PROFILE_SED}' $dir/{CONFIG} 2>/dev/null",
+            f"    sed -n '{CONFIG_LISTS[kind][0]}' $dir/{CONFIG} 2>/dev/null",
             "end",
         ]
     out += ["", f"complete -c {PROG} -f  # no files unless asked for"]
@@ -605,6 +622,7 @@ def _fish(cmds: list[Command]) -> str:
         "files": "-F",
         "hosts": "-a '(__fish_print_hostnames)'",
         "profiles": "-a '(__amish_profiles)'",
+        "groups": "-a '(__amish_groups)'",
     }
     for c in cmds:
         cond = f"__amish_using {c.key}"

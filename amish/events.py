@@ -292,20 +292,27 @@ def run_fleet_events(args, members: list) -> int:
             parse_filter(m.opts.filter)
         except FilterError as e:
             raise InputError(f"{m.name}: --filter: {e}") from None
-    sessions = []
+    feeds = []
     try:
-        for m in members:  # every secret found (a prompt asked) before anything connects
-            sessions.append(Session(m.opts, events_default="on", ask_again=False))
-    except AmishError:
-        for s in sessions:
-            s.close()
+        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
+            try:  # --secret is warned about once, not once per server
+                feeds.append((m, Session(m.opts, events_default="on", ask_again=False, warn_secret=i == 0)))
+            except InputError:
+                raise
+            except AmishError as e:  # a secret_command that failed: this server is gone, not the fleet
+                feeds.append((m, e))
+    except BaseException:
+        for _m, s in feeds:
+            if isinstance(s, Session):
+                s.close()
         raise
     from .runtime.fleet import close_all
 
+    sessions = [s for _m, s in feeds if isinstance(s, Session)]
     fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
     try:
         return tail_fleet(
-            list(zip(members, sessions)),
+            feeds,
             fmt=fmt,
             count=args.count,
             until=args.until,
@@ -332,6 +339,9 @@ def tail_fleet(
     merged_max: int = 10_000,
 ) -> int:
     """Merge the events of every (member, session) in `feeds` into one stream on `out`; the exit code.
+
+    A member whose session could not even be made (an AmishError in place of
+    the session: its secret_command failed) is said gone at once, in the stream.
 
     One thread per server connects, logs in and, with `reconnect`, reconnects
     on its own (session.RECONNECT; a refused login is never retried); it hands
@@ -373,6 +383,9 @@ def tail_fleet(
         from .core.errors import AmishError
 
         name = member.name
+        if isinstance(session, BaseException):  # no session: its secret could not be had
+            put((name, "gone", f"{session}; not retrying"))
+            return
         attempt, lost_at = 0, None
         while not stop.is_set():
             try:

@@ -381,9 +381,9 @@ def run_fleet(
     sessions = {}
     failed: dict[str, tuple[str, str]] = {}  # name -> (class, why): before any connection
     try:
-        for m in members:
-            try:
-                sessions[m.name] = Session(m.opts, events_default=events_default, ask_again=False)
+        for i, m in enumerate(members):
+            try:  # --secret is warned about once, not once per server
+                sessions[m.name] = Session(m.opts, events_default=events_default, ask_again=False, warn_secret=i == 0)
             except InputError:
                 raise
             except AmishError as e:  # a secret_command that failed: this server's outcome, not the fleet's

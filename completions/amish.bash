@@ -39,13 +39,21 @@ __amish_profiles() {
     __amish_words "${names[@]}"
 }
 
+__amish_groups() {
+    local f=${XDG_CONFIG_HOME:-$HOME/.config}/amish/config.toml
+    [[ -r $f ]] || return 0
+    local -a names
+    mapfile -t names < <(sed -n '/^[[:space:]]*\[[[:space:]]*groups[[:space:]]*\]/,/^[[:space:]]*\[/{ s/^[[:space:]]*"\{0,1\}\([^]["=#]*[^]["=#[:space:]]\)"\{0,1\}[[:space:]]*=.*$/\1/p; }' "$f" 2>/dev/null)
+    __amish_words "${names[@]}"
+}
+
 __amish_main() {
     # the value of the option before the cursor
     case $prev in
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
-        --group) return 0 ;;
+        --group) __amish_groups; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -103,7 +111,7 @@ __amish_events() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
-        --group) return 0 ;;
+        --group) __amish_groups; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -157,7 +165,7 @@ __amish_raw() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
-        --group) return 0 ;;
+        --group) __amish_groups; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -239,7 +247,7 @@ __amish_audit() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
-        --group) return 0 ;;
+        --group) __amish_groups; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;
@@ -290,7 +298,7 @@ __amish_calls() {
         -H|--host) __amish_hosts; return 0 ;;
         -p|--port) return 0 ;;
         --profile) __amish_profiles; return 0 ;;
-        --group) return 0 ;;
+        --group) __amish_groups; return 0 ;;
         -u|--user) return 0 ;;
         --secret) return 0 ;;
         --auth) __amish_words md5 plain; return 0 ;;

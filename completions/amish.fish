@@ -72,6 +72,13 @@ function __amish_profiles -d 'the [profiles.NAME] sections of the amish config'
     sed -n 's/^[[:space:]]*\[[[:space:]]*profiles\.[[:space:]]*"\{0,1\}\([^]".]*[^]".[:space:]]\)"\{0,1\}[[:space:]]*\].*$/\1/p' $dir/amish/config.toml 2>/dev/null
 end
 
+function __amish_groups -d 'the [groups] of the amish config'
+    set -l dir $XDG_CONFIG_HOME
+    test -n "$dir"; or set dir $HOME/.config
+    test -r $dir/amish/config.toml; or return 0
+    sed -n '/^[[:space:]]*\[[[:space:]]*groups[[:space:]]*\]/,/^[[:space:]]*\[/{ s/^[[:space:]]*"\{0,1\}\([^]["=#]*[^]["=#[:space:]]\)"\{0,1\}[[:space:]]*=.*$/\1/p; }' $dir/amish/config.toml 2>/dev/null
+end
+
 complete -c amish -f  # no files unless asked for
 
 complete -c amish -n __amish_first_word -a events -d 'Stream the server\'s events to stdout, filtered'
@@ -85,7 +92,7 @@ complete -c amish -n '__amish_using main' -s h -l help -d 'show this help messag
 complete -c amish -n '__amish_using main' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using main' -s p -l port -x -d 'AMI port'
 complete -c amish -n '__amish_using main' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
-complete -c amish -n '__amish_using main' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
+complete -c amish -n '__amish_using main' -l group -x -a '(__amish_groups)' -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using main' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using main' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using main' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -128,7 +135,7 @@ complete -c amish -n '__amish_using events' -s h -l help -d 'show this help mess
 complete -c amish -n '__amish_using events' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using events' -s p -l port -x -d 'AMI port'
 complete -c amish -n '__amish_using events' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
-complete -c amish -n '__amish_using events' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
+complete -c amish -n '__amish_using events' -l group -x -a '(__amish_groups)' -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using events' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using events' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using events' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -160,7 +167,7 @@ complete -c amish -n '__amish_using raw' -s h -l help -d 'show this help message
 complete -c amish -n '__amish_using raw' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using raw' -s p -l port -x -d 'AMI port'
 complete -c amish -n '__amish_using raw' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
-complete -c amish -n '__amish_using raw' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
+complete -c amish -n '__amish_using raw' -l group -x -a '(__amish_groups)' -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using raw' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using raw' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using raw' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -195,7 +202,7 @@ complete -c amish -n '__amish_using audit' -s h -l help -d 'show this help messa
 complete -c amish -n '__amish_using audit' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using audit' -s p -l port -x -d 'AMI port'
 complete -c amish -n '__amish_using audit' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
-complete -c amish -n '__amish_using audit' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
+complete -c amish -n '__amish_using audit' -l group -x -a '(__amish_groups)' -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using audit' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using audit' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using audit' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'
@@ -224,7 +231,7 @@ complete -c amish -n '__amish_using calls' -s h -l help -d 'show this help messa
 complete -c amish -n '__amish_using calls' -s H -l host -x -a '(__fish_print_hostnames)' -d 'Asterisk host, or ami://user@host:port; more than once: a fleet'
 complete -c amish -n '__amish_using calls' -s p -l port -x -d 'AMI port'
 complete -c amish -n '__amish_using calls' -l profile -x -a '(__amish_profiles)' -d 'fill in what the command line leaves out from [profiles.NAME] of the config file; more than once: a fleet'
-complete -c amish -n '__amish_using calls' -l group -x -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
+complete -c amish -n '__amish_using calls' -l group -x -a '(__amish_groups)' -d 'a fleet: every profile of [groups] NAME in the config file (repeatable)'
 complete -c amish -n '__amish_using calls' -s u -l user -x -d 'AMI user (manager.conf section); default $AMISH_USER, then the profile\'s'
 complete -c amish -n '__amish_using calls' -l secret -x -d 'the AMI secret (visible in ps: prefer AMISH_SECRET, a secret_command or the prompt)'
 complete -c amish -n '__amish_using calls' -l auth -x -a 'md5 plain' -d 'login by MD5 challenge (default) or plain secret'

@@ -106,7 +106,8 @@ def _fleet_started() -> list[Sandbox]:
         e = _env_from(proc.stdout)
         boxes.append(Sandbox(
             host=e["AMISH_TEST_HOST"], port=int(e["AMISH_TEST_PORT"]), tls_port=int(e["AMISH_TEST_TLS_PORT"]),
-            http_port=int(e["AMISH_TEST_HTTP_PORT"]), cafile=e["AMISH_TEST_CAFILE"],
+            http_port=int(e["AMISH_TEST_HTTP_PORT"]), https_port=int(e["AMISH_TEST_HTTPS_PORT"]),
+            cafile=e["AMISH_TEST_CAFILE"],
             other_cafile=e["AMISH_TEST_OTHER_CAFILE"], root=e["AMISH_TEST_ROOT"], instance=n,
         ))
     return boxes

@@ -444,11 +444,7 @@ def parse_target(text: str, what: str = "HOST") -> Target:
     the shell's history and this error message.
     """
     if "://" not in text:
-        if text.startswith("[") and text.endswith("]"):  # [::1] as a plain host
-            text = text[1:-1]
-        if not text:
-            raise InputError(f"{what}: is empty")
-        return Target(text)
+        return _plain_target(text, what)
     scheme = text.split("://", 1)[0].lower()
     if scheme not in ("ami", "amis", "http", "https"):
         raise InputError(f"{what}: unknown URL scheme {scheme!r}: use ami://user@host:port (amis:// for TLS), "
@@ -488,6 +484,26 @@ def parse_target(text: str, what: str = "HOST") -> Target:
         raise InputError(f"{what}: port 0 is out of range")
     return Target(host, port, unquote(u.username) if u.username else None, scheme in ("amis", "https"),
                   "http" if web else "tcp", prefix)
+
+
+def _plain_target(text: str, what: str) -> Target:
+    """A host without a scheme: ``pbx``, ``10.0.0.5``, ``::1``, ``[::1]``, or one with a port:
+    ``pbx:5038``, ``[::1]:5038`` (a bare IPv6 address has more than one colon, so it is never split)."""
+    host, port = text, None
+    if text.startswith("["):
+        inside, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise InputError(f"{what}: {text!r} is not HOST, HOST:PORT or [IPv6]:PORT")
+        host, port = inside, rest[1:] if rest else None
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    if not host:
+        raise InputError(f"{what}: " + ("is empty" if not text else f"{text!r} names no host"))
+    if port is None:
+        return Target(host)
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise InputError(f"{what}: {text!r}: the port must be a number from 1 to 65535 (HOST:PORT)")
+    return Target(host, int(port))
 
 
 def _port(text: str | int) -> int:

@@ -4,7 +4,11 @@ Nothing here is mode-specific: a fleet is a list of `Member`s (a name and the
 `Options` of one server), and `run_each` runs one piece of work per member in
 at most `parallel` threads, handing each outcome back to the calling thread as
 it finishes, in the order they finish. The pipe tool (`pipe.run_fleet`) and
-`amish events` (`events.tail_fleet`) are built on it; the shell can be.
+`amish events` (`events.tail_fleet`) are built on it. `FleetTransport` is
+a fleet as one `Transport` for the shell: every member's events merged (each
+tagged with a ``Server`` header), actions to the current member, and each
+member reconnecting on its own (its lost / back / gone put in the stream as a
+`MemberState`).
 
 The classes of outcome a fleet run reports per server, and their order (the
 exit code of a run is the worst class present, README's exit-code section):
@@ -28,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .options import Options
 
-__all__ = ["Member", "DEFAULT_PARALLEL", "CLASSES", "worst", "run_each", "exit_class", "close_all"]
+__all__ = ["Member", "DEFAULT_PARALLEL", "CLASSES", "worst", "run_each", "exit_class", "close_all",
+           "MemberState", "FleetTransport", "tag_event"]
 
 #: How many servers the pipe tool talks to at once unless --parallel says otherwise.
 DEFAULT_PARALLEL = 10
@@ -114,3 +119,280 @@ def _close_quietly(session) -> None:
         session.close()
     except Exception:  # a trace that could not be written was said when it failed
         pass
+
+
+# -- a fleet as one transport (the shell) ------------------------------------------------------
+
+
+class MemberState(Record):
+    """A member of a FleetTransport changed: `state` is "lost", "back", "gone" (not retried) or "down"
+    (could not connect at the start; it keeps trying); `reason` says why. Put in the subscriptions."""
+
+    __slots__ = ("name", "state", "reason")
+
+    def __init__(self, name: str, state: str, reason: str) -> None:
+        self._fill(locals())
+
+
+def tag_event(message, name: str):
+    """`message` with a ``Server: NAME`` header last (the events pane's server column, `/filter Server=NAME`)."""
+    from ..core.protocol import Message, encode_message
+
+    raw = message.raw or encode_message(message)
+    return Message.from_raw(raw.rstrip(b"\r\n") + b"\r\nServer: " + name.encode("utf-8", "replace") + b"\r\n\r\n")
+
+
+class FleetTransport:
+    """Several servers as one `Transport` (amish.transports.base) for the shell.
+
+    Everything no action claimed, from every member, comes out of one
+    subscription, each event tagged with a ``Server`` header (`tag_event`);
+    actions (`submit`, `send`) go to the `current` member (`use` changes it);
+    `members_connected()` hands the live connections out for sending to all.
+    A member whose connection ends is said in the stream (`MemberState` "lost")
+    and, with `reconnect`, reconnects in a thread of its own with the one
+    backoff (session.RECONNECT; a refused login is never retried: "gone"),
+    then "back". The fleet itself ends only at `close`. The member I/O threads
+    only forward (a bounded subscription each): they never wait on the shell.
+    """
+
+    kind = "fleet"
+    live = True
+    tls = False
+    banner = None
+    peer_ip = None
+
+    def __init__(self, members: list, sessions: dict, *, reconnect: bool = True) -> None:
+        """`sessions`: name -> runtime.session.Session, or the AmishError that kept one from being made."""
+        from collections import deque
+
+        self.members = {m.name: m for m in members}
+        self.names = [m.name for m in members]
+        self.current = self.names[0]
+        self._sessions = sessions
+        self._reconnect = reconnect
+        self._conns: dict = {}
+        self._member_subs: dict = {}
+        self.states = {name: "connecting" for name in self.names}
+        self._subs: list = []
+        self._backlog: deque = deque(maxlen=10_000)  # what came before the shell subscribed
+        self._owners: dict = {}  # id(Pending) -> the connection it went to (abandon)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self.closed_reason: str | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+    def open(self, parallel: int = DEFAULT_PARALLEL) -> None:
+        """Connect every member, at most `parallel` at once; one that fails keeps trying in the background
+        (said as "down"), unless its login was refused or its secret could not be had ("gone")."""
+        from ..core.errors import AmishError
+        from .session import RECONNECT
+
+        def work(name):
+            session = self._sessions[name]
+            if isinstance(session, BaseException):
+                raise session
+            return session.connect()
+
+        def on_done(name, conn, error):
+            if error is None:
+                self._attach(name, conn)
+                return
+            if not isinstance(error, AmishError):
+                raise error
+            fatal = isinstance(self._sessions[name], BaseException) or not RECONNECT.retries(error)
+            if fatal or not self._reconnect:
+                self._say(name, "gone", f"{error}" + ("; not retrying" if fatal else ""))
+            else:
+                self._say(name, "down", f"{error}; retrying in the background")
+                self._start_reconnecting(name)
+
+        run_each(self.names, work, parallel=parallel, on_done=on_done)
+        up = [n for n in self.names if n in self._conns]
+        if up and self.current not in self._conns:
+            self.current = up[0]
+
+    def _attach(self, name: str, conn) -> None:
+        with self._lock:
+            self._conns[name] = conn
+            self.states[name] = "connected"
+        sub = conn.subscribe(maxlen=10_000)
+        sub.callback = lambda: self._forward(name, sub)
+        self._member_subs[name] = sub
+        self._forward(name, sub)  # what came at login (FullyBooted)
+
+    def _forward(self, name: str, sub) -> None:
+        """In the member's I/O thread: its items, events tagged, to every subscriber; its end said, never passed on."""
+        from ..core.protocol import Message
+        from ..transports.connection import Closed
+
+        out = []
+        lost = None
+        for item in sub.drain():
+            if type(item) is Message:
+                out.append(tag_event(item, name) if item.kind == "event" else item)
+            elif isinstance(item, Closed):
+                lost = item.reason
+            else:
+                out.append(item)
+        if lost is not None:
+            with self._lock:
+                self._conns.pop(name, None)
+                self.states[name] = "lost"
+            if not self._stop.is_set():
+                out.append(MemberState(name, "lost", lost))
+        if out:
+            self._put(out)
+        if lost is not None and not self._stop.is_set():
+            if self._reconnect:
+                self._start_reconnecting(name)
+            else:
+                self._say(name, "gone", "not reconnecting (--no-reconnect)")
+
+    def _put(self, items: list) -> None:
+        with self._lock:
+            subs = list(self._subs)
+            if not subs:
+                self._backlog.extend(items)
+                return
+        for sub in subs:
+            sub._put_many(items)  # the transports' own hand-over: bounded, counts what it drops
+
+    def _say(self, name: str, state: str, reason: str) -> None:
+        with self._lock:
+            self.states[name] = state
+        self._put([MemberState(name, state, reason)])
+
+    def _start_reconnecting(self, name: str) -> None:
+        threading.Thread(target=self._reconnect_loop, args=(name,), name=f"amish-fleet-{name}", daemon=True).start()
+
+    def _reconnect_loop(self, name: str) -> None:
+        import time
+
+        from .session import RECONNECT
+
+        started = time.monotonic()
+        attempt = 0
+        with self._lock:
+            self.states[name] = "reconnecting"
+        while not self._stop.is_set():
+            attempt += 1
+            try:
+                conn = self._sessions[name].connect()
+            except Exception as e:
+                if not RECONNECT.retries(e):
+                    self._say(name, "gone", f"{e}; not retrying")
+                    return
+                if self._stop.wait(RECONNECT.delay(attempt)):
+                    return
+                continue
+            if self._stop.is_set():
+                conn.close()
+                return
+            self._put([MemberState(name, "back", f"reconnected after {time.monotonic() - started:.1f} s; "
+                                                 "events in between were not received")])
+            self._attach(name, conn)
+            return
+
+    # -- which member ----------------------------------------------------------------------
+    def use(self, name: str) -> None:
+        """Send to `name` from now on (a member's name; KeyError otherwise)."""
+        if name not in self.members:
+            raise KeyError(name)
+        self.current = name
+
+    def connection(self, name: str):
+        """The member's connection while it is up, else None."""
+        with self._lock:
+            return self._conns.get(name)
+
+    def members_connected(self) -> list:
+        """[(name, connection)] of the members up now, in the fleet's order."""
+        with self._lock:
+            return [(n, self._conns[n]) for n in self.names if n in self._conns]
+
+    def _current(self):
+        from ..core.errors import ConnectionLost
+
+        conn = self.connection(self.current)
+        if conn is None:
+            raise ConnectionLost(f"{self.current} is not connected ({self.states[self.current]}): "
+                                 "/use another server, or wait for it to come back")
+        return conn
+
+    # -- the Transport interface -----------------------------------------------------------
+    @property
+    def address(self) -> str:
+        m = self.members[self.current].opts
+        up = sum(1 for n in self.names if n in self._conns)
+        return f"{self.current} {m.host}:{m.port} ({up}/{len(self.names)} servers up)"
+
+    @property
+    def username(self):
+        return self.members[self.current].opts.user
+
+    @username.setter
+    def username(self, value) -> None:  # the interface lets a caller set it; a fleet's users are its members'
+        pass
+
+    @property
+    def connected(self) -> bool:
+        return self.closed_reason is None and self.connection(self.current) is not None
+
+    def submit(self, headers, *, wait_event=None):
+        conn = self._current()
+        pending = conn.submit(headers, wait_event=wait_event)
+        self.owned(pending, conn)
+        return pending
+
+    def owned(self, pending, conn):
+        """Remember which member `pending` went to (for `abandon`), until it is done."""
+        key = id(pending)
+        self._owners[key] = conn
+        pending.add_done_callback(lambda _p: self._owners.pop(key, None))
+        return pending
+
+    def send(self, headers, *, timeout=10.0, wait_event=None):
+        return self._current().send(headers, timeout=timeout, wait_event=wait_event)
+
+    def send_raw(self, data: bytes) -> None:
+        self._current().send_raw(data)
+
+    def abandon(self, pending, reason: str = "no longer waited for") -> None:
+        conn = self._owners.pop(id(pending), None)
+        if conn is not None:
+            conn.abandon(pending, reason)
+
+    def subscribe(self, maxlen: int = 100_000, callback=None):
+        from ..transports.connection import Closed, Subscription
+
+        sub = Subscription(maxlen=maxlen, callback=callback)
+        with self._lock:
+            first = not self._subs
+            self._subs.append(sub)
+            backlog = list(self._backlog) if first else []
+            self._backlog.clear()
+        if self.closed_reason is not None:
+            backlog.append(Closed(self.closed_reason))
+        if backlog:
+            sub._put_many(backlog)
+        return sub
+
+    def unsubscribe(self, sub) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def close(self, logoff: bool = True, timeout: float = 2.0) -> None:
+        """Stop reconnecting, log off every member at once, then put the Closed; idempotent."""
+        from ..transports.connection import Closed
+
+        if self.closed_reason is not None:
+            return
+        self._stop.set()
+        self.closed_reason = "closed"
+        with self._lock:
+            conns = list(self._conns.values())
+            self._conns.clear()
+        close_all(conns)
+        self._put([Closed("closed")])

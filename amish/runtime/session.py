@@ -101,10 +101,12 @@ def secret_prompt(opts: Options):
     return prompt
 
 
-def read_secret(opts: Options, prompt: Callable[[], str] | None = None) -> str:
-    """--secret (warned about), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
+def read_secret(opts: Options, prompt: Callable[[], str] | None = None, *, warn: bool = True) -> str:
+    """--secret (warned about, unless `warn` is False), AMISH_SECRET, the profile's secret_command, its secret, a prompt."""
     if opts.secret is not None:
-        print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt", file=sys.stderr)
+        if warn:
+            print("amish: warning: a secret on the command line is visible in ps; use AMISH_SECRET or the prompt",
+                  file=sys.stderr)
         secret = opts.secret
     else:
         secret = find_secret(opts.settings, environ=os.environ, prompt=prompt or secret_prompt(opts))
@@ -137,8 +139,10 @@ class Session:
     ended the block; a write to them that failed is then raised (OutputError, exit 74).
     """
 
-    def __init__(self, opts: Options, *, events_default: str, login: bool = True, ask_again: bool = True):
-        """`ask_again` False: a refused login is never asked again at the prompt (a fleet: many logins at once)."""
+    def __init__(self, opts: Options, *, events_default: str, login: bool = True, ask_again: bool = True,
+                 warn_secret: bool = True):
+        """`ask_again` False: a refused login is never asked again at the prompt (a fleet: many logins at once);
+        `warn_secret` False: --secret is not warned about here (a fleet warns once, not once per server)."""
         self.opts = opts
         self.host, self.port = opts.host, opts.port
         self.login = login
@@ -156,7 +160,7 @@ class Session:
         if login:
             prompt = secret_prompt(opts)
             asked = []
-            self.secret = read_secret(opts, lambda: asked.append(True) or prompt())
+            self.secret = read_secret(opts, lambda: asked.append(True) or prompt(), warn=warn_secret)
             self._ask_again = prompt if asked and ask_again else None
         self.hooks = []
         self._closers = []

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..runtime.options import Options
     from ..transports.base import Transport
 
-__all__ = ["run_repl", "can_full_screen"]
+__all__ = ["run_repl", "run_fleet_repl", "can_full_screen"]
 
 
 def can_full_screen() -> bool:
@@ -23,9 +23,12 @@ def can_full_screen() -> bool:
     return sys.stdout.isatty() and sys.stdin.isatty() and term not in ("", "dumb", "unknown")
 
 
-def run_repl(conn: "Transport", opts: "Options", reconnect=None) -> int:
+def run_repl(conn: "Transport", opts: "Options", reconnect=None, fleet=None) -> int:
+    """The shell on `conn`; on a fleet, `conn` is the runtime.fleet.FleetTransport also given as `fleet`
+    (each server reconnects by itself; its own --read-only and confirmations apply while it is /use'd)."""
     color = not os.environ.get("NO_COLOR")
     options = dict(
+        fleet=fleet,
         reconnect=reconnect,
         read_only=opts.read_only,
         auto_reconnect=opts.reconnect,

@@ -39,6 +39,7 @@ from rich.text import Text
 from ..ui import render
 from ..transports.connection import Closed
 from ..core.protocol import Message, ProtocolError
+from ..runtime.fleet import MemberState
 from ..transports.base import Transport
 from ..transports.items import dispatch
 from ..ui.lexer import InputLexer
@@ -203,7 +204,7 @@ class Shell(ShellSession):
 
     def _prompt(self):
         style = "class:prompt" if self.conn.connected else "class:prompt.disconnected"
-        return [(style, "ami> ")]
+        return [(style, f"{self.fleet.current}> " if self.fleet is not None else "ami> ")]
 
     def _focus_mark(self, pane: Pane) -> list:
         return [("class:title", "[focused] ")] if self.focused_pane() is pane else []
@@ -298,7 +299,8 @@ class Shell(ShellSession):
             self._drain_scheduled = False
         if not items:
             return
-        dispatch(items, self._take_messages, self._take_protocol_error, self._take_closed, self.show_result)
+        dispatch(items, self._take_messages, self._take_protocol_error, self._take_closed, self.show_result,
+                 other=self._take_member_state)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
         if busy:
             self._flood_until = time.monotonic() + FLOOD_CALM
@@ -334,6 +336,12 @@ class Shell(ShellSession):
 
     def _take_closed(self, item: Closed) -> None:
         self.on_closed(item.reason)
+
+    def _take_member_state(self, item: object) -> None:
+        if isinstance(item, MemberState):  # a server of the fleet lost, back or gone
+            self.on_member_state(item)
+        else:
+            raise TypeError(f"a subscription never holds {type(item).__name__}")
 
     def _flood_over(self) -> None:
         """Back to the full scrollback in the pane once the flood calms."""
@@ -531,12 +539,16 @@ class Shell(ShellSession):
         """An event's line, with its call (the Linkedid's tag, in the call's colour) after its name."""
         text = render.render_event_line(message, when)
         linkedid = message.get("Linkedid")
-        if not linkedid:
-            return text
-        name = message.get("Event") or ""
-        at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
-        tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
-        return Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
+        if linkedid:
+            name = message.get("Event") or ""
+            at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
+            tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
+            text = Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
+        if self.fleet is not None:  # the server column: which server of the fleet sent it
+            width = max(len(n) for n in self.fleet.names)
+            text = Text.assemble(Text(f"{message.get('Server') or '':<{width}} ", style="bold"), text,
+                                 no_wrap=True, overflow="ellipsis")
+        return text
 
     def _summarize(self, message: Message, when: float) -> str:
         return self._event_text(message, when).plain

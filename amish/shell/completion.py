@@ -87,6 +87,8 @@ class LiveValues:
         self._limit = limit
         #: Where live channels come from when there is a call model: () -> [(name, caller ID)].
         self.channel_source = None
+        #: The servers of a fleet (/use NAME completes them); empty for one server.
+        self.servers: list[str] = []
         self._window = 0.0
         self._seen = 0
 
@@ -386,9 +388,12 @@ def _complete_event_mask(catalogue, word: str) -> tuple[str, list[tuple[str, str
     return word, [(v, v, "") for v, _ in _matches(word, [(x, "") for x in _EVENT_MASKS])]
 
 
-def _complete_local_arg(catalogue, s: Suggestion) -> tuple[str, list[tuple[str, str, str]]]:
+def _complete_local_arg(catalogue, s: Suggestion, live=None, lookups=None) -> tuple[str, list[tuple[str, str, str]]]:
     """(the word being completed, choices) for a local command's argument, as its registry entry says."""
     command = localcommands.lookup(s.command)
+    if command is not None and command.argument == localcommands.SERVER:
+        servers = live.servers if live is not None else []
+        return s.word, [(n, n, "server") for n, _ in _matches(s.word, [(n, "") for n in servers])]
     complete_argument = _ARGUMENTS.get(command.argument) if command is not None else None
     if complete_argument is None:
         return s.word, []
@@ -430,7 +435,7 @@ def complete(catalogue, live: LiveValues, s: Suggestion, lookups=None) -> list[t
     if s.kind == LOCAL:
         return _local_choices(s.word)
     if s.kind == LOCAL_ARG:
-        return _complete_local_arg(catalogue, s)[1]
+        return _complete_local_arg(catalogue, s, live, lookups)[1]
     if s.kind == CLI:
         return _complete_cli(s, lookups)
     telnet = s.form == TELNET
@@ -456,9 +461,14 @@ def complete_text(catalogue, live: LiveValues, text: str, lookups=None) -> tuple
     is being typed, complete() what to offer for it. `lookups` (ServerLookups)
     adds the server's lists it already has, and asks for the others in the background.
     """
+    head, sep, rest = text.partition(" ")
+    if sep and head.startswith("/"):
+        command = localcommands.lookup(head[1:])
+        if command is not None and command.argument == localcommands.ACTION:  # /all ACTION...: as at the prompt
+            return complete_text(catalogue, live, rest.lstrip(), lookups)
     s = suggest_type(text)
     if s.kind == LOCAL_ARG:
-        return _complete_local_arg(catalogue, s)
+        return _complete_local_arg(catalogue, s, live, lookups)
     return s.word, complete(catalogue, live, s, lookups)
 
 

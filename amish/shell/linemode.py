@@ -22,6 +22,7 @@ from rich.text import Text
 
 from ..ui import render
 from ..core.protocol import Message
+from ..runtime.fleet import MemberState
 from ..transports.base import Transport
 from ..transports.items import dispatch
 from ..ui.lexer import InputLexer
@@ -78,8 +79,17 @@ class LineShell(ShellSession):
                     shown["skipped"] += 1
                     continue
                 shown["printed"] += 1
-                self.show_renderable(render.render_event_line(item, now))
+                line = render.render_event_line(item, now)
+                if self.fleet is not None:  # the server column
+                    width = max(len(n) for n in self.fleet.names)
+                    line = Text.assemble(Text(f"{item.get('Server') or '':<{width}} ", style="bold"), line)
+                self.show_renderable(line)
             self.events.add(events, now)
+
+        def take_other(item: object) -> None:
+            if not isinstance(item, MemberState):
+                raise TypeError(f"a subscription never holds {type(item).__name__}")
+            self.on_member_state(item)  # a server of the fleet lost, back or gone
 
         dispatch(
             self.sub.drain(),
@@ -87,6 +97,7 @@ class LineShell(ShellSession):
             lambda item: self.show_renderable(render.render_protocol_error(item)),
             lambda item: self.on_closed(item.reason),
             self.show_result,  # a replay's recorded result, paired with its action
+            other=take_other,
         )
         if shown["skipped"]:
             self.note(f"... {shown['skipped']} more matching events not printed (too many at once; narrow them with /filter)")
@@ -176,7 +187,8 @@ class LineShell(ShellSession):
     async def run_async(self) -> int:
         self._loop = asyncio.get_running_loop()
         self.session = PromptSession(
-            message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected", "ami> ")],
+            message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected",
+                              f"{self.fleet.current}> " if self.fleet is not None else "ami> ")],
             completer=self.completer,
             complete_while_typing=True,
             lexer=PygmentsLexer(InputLexer),

@@ -25,10 +25,12 @@ from ..core.errors import AmishError, InputError
 from ..core.immutable import Record
 from . import views
 
-__all__ = ["Command", "COMMANDS", "lookup", "run", "general_help", "TOPIC", "FILTER", "EVENT_MASK"]
+__all__ = ["Command", "COMMANDS", "lookup", "run", "general_help", "TOPIC", "FILTER", "EVENT_MASK", "SERVER",
+           "ACTION"]
 
-#: What an argument is, for completion: an action or event name, a filter expression, an event mask.
-TOPIC, FILTER, EVENT_MASK = "topic", "filter", "event-mask"
+#: What an argument is, for completion: an action or event name, a filter expression, an event mask,
+#: a server of the fleet, an action as typed at the prompt.
+TOPIC, FILTER, EVENT_MASK, SERVER, ACTION = "topic", "filter", "event-mask", "server", "action"
 
 
 class Command(Record):
@@ -153,6 +155,14 @@ def _quit(session, args: str) -> None:
     session.exit()
 
 
+def _use(session, args: str) -> None:
+    session.use_server(args.strip())
+
+
+def _all(session, args: str) -> bool:
+    return session.send_to_all(args)
+
+
 #: Every local command, in the order /help lists them.
 COMMANDS: dict[str, Command] = {
     c.name: c
@@ -180,6 +190,10 @@ COMMANDS: dict[str, Command] = {
         Command("keys", "", "list the key bindings", _keys),
         Command("reconnect", "", "log in again with the same settings (actions in flight are not re-sent)",
                 _reconnect),
+        Command("use", "[NAME]", "on a fleet: send actions to server NAME from now on (no NAME: list the servers)",
+                _use, SERVER),
+        Command("all", "ACTION...", "on a fleet: send the action to every server connected; each answer under its "
+                "server's name", _all, ACTION),
         Command("quit", "", "log off and leave (also: /exit, Ctrl-D)", _quit, aliases=("exit",)),
     )
 }
@@ -193,8 +207,10 @@ def lookup(name: str) -> Command | None:
     return COMMANDS.get(low) or _ALIASES.get(low)
 
 
-def run(session, name: str, args: str) -> None:
-    """Run local command `name` on `session`; an unknown name or an AmishError is one error line."""
+def run(session, name: str, args: str) -> bool:
+    """Run local command `name` on `session`; an unknown name or an AmishError is one error line.
+
+    True when the command holds the input for a second Enter (/all asking to confirm)."""
     command = lookup(name)
     if command is None:
         from difflib import get_close_matches  # only for a mistyped command
@@ -202,11 +218,12 @@ def run(session, name: str, args: str) -> None:
         guess = get_close_matches(name, list(COMMANDS) + list(_ALIASES), 1)
         hint = f"; did you mean /{guess[0]}?" if guess else "; /help lists them"
         session.error(f"unknown command /{name}{hint}")
-        return
+        return False
     try:
-        command.handler(session, args)
+        return bool(command.handler(session, args))
     except AmishError as e:
         session.error(str(e))
+        return False
 
 
 def _key_table(session) -> Table:

@@ -68,9 +68,13 @@ class ShellSession:
         read_only: bool = False,
         confirm: bool = True,
         max_ended_calls: int = 1000,
+        fleet=None,
     ):
         self.conn = conn
         self._first_conn = conn
+        #: On a fleet: the runtime.fleet.FleetTransport that `conn` is (actions to its current member, /use, /all).
+        self.fleet = fleet
+        self._typed: str | None = None  # the input as typed, while a local command runs (/all holds it)
         self._reconnect = reconnect
         self._reconnecting = False
         self._reconnect_stop = threading.Event()
@@ -118,6 +122,9 @@ class ShellSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         if filter_text:
             self.set_filter(filter_text, quiet=True)
+        if fleet is not None:
+            self.live.servers = list(fleet.names)
+            self._safety_of(fleet.current)
 
     # -- the hand-over from other threads ----------------------------------------
     #: At most one drain of the subscription per this many seconds.
@@ -302,8 +309,10 @@ class ShellSession:
         if parsed is None:
             return False
         if isinstance(parsed, LocalCommand):
-            self.run_local(parsed.name, parsed.args)
-            return False
+            held = self.run_local(parsed.name, parsed.args, text)
+            if not held:
+                self._force_text = None
+            return held
         assert isinstance(parsed, Actions)
         messages = [self._canonical(m) for m in parsed.messages]
         if self.read_only:
@@ -456,9 +465,11 @@ class ShellSession:
         return True
 
     # -- local commands -------------------------------------------------------
-    def run_local(self, name: str, args: str) -> None:
-        """Run a local command (the registry, localcommands.COMMANDS, says which function)."""
-        localcommands.run(self, name, args)
+    def run_local(self, name: str, args: str, text: str | None = None) -> bool:
+        """Run a local command (the registry, localcommands.COMMANDS, says which function);
+        True when it holds the input (`text`, as typed) for a second Enter."""
+        self._typed = text
+        return localcommands.run(self, name, args)
 
     def fetch_help_in_background(self, name: str) -> None:
         """Ask the server (manager show command) for an action's description; the help shown is replaced."""
@@ -502,6 +513,8 @@ class ShellSession:
 
     def request_reconnect(self) -> None:
         """Log in again with the same settings, in the background (the screen never waits)."""
+        if self.fleet is not None:
+            raise InputError("on a fleet each server reconnects by itself (the events pane says lost and back)")
         if self.replaying:
             raise InputError("this is a replay: there is no server to reconnect to")
         if self._reconnect is None:
@@ -606,3 +619,131 @@ class ShellSession:
     # -- front-end hooks (overridden) -------------------------------------------
     def toggle_pause(self) -> None:  # pragma: no cover - overridden
         pass
+
+    # -- a fleet -----------------------------------------------------------------
+    def _safety_of(self, name: str) -> None:
+        """The rails of the server actions go to: its --read-only and its confirmations."""
+        opts = self.fleet.members[name].opts
+        self.read_only = opts.read_only
+        self.confirm = opts.confirm is not False
+
+    def use_server(self, name: str) -> None:
+        """/use NAME: actions go to NAME from now on (its own --read-only and confirmations apply)."""
+        fleet = self.fleet
+        if fleet is None:
+            raise InputError("/use is for a fleet: start amish with several --profile, a --group or several -H")
+        if not name:
+            for n in fleet.names:
+                m = fleet.members[n].opts
+                mark = "*" if n == fleet.current else " "
+                self.note(f"{mark} {n}  {m.host}:{m.port}  {fleet.states[n]}" + ("  read-only" if m.read_only else ""))
+            return
+        if name not in fleet.members:
+            raise InputError(f"no server {name!r} in this fleet: {', '.join(fleet.names)}")
+        fleet.use(name)
+        self._safety_of(name)
+        m = fleet.members[name].opts
+        self.note(f"actions go to {name} ({m.host}:{m.port}, {fleet.states[name]})"
+                  + (": read-only" if self.read_only else ""))
+        self.invalidate()
+
+    def on_member_state(self, item) -> None:
+        """A server of the fleet was lost, came back or was given up on: said in both panes."""
+        words = {"lost": "connection lost", "back": "back", "gone": "gone", "down": "cannot connect"}
+        text = f"{item.name}: {words.get(item.state, item.state)}: {item.reason}"
+        self.mark_gap(f"--- {time.strftime('%H:%M:%S')} {text} ---")
+        if item.state == "back":
+            self.note(text)
+            if item.name == self.fleet.current:
+                self._learn_server_in_background()
+        else:
+            self.error(text)
+        self.invalidate()
+
+    def send_to_all(self, text: str) -> bool:
+        """/all ACTION: the action to every server connected, each answer under its server's name.
+
+        Each server's --read-only refuses for that server alone; a confirmation
+        names how many servers the action goes to. True: held for a second Enter."""
+        fleet = self.fleet
+        if fleet is None:
+            raise InputError("/all is for a fleet: start amish with several --profile, a --group or several -H")
+        if not text.strip():
+            raise InputError("/all takes an action, e.g. /all Ping or /all !core show uptime")
+        parsed = parse_input(text)
+        if not isinstance(parsed, Actions):
+            raise InputError("/all takes an action, not a local command")
+        messages = [self._canonical(m) for m in parsed.messages]
+        targets = fleet.members_connected()
+        down = [n for n in fleet.names if fleet.connection(n) is None]
+        from ..core.safety import confirmation_reason, read_only_refusal
+
+        allowed = []
+        for name, conn in targets:
+            if fleet.members[name].opts.read_only:
+                refusals = [r for r in (read_only_refusal(m) for m in messages) if r]
+                if refusals:
+                    self.error(f"{name}: refused, nothing sent there (--read-only): {refusals[0]}")
+                    continue
+            allowed.append((name, conn))
+        if not allowed:
+            self.error("nothing sent: no server " + ("connected" if not targets else "left to send it to"))
+            return False
+        typed = self._typed or text
+        if self._force_text != typed:
+            n = len(allowed)
+            servers = f"{n} server{'s' if n != 1 else ''}"
+            problems = []
+            for m in messages:
+                confirm_before = self.confirm
+                self.confirm = False  # the confirmation is asked below, naming the servers
+                try:
+                    problems += self.problems(m)
+                finally:
+                    self.confirm = confirm_before
+                reason = confirmation_reason(m)
+                if reason and any(fleet.members[nm].opts.confirm is not False for nm, _ in allowed):
+                    problems.append(f"{m.get('Action') or 'this action'} {reason}: send it to {servers} "
+                                    f"({', '.join(nm for nm, _ in allowed)})?")
+            if problems:
+                self._force_text = typed
+                for p in problems:
+                    self.error(p)
+                self.note("nothing sent: press Enter again to send it anyway (Ctrl-C or an edit cancels)")
+                return True
+        self._force_text = None
+        for message in messages:
+            self.show_renderable(views.render_sent(message))
+            for name, conn in allowed:
+                self._send_to(name, conn, message)
+        said = f"sent to {len(allowed)} server{'s' if len(allowed) != 1 else ''}: {', '.join(n for n, _ in allowed)}"
+        if down:
+            said += f"; not connected, not sent: {', '.join(down)}"
+        self.note(said)
+        return False
+
+    def _send_to(self, name: str, conn, message: Message) -> None:
+        try:
+            pending = self.fleet.owned(conn.submit(message), conn)
+        except AmishError as e:
+            self.error(f"{name}: {e}")
+            return
+
+        def done(p) -> None:
+            if p.error is not None:
+                self.error(f"{name}: {p.error}")
+                return
+            self.live.observe_result(p)
+            from rich.console import Group
+            from rich.text import Text
+
+            body = views.render_raw(p) if self.raw_view else render.render_result(p)
+            self.show_renderable(Group(Text(f"── {name} ──", style="bold cyan"), body))
+
+        pending.add_done_callback(lambda p: self.call_in_ui(done, p))
+        if self._loop is not None:
+            self._loop.call_later(self.timeout, self._all_timeout, name, pending)
+
+    def _all_timeout(self, name: str, pending) -> None:
+        if not pending.done:  # its done callback says so, under the server's name
+            self.fleet.abandon(pending, f"no complete response within {self.timeout:g} s")

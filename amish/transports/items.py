@@ -32,13 +32,17 @@ def dispatch(
     protocol_error: Callable[[ProtocolError], object],
     closed: Callable[[Closed], object],
     pending: Callable[[Pending], object] = _unexpected,
+    other: Callable[[object], object] = _unexpected,
 ) -> bool:
     """Hand each of `items`, in order, to the handler of its kind; True when a handler said stop.
 
     `messages` gets runs of consecutive messages (a list; the whole of `items`
     when there is nothing else in it); the others get one item each. A handler
     that returns something true stops the dispatch: the rest of `items` is not
-    handed out (a goal was met, the session is being replaced).
+    handed out (a goal was met, the session is being replaced). `other` takes
+    the kinds a layer above the transports puts in a subscription of its own
+    (a fleet's `runtime.fleet.MemberState`: a server lost, back or gone); without
+    it such an item is a TypeError.
     """
     if not items:
         return False
@@ -59,7 +63,7 @@ def dispatch(
         elif kind is Pending:
             stop = pending(item)
         else:
-            stop = _unexpected(item)
+            stop = other(item)
         if stop:
             return True
     return bool(start < len(items) and messages(items[start:]))

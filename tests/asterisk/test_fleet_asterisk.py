@@ -237,6 +237,51 @@ def test_events_raw_prefixes_every_line_and_no_reconnect_gives_up(fleet_config, 
     assert proc.returncode == 0  # two servers still streaming when --duration ended
 
 
-def test_the_shell_and_raw_mode_refuse_a_fleet(fleet_config):
+def test_raw_mode_refuses_a_fleet(fleet_config):
     proc = run(fleet_config, ["raw", "--group", "lab"], b"")
     assert proc.returncode == 4 and b"amish raw takes one server, not a fleet" in proc.stderr
+
+
+def test_events_a_failing_secret_command_is_that_servers_outcome_not_the_runs(fleet_config, asterisk_fleet):
+    box = asterisk_fleet[0]
+    with open(fleet_config, "a") as f:
+        f.write(f'\n[profiles.broken]\nhost = "{box.host}"\nport = {box.port}\nuser = "admin"\n'
+                'secret_command = "false"\n')
+    proc = run(fleet_config, ["events", "--profile", "pbx1", "--profile", "broken", "--format", "jsonl",
+                              "--filter", "FullyBooted", "--count", "1", "--duration", "20"], b"")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    gone = [o for o in lines if o.get("Amish") == "gone"]
+    assert [o["Server"] for o in gone] == ["broken"] and "secret_command" in gone[0]["Reason"]
+    assert [o["Server"] for o in lines if o.get("Event") == "FullyBooted"] == ["pbx1"]
+
+
+def test_a_secret_on_the_command_line_is_warned_about_once_on_a_fleet(asterisk_fleet, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    argv = AMISH + ["-u", "admin", "--secret", ADMIN[1]]
+    for box in asterisk_fleet:
+        argv += ["-H", f"{box.host}:{box.port}"]  # host:port without ami://: a host with a port
+    proc = subprocess.run(argv + ["--format", "json"], input=b"Action: Ping\n", capture_output=True, timeout=60,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().count("a secret on the command line is visible in ps") == 1
+    servers = sorted(json.loads(line)["server"] for line in proc.stdout.decode().splitlines())
+    assert servers == sorted(f"{box.host}:{box.port}" for box in asterisk_fleet)
+    events = AMISH + ["events"] + argv[len(AMISH):] + ["--filter", "FullyBooted", "--count", "3", "--duration", "20"]
+    proc = subprocess.run(events, capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().count("a secret on the command line is visible in ps") == 1
+
+
+def test_a_bad_host_port_is_one_line_and_exit_4_before_anything_connects(asterisk_fleet, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), AMISH_SECRET=ADMIN[1])
+    box = asterisk_fleet[0]
+    for mode in ([], ["events"]):
+        proc = subprocess.run(AMISH + mode + ["-u", "admin", "-H", f"{box.host}:{box.port}", "-H", "pbx:50x8"],
+                              input=b"Action: Ping\n", capture_output=True, timeout=30, env=env)
+        assert proc.returncode == 4
+        assert proc.stderr.decode() == ("amish: -H: 'pbx:50x8': the port must be a number from 1 to 65535 "
+                                        "(HOST:PORT)\n")
+        assert proc.stdout == b""

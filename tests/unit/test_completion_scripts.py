@@ -470,6 +470,58 @@ def test_profiles_default_to_home_config(tmp_path, home):
     assert proc.stdout.split() == ["fromhome"], proc.stderr
 
 
+# -- groups: --group's value is a key of the config's [groups] table ---------------------------
+
+GROUPS_CONFIG = """\
+[profiles.home]
+host = "127.0.0.1"
+
+[groups]
+prod = ["home", "lab-*"]
+  "eu west" = ["home"]   # a comment
+# old = ["gone"]
+lab=[
+  "home",
+]
+
+[profiles.after]
+host = "x"
+"""
+GROUPS = {"prod", "eu west", "lab"}
+
+
+@pytest.fixture
+def group_setup(tmp_path):
+    xdg = tmp_path / "xdg"
+    (xdg / "amish").mkdir(parents=True)
+    (xdg / "amish" / "config.toml").write_text(GROUPS_CONFIG)
+    scripts = {}
+    for shell in SHELLS:
+        scripts[shell] = tmp_path / f"groups-{shell}"
+        scripts[shell].write_text(completion_script(shell, main=cli.build_parser, subcommands=cli.SUBCOMMANDS))
+    return scripts, str(xdg)
+
+
+def test_bash_completes_groups(group_setup, home):
+    scripts, xdg = group_setup
+    got = bash_complete(["amish", "--group", ""], home, bash_completion=False, script=scripts["bash"], XDG_CONFIG_HOME=xdg)
+    assert set(got) == GROUPS
+    got = bash_complete(["amish", "events", "--group", "p"], home, bash_completion=True, script=scripts["bash"],
+                        XDG_CONFIG_HOME=xdg)
+    assert set(got) == {"prod"}
+
+
+def test_fish_completes_groups(group_setup, home):
+    scripts, xdg = group_setup
+    assert set(fish_complete("amish --group ", home, scripts["fish"], XDG_CONFIG_HOME=xdg)) == GROUPS
+
+
+def test_zsh_completes_groups(group_setup, home):
+    scripts, xdg = group_setup
+    got = zsh_complete("amish --group ", home, scripts["zsh"], XDG_CONFIG_HOME=xdg)
+    assert {m.replace("\\ ", " ") for m in got} == GROUPS
+
+
 # -- quoting: choices and help with characters each shell treats specially ------------------
 
 ODD_CHOICES = ["a b", "it's", "x:y", "[z]", "$(false)"]

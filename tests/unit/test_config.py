@@ -319,6 +319,10 @@ def test_load_config(tmp_path):
         ("10.0.0.5", Target("10.0.0.5")),
         ("::1", Target("::1")),
         ("[::1]", Target("::1")),
+        ("pbx:5038", Target("pbx", 5038)),  # -H host:port, no scheme: a host with a port, not a host name
+        ("10.0.0.5:15038", Target("10.0.0.5", 15038)),
+        ("[::1]:5038", Target("::1", 5038)),
+        ("2001:db8::7", Target("2001:db8::7")),  # more than one colon: an IPv6 address, never split
         ("ami://pbx", Target("pbx", None, None, False, "tcp")),
         ("ami://pbx/", Target("pbx", None, None, False, "tcp")),
         ("amis://pbx", Target("pbx", None, None, True, "tcp")),
@@ -357,6 +361,14 @@ def test_url_forms(text, expected):
         ("ami://pbx/manager", "no path or query"),
         ("ami://pbx?x=1", "no path or query"),
         ("", "is empty"),
+        ("pbx:notaport", "'pbx:notaport': the port must be a number from 1 to 65535 (HOST:PORT)"),
+        ("pbx:70000", "the port must be a number from 1 to 65535"),
+        ("pbx:0", "the port must be a number from 1 to 65535"),
+        ("pbx:", "the port must be a number from 1 to 65535"),
+        ("pbx:５０３８", "the port must be a number from 1 to 65535"),
+        (":5038", "':5038' names no host"),
+        ("[::1]x", "is not HOST, HOST:PORT or [IPv6]:PORT"),
+        ("[::1", "is not HOST, HOST:PORT or [IPv6]:PORT"),
     ],
 )
 def test_bad_urls(text, expected):

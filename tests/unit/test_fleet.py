@@ -75,3 +75,28 @@ def test_a_slow_member_does_not_hold_the_others():
 
     run_each(list(range(10)), work, parallel=3, on_done=on_done)
     assert order[-1] == 0 and sorted(order) == list(range(10))
+
+
+def test_a_fleet_event_carries_its_server_and_the_filter_sees_it():
+    from amish.core.eventfilter import parse_filter
+    from amish.core.protocol import Message
+    from amish.runtime.fleet import tag_event
+
+    raw = b"Event: Hangup\r\nChannel: PJSIP/7001-0001\r\nCause: 16\r\n\r\n"
+    tagged = tag_event(Message.from_raw(raw), "pbx2")
+    assert tagged.get("Server") == "pbx2" and tagged.get("Cause") == "16" and tagged.kind == "event"
+    assert tagged.raw.endswith(b"Cause: 16\r\nServer: pbx2\r\n\r\n")
+    assert parse_filter("Hangup Server=pbx2")(tagged)
+    assert not parse_filter("Server=pbx1")(tagged)
+
+
+def test_use_completes_the_servers_of_the_fleet_and_all_completes_as_the_prompt():
+    from amish.catalogue import Catalogue
+    from amish.shell.completion import LiveValues, complete_text
+
+    live = LiveValues()
+    live.servers = ["pbx1", "pbx2", "lab-a"]
+    word, choices = complete_text(Catalogue.bundled(), live, "/use pb")
+    assert word == "pb" and [c[1] for c in choices] == ["pbx1", "pbx2"]
+    word, choices = complete_text(Catalogue.bundled(), live, "/all Pin")
+    assert "Ping" in [c[1] for c in choices]
