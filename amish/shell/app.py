@@ -37,6 +37,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ..ui import render
+from ..ui.render.eventline import NAME_WIDTH
 from ..transports.connection import Closed, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
@@ -534,7 +535,7 @@ class Shell(ShellSession):
         if not linkedid:
             return text
         name = message.get("Event") or ""
-        at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
+        at = min(len(text.plain), 13 + max(len(name), NAME_WIDTH))
         tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
         return Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
 

@@ -17,7 +17,9 @@ HOLD = re.compile(r"Local/hold@amish-test-[0-9a-f]+;1")
 def top_area(term: Terminal) -> list[str]:
     """The lines above the transcript (the view shown at the top)."""
     lines = term.screen.display
-    end = next(i for i, line in enumerate(lines) if line.startswith(" Transcript "))
+    end = next((i for i, line in enumerate(lines) if line.startswith(" Transcript ")), None)
+    if end is None:  # caught in the middle of a redraw
+        return []
     return [line.rstrip() for line in lines[:end]]
 
 
