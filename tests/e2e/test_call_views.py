@@ -6,29 +6,12 @@ import re
 
 import pytest
 
+from callscreen import F6, F7, HOLD1, hang_up_everything, held_calls, top_area
 from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 
-F6, F7 = "\x1b[17~", "\x1b[18~"
-HOLD = re.compile(r"Local/hold@amish-test-[0-9a-f]+;1")
-
-
-def top_area(term: Terminal) -> list[str]:
-    """The lines above the transcript (the view shown at the top)."""
-    lines = term.screen.display
-    end = next((i for i, line in enumerate(lines) if line.startswith(" Transcript ")), None)
-    if end is None:  # caught in the middle of a redraw
-        return []
-    return [line.rstrip() for line in lines[:end]]
-
-
-def held_calls(term: Terminal) -> set[str]:
-    return {m.group(0) for line in top_area(term) for m in [HOLD.search(line)] if m}
-
-
-def hang_up_everything(asterisk) -> None:
-    asterisk.cli("channel request hangup all")
+HOLD = HOLD1
 
 
 @pytest.fixture
