@@ -39,6 +39,7 @@ from rich.text import Text
 from ..ui import render
 from ..ui.render.eventline import NAME_WIDTH
 from ..transports.connection import Closed, Pending
+from ..transports.replay import RecordedTime
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
@@ -312,17 +313,22 @@ class Shell(ShellSession):
                 else:
                     observe(item)
                     events.append(item)
+            elif type(item) is RecordedTime:  # a replay: what follows was recorded then
+                if events:
+                    self.events.add(events, self.recorded_now)
+                    events = []
+                self.recorded_now = item.when
             elif isinstance(item, Pending):  # a replay's recorded result, paired with its action
                 self.show_result(item)
             elif isinstance(item, ProtocolError):
-                self.events.add(events)
+                self.events.add(events, self.recorded_now)
                 events = []
                 self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
                 self.show_lines(self.render_lines(render.render_protocol_error(item)))
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
         if events:
-            self.events.add(events)
+            self.events.add(events, self.recorded_now)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
         if busy:
             self._flood_until = time.monotonic() + FLOOD_CALM

@@ -146,7 +146,7 @@ class CallViews:
         return {CHANNELS: self.channels, CALLS: self.calls, TIMELINE: self.timeline}[view]
 
     def rows(self, view: str, now: float | None = None) -> list[tables.Row]:
-        now = time.time() if now is None else now
+        now = self.shell.now() if now is None else now
         tracker = self.shell.tracker
         if view == CHANNELS:
             rows = channel_rows(tracker, now)
@@ -250,21 +250,29 @@ class CallViews:
             raise InputError("no channel selected (it may have hung up)")
         return ch
 
+    def _need_server(self, what: str) -> None:
+        if self.shell.replaying:
+            raise InputError(f"this is a replay: nothing can be sent ({what} needs a live server)")
+
     def details(self) -> None:
         """The selected channel's details now (from the model), its variables when Status answers."""
         ch = self._need_channel()
         self.shell.show_renderable(render_channel(ch))
-        self.shell.submit_text(f"Status Channel={ch.name} AllVariables=true")
+        if not self.shell.replaying:  # a replay has the model's details only
+            self.shell.submit_text(f"Status Channel={ch.name} AllVariables=true")
 
     def hangup(self) -> None:
+        self._need_server("hanging up")
         ch = self._need_channel()
         self.shell.type_action(f"Hangup Channel={ch.name} Cause=16", send=True)  # 16: normal clearing
 
     def redirect(self) -> None:
+        self._need_server("redirecting")
         ch = self._need_channel()
         self.shell.type_action(f"Redirect Channel={ch.name} Context=", send=False)
 
     def mixmonitor(self) -> None:
+        self._need_server("MixMonitor")
         ch = self._need_channel()
         if ch.recording:
             self.shell.type_action(f"StopMixMonitor Channel={ch.name}", send=False)

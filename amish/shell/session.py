@@ -413,10 +413,17 @@ class ShellSession:
         else:
             self.show_renderable(render.render_result(pending))
 
+    #: In a replay: the time the events being drained were recorded at (RecordedTime); None: now.
+    recorded_now: float | None = None
+
+    def now(self) -> float:
+        """The time of what is being shown: now, or in a replay the recorded time reached."""
+        return time.time() if self.recorded_now is None else self.recorded_now
+
     def observe_event(self, message: Message) -> None:
         """Every event received (the events pane has it too): completion learns from it,
         and an async Originate's outcome is shown under it in the transcript."""
-        self.tracker.feed(message, time.time())
+        self.tracker.feed(message, self.now())
         self.live.observe(message)
         if self._originates and message.get("Event") == "OriginateResponse":
             waiting = self._originates.get(message.get("ActionID") or "")

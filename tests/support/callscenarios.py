@@ -219,6 +219,15 @@ def local_optimization(w: Watcher) -> None:
     _wait_all_hung_up(w, start)
 
 
+def up_at_end(w: Watcher) -> None:
+    """A calls B (answered, bridged) and the recording stops there, the call still up (amish replay
+    shows it live in the Channels view). Whoever captures it hangs it up afterwards."""
+    start = len(w.events)
+    originate(w.conn, "210")
+    _bridged_legs(w, start)
+    w.pump(0.5)
+
+
 SCENARIOS = {
     "answered": _simple("200"),
     "noanswer": _simple("201"),
@@ -230,6 +239,7 @@ SCENARIOS = {
     "redirect": redirect,
     "mixmonitor": mixmonitor,
     "local-optimization": local_optimization,
+    "up-at-end": up_at_end,  # leaves its call up: hang it up after capturing
 }
 
 
