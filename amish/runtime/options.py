@@ -36,7 +36,7 @@ class Options(Record):
     __slots__ = (
         "host", "port", "tls", "cafile", "cert", "keyfile", "insecure", "user", "secret", "auth", "events",
         "connect_timeout", "timeout", "keepalive", "boot_timeout", "reconnect", "read_only", "confirm", "filter",
-        "trace", "record", "line", "scrollback", "settings", "transport", "prefix",
+        "trace", "record", "line", "scrollback", "keep_calls", "settings", "transport", "prefix",
     )
     _hidden = ("secret", "settings")
 
@@ -65,6 +65,7 @@ class Options(Record):
         record: str | None = None,
         line: bool = False,
         scrollback: int = 10_000,
+        keep_calls: int = 1000,
         settings: Settings | None = None,
         transport: str = "tcp",
         prefix: str = "",

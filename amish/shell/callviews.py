@@ -166,12 +166,17 @@ class CallViews:
         rows = self.rows(view)
         header, lines = tables.layout(st.columns, rows, width)
         items = [TableLine(header, [("class:table.header bold", header)], None)]
+        if self.shell.call_class is False:  # the model hears nothing: say why, and what to change
+            from .session import no_call_class_note
+
+            note = no_call_class_note(self.shell.conn.username or "")
+            items.append(TableLine(note, [("fg:ansired", note)], None))
         for row, line in zip(rows, lines):
             style = row.style
             if view == CALLS and not style:
                 style = tables.call_style(row.linkedid)
             items.append(TableLine(line, [(style, line)] if style else [("", line)], row.key))
-        if not rows:
+        if not rows and self.shell.call_class is not False:
             note = "no live channels" if view == CHANNELS else "no calls yet"
             if self.shell.tracker is None:
                 note = "the call model is not available in this session"
