@@ -63,6 +63,7 @@ ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_t
 EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 VIEW_REFRESH = 0.25  # a Channels or Calls view is rebuilt at most 4 times a second when the model changes...
 VIEW_REFRESH_BUSY = 1.0  # ...once a second under a flood (and once a second anyway: durations tick)
+BIG_TABLE = 2000  # rows from which a view is rebuilt once a second whatever the rate
 
 
 class Shell(ShellSession):
@@ -382,7 +383,8 @@ class Shell(ShellSession):
         version = self.tracker.version
         if not force and version == self._view_version:
             return
-        wait = self._last_view_refresh + (VIEW_REFRESH_BUSY if busy else VIEW_REFRESH) - time.monotonic()
+        big = self.callviews.state[self.view].total > BIG_TABLE  # a big PBX: once a second, like a flood
+        wait = self._last_view_refresh + (VIEW_REFRESH_BUSY if busy or big else VIEW_REFRESH) - time.monotonic()
         if wait > 0 and not force:
             if not self._view_refresh_scheduled and self._loop is not None:
                 self._view_refresh_scheduled = True

@@ -40,6 +40,11 @@ CALL_COLUMNS = (
     tables.Column("Channels", 8, 60),
 )
 
+#: At most this many rows of a table are laid out, around the selected one: a PBX's 10,000 channels
+#: are sorted and counted, but only what can be scrolled to soon is drawn (moving past the edge
+#: brings the next rows at the next refresh, within a second).
+WINDOW = 400
+
 #: The views and what their titles call them.
 CHANNELS, CALLS, TIMELINE = "channels", "calls", "timeline"
 
@@ -78,13 +83,14 @@ def channel_rows(tracker, now: float) -> list[tables.Row]:
             ch.uniqueid,
             (ch.name, state, caller, connected, where, peers, tables.duration_text(duration)),
             (ch.name, state, caller, connected, where, peers, duration or 0.0),
-            [("Channel", ch.name), ("ChannelStateDesc", ch.state_desc), ("ChannelState", str(ch.state)),
-             ("CallerIDNum", ch.caller_num), ("CallerIDName", ch.caller_name),
-             ("ConnectedLineNum", ch.connected_num), ("ConnectedLineName", ch.connected_name),
-             ("AccountCode", ch.accountcode), ("Context", ch.context), ("Exten", ch.exten),
-             ("Priority", str(ch.priority)), ("Application", ch.application), ("AppData", ch.app_data),
-             ("Uniqueid", ch.uniqueid), ("Linkedid", ch.linkedid), ("BridgeUniqueid", ch.bridge),
-             ("BridgedWith", peers)],
+            lambda ch=ch, peers=peers: [
+                ("Channel", ch.name), ("ChannelStateDesc", ch.state_desc), ("ChannelState", str(ch.state)),
+                ("CallerIDNum", ch.caller_num), ("CallerIDName", ch.caller_name),
+                ("ConnectedLineNum", ch.connected_num), ("ConnectedLineName", ch.connected_name),
+                ("AccountCode", ch.accountcode), ("Context", ch.context), ("Exten", ch.exten),
+                ("Priority", str(ch.priority)), ("Application", ch.application), ("AppData", ch.app_data),
+                ("Uniqueid", ch.uniqueid), ("Linkedid", ch.linkedid), ("BridgeUniqueid", ch.bridge),
+                ("BridgedWith", peers)],
             linkedid=ch.linkedid,
         ))
     return rows
@@ -163,9 +169,23 @@ class CallViews:
         if view == TIMELINE:
             return  # a timeline is drawn once, when opened (and again by refresh_timeline)
         st = self.state[view]
-        rows = self.rows(view)
+        all_rows = self.rows(view)
+        pane = self.pane(view)
+        rows = all_rows
+        above = below = 0
+        if len(all_rows) > WINDOW:
+            key = pane.selected_key()
+            at = next((i for i, r in enumerate(all_rows) if r.key == key), None) if key is not None else None
+            if at is None:
+                at = max(0, min(pane.buffer.document.cursor_position_row - 1, len(all_rows) - 1))
+            above = max(0, min(at - WINDOW // 2, len(all_rows) - WINDOW))
+            rows = all_rows[above:above + WINDOW]
+            below = len(all_rows) - above - len(rows)
         header, lines = tables.layout(st.columns, rows, width)
         items = [TableLine(header, [("class:table.header bold", header)], None)]
+        if above:
+            more = f"… {above} rows above (move up, sort or narrow to see them)"
+            items.append(TableLine(more, [("class:title.dim", more)], None))
         if self.shell.call_class is False:  # the model hears nothing: say why, and what to change
             from .session import no_call_class_note
 
@@ -176,6 +196,9 @@ class CallViews:
             if view == CALLS and not style:
                 style = tables.call_style(row.linkedid)
             items.append(TableLine(line, [(style, line)] if style else [("", line)], row.key))
+        if below:
+            more = f"… {below} rows below (move down, sort or narrow to see them)"
+            items.append(TableLine(more, [("class:title.dim", more)], None))
         if not rows and self.shell.call_class is not False:
             note = "no live channels" if view == CHANNELS else "no calls yet"
             if self.shell.tracker is None:

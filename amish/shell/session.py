@@ -118,7 +118,7 @@ class ShellSession:
         #: and channel-name completion read it.
         from ..core.calls import CallTracker
 
-        self.tracker = CallTracker(max_ended=max_ended_calls)
+        self.tracker = CallTracker(max_ended=max_ended_calls, keep_events=0)  # the events pane keeps a call's events
         self.live.channel_source = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
         self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
