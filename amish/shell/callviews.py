@@ -60,14 +60,38 @@ def _caller(num: str, name: str) -> str:
 # -- rows from the tracker (the one place that reads its records) -----------------------------
 
 
-def channel_rows(tracker, now: float) -> list[tables.Row]:
-    """One row per live channel of the tracker (amish.core.calls.CallTracker)."""
-    rows = []
-    channels = list(tracker.channels.values()) if tracker is not None else []
+def _bridges(channels) -> dict[str, list[str]]:
     by_bridge: dict[str, list[str]] = {}
     for ch in channels:
         if ch.bridge:
             by_bridge.setdefault(ch.bridge, []).append(ch.name)
+    return by_bridge
+
+
+def channel_sort_value(ch, column: int, now: float, by_bridge: dict):
+    """What a channel's row sorts by in `column` (as channel_rows' sort values), without making the row."""
+    if column == 0:
+        return ch.name
+    if column == 1:
+        return (ch.state_desc or str(ch.state)) + (", hold" if ch.on_hold else "") + (", rec" if ch.recording else "")
+    if column == 2:
+        return _caller(ch.caller_num, ch.caller_name)
+    if column == 3:
+        return _caller(ch.connected_num, ch.connected_name)
+    if column == 4:
+        return ch.where
+    if column == 5:
+        return ", ".join(n for n in by_bridge.get(ch.bridge, ()) if n != ch.name) if ch.bridge else ""
+    return max(0.0, now - ch.created) if ch.created else 0.0
+
+
+def channel_rows(tracker, now: float, channels=None, by_bridge=None) -> list[tables.Row]:
+    """One row per live channel of the tracker (amish.core.calls.CallTracker), or of `channels` of it."""
+    rows = []
+    if channels is None:
+        channels = list(tracker.channels.values()) if tracker is not None else []
+    if by_bridge is None:
+        by_bridge = _bridges(channels)
     for ch in channels:
         where = ch.where
         peers = ", ".join(n for n in by_bridge.get(ch.bridge, ()) if n != ch.name) if ch.bridge else ""
@@ -169,8 +193,12 @@ class CallViews:
         if view == TIMELINE:
             return  # a timeline is drawn once, when opened (and again by refresh_timeline)
         st = self.state[view]
-        all_rows = self.rows(view)
         pane = self.pane(view)
+        tracker = self.shell.tracker
+        if view == CHANNELS and st.predicate is None and tracker is not None and len(tracker.channels) > WINDOW:
+            all_rows = self._big_channel_rows(tracker, pane)
+        else:
+            all_rows = self.rows(view)
         rows = all_rows
         above = below = 0
         if len(all_rows) > WINDOW:
@@ -207,6 +235,25 @@ class CallViews:
                 note = f"none of the {st.total} match the filter: {st.filter_text}"
             items.append(TableLine(note, [("class:title.dim", note)], None))
         self.pane(view).show(items)
+
+    def _big_channel_rows(self, tracker, pane) -> list:
+        """A big PBX's channels, sorted by the one value each sorts by; only the window around the selection
+        made into full rows (the rest stay light rows: a key and a sort value)."""
+        st = self.state[CHANNELS]
+        now = self.shell.now()
+        channels = list(tracker.channels.values())
+        by_bridge = _bridges(channels)
+        light = [tables.Row(ch.uniqueid, (), (channel_sort_value(ch, st.sort, now, by_bridge),)) for ch in channels]
+        light = tables.sort_rows(light, 0, st.reverse)
+        st.total = st.shown = len(light)
+        key = pane.selected_key()
+        at = next((i for i, r in enumerate(light) if r.key == key), None) if key is not None else None
+        if at is None:
+            at = max(0, min(pane.buffer.document.cursor_position_row - 1, len(light) - 1))
+        lo = max(0, min(at - WINDOW // 2, len(light) - WINDOW))
+        wanted = [tracker.channels[r.key] for r in light[lo:lo + WINDOW]]
+        full = channel_rows(tracker, now, wanted, by_bridge)
+        return light[:lo] + full + light[lo + WINDOW:]
 
     def title(self, view: str) -> list:
         if view == TIMELINE:
