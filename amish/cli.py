@@ -251,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--line", action="store_true", help="line mode: print above a plain prompt instead of the full-screen view")
     s.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter, e.g. 'Newchannel|Hangup'")
     s.add_argument("--scrollback", type=_SCROLLBACK, default=10_000, metavar="N", help="event lines kept in the events pane (default 10000)")
+    s.add_argument("--keep-calls", type=_number(int, 0, 10_000_000), default=1000, metavar="N",
+                   help="ended calls kept for the Calls view (default 1000; the oldest go first)")
     p.add_argument("--completions", choices=("bash", "zsh", "fish"), metavar="SHELL", help="print the completion script for bash, zsh or fish")
     p.add_argument("--example-config", action="store_true", help="print a commented example config file (profiles, secrets)")
     p.add_argument("--version", action="version", version=f"amish {__version__}")
@@ -305,6 +307,8 @@ def build_replay_parser() -> argparse.ArgumentParser:
     p.add_argument("--line", action="store_true", help="line mode instead of the full-screen view")
     p.add_argument("--filter", default="", metavar="EXPR", help="start with this event filter")
     p.add_argument("--scrollback", type=_SCROLLBACK, default=10_000, metavar="N", help="event lines kept in the events pane")
+    p.add_argument("--keep-calls", type=_number(int, 0, 10_000_000), default=1000, metavar="N",
+                   help="ended calls kept for the Calls view (default 1000)")
     return p
 
 

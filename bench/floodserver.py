@@ -22,6 +22,10 @@ call-state tracker sees new calls each cycle, not the same ones again.
 
 Bounded: at most --connections clients (then it exits), at most --max-seconds
 in all, N events per client. ``--progress`` prints ``sent N`` lines.
+
+``--calls N --call-rate R``: a big PBX instead of the captured mix: N
+concurrent calls at once, then R new calls a second, each ending (BridgeLeave,
+Hangup...) after N/R seconds (bench/callflood.py), paced in real time.
 """
 
 from __future__ import annotations
@@ -225,8 +229,34 @@ class Session:
         else:
             self.respond(aid, "Message: Invalid/unknown command", status="Error")
 
+    def flood_calls(self) -> None:
+        """--calls N: call lifecycles at --call-rate new calls a second (bench/callflood.py), paced, until
+        --events were sent or the deadline."""
+        from callflood import CallFlood
+
+        server = self.server
+        args = server.args
+        if not self.write(fully_booted()):
+            return
+        sent = 1
+        flood = CallFlood(args.calls, args.call_rate, time.monotonic())
+        while sent < args.events and not self.closed.is_set() and time.monotonic() < server.deadline:
+            events = flood.tick(time.monotonic())
+            for data, count in chunks_of(events):
+                if not self.write(data):
+                    return
+                sent += count
+            if args.progress:
+                print(f"sent {sent} calls {flood.made} ended {flood.calls_ended}", flush=True)
+            time.sleep(0.05)
+        self.write(end_event(sent))
+        if args.progress:
+            print("done", flush=True)
+
     def flood(self) -> None:
         server = self.server
+        if server.args.calls:
+            return self.flood_calls()
         n = server.args.events
         cycles = server.cycles
         k = 0
@@ -272,6 +302,9 @@ def main() -> None:
     p.add_argument("--quiet", action="store_true", help="no flood: answer actions only")
     p.add_argument("--progress", action="store_true", help="print 'sent N' lines while flooding")
     p.add_argument("--fresh-ids", action="store_true", help="new Uniqueids/Linkedids in every cycle of the mix")
+    p.add_argument("--calls", type=int, default=0, metavar="N",
+                   help="instead of the captured mix: N concurrent calls' lifecycles (bench/callflood.py)")
+    p.add_argument("--call-rate", type=float, default=200.0, metavar="R", help="with --calls: new calls a second (default 200)")
     args = p.parse_args()
     Server(args).serve()
 

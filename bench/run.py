@@ -296,6 +296,17 @@ def section_shell(cfg, pys) -> dict:
     return res
 
 
+def section_bigpbx(cfg, pys) -> dict:
+    """A big PBX (5,000 concurrent calls, 200 new a second) with the Channels view open: keystroke echo,
+    memory with 1,000 ended calls kept (targets: p99 <= 50 ms, growth <= 50 MB)."""
+    args = ["shellflood.py", "--calls", "5000", "--call-rate", "200", "--view", "channels", "--keep-calls", "1000",
+            "--keys", "150" if not cfg.quick else "60", "--typing-seconds", "20" if not cfg.quick else "10",
+            "--calls-window", "10", "--max-seconds", "150"]
+    res = run_json([pys["amish"], *args], timeout=400)
+    log(f"bigpbx: {json.dumps(res)}")
+    return res
+
+
 def section_startup(cfg, pys) -> dict:
     return run_json([pys["amish"], "startup.py", "--reps", cfg.reps + 2], timeout=300)
 
@@ -318,6 +329,7 @@ SECTIONS = {
     "tail": section_tail,
     "bigmsg": section_bigmsg,
     "shell": section_shell,
+    "bigpbx": section_bigpbx,
     "startup": section_startup,
     "pipeline": section_pipeline,
     "fleet": section_fleet,

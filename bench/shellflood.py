@@ -18,6 +18,12 @@ kept by pyte. While the server streams as fast as amish reads:
 
 Prints one ``RESULT {json}`` line. Bounded: the flood server stops after
 --events, everything after --max-seconds.
+
+A big PBX (``--calls 5000 --call-rate 200 --view channels``): the server sends
+call lifecycles instead of the captured mix (bench/callflood.py), the shell
+shows its Channels view (F6) while the keys are typed, and memory is read
+before the flood, once the ended calls kept (``--keep-calls``) are full, and
+``--calls-window`` seconds later.
 """
 
 from __future__ import annotations
@@ -152,7 +158,15 @@ def main() -> None:
     p.add_argument("--max-seconds", type=float, default=90.0, help="the flood and the whole run stop after this long")
     p.add_argument("--amish", default=os.path.join(os.path.dirname(sys.executable), "amish"))
     p.add_argument("--profile", metavar="FILE", help="py-spy the shell while typing (collapsed stacks to FILE)")
+    p.add_argument("--calls", type=int, default=0, help="a big PBX: this many concurrent calls (floodserver --calls)")
+    p.add_argument("--call-rate", type=float, default=200.0, help="with --calls: new calls a second")
+    p.add_argument("--keep-calls", type=int, default=1000, help="with --calls: the shell's --keep-calls")
+    p.add_argument("--calls-window", type=float, default=10.0, help="with --calls: seconds between the memory readings")
+    p.add_argument("--view", choices=("events", "channels", "calls"), default="events",
+                   help="what the shell shows while the keys are typed (F6: channels, F7: calls)")
     a = p.parse_args()
+    if a.calls:
+        return main_calls(a)
 
     server = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "floodserver.py"), "--events", str(a.events), "--connections", "1",
@@ -294,6 +308,117 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     emit(result)
+
+
+def main_calls(a) -> None:
+    """A big PBX: call lifecycles, a view open, keystroke echo, then memory with the ended calls kept full."""
+    server = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "floodserver.py"), "--events", str(a.events), "--connections", "1",
+         "--max-seconds", str(a.max_seconds + 5), "--progress", "--calls", str(a.calls), "--call-rate", str(a.call_rate)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    port = int(server.stdout.readline().split()[1])
+    state = {"sent": 0, "made": 0, "ended": 0}
+    server_done = threading.Event()
+
+    def watch_server():
+        for line in server.stdout:
+            if line.startswith("sent "):
+                parts = line.split()
+                state.update(sent=int(parts[1]), made=int(parts[3]), ended=int(parts[5]))
+            elif line.startswith("done"):
+                server_done.set()
+        server_done.set()
+
+    threading.Thread(target=watch_server, daemon=True).start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMISH_")}
+    env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", AMISH_SECRET=SECRET, XDG_STATE_HOME="/tmp/amish-bench-state")
+    child = pexpect.spawn(a.amish, ["--keep-calls", str(a.keep_calls), "-u", "admin", "127.0.0.1", str(port)],
+                          env=env, dimensions=(ROWS, COLS))
+    screen = Screen(child)
+    result: dict = {"calls": a.calls, "call_rate": a.call_rate, "keep_calls": a.keep_calls, "view": a.view}
+    deadline = time.monotonic() + a.max_seconds
+    key = {"channels": "\x1b[17~", "calls": "\x1b[18~"}.get(a.view)
+    try:
+        if not screen.wait_for(lambda: screen.input_line().startswith("ami>"), 30):
+            raise SystemExit("no prompt:\n" + screen.text())
+        rss_before = rss_kib(child.pid)
+        title = {"channels": " Channels ", "calls": " Calls "}.get(a.view)
+        # the PBX as found (every call up) is in the view before typing starts
+        while time.monotonic() < deadline:
+            if title is None or re.search(title + r"\d+ shown of (\d+)", screen.text()):
+                m = re.search(r" Channels \d+ shown of (\d+)", screen.text())
+                if title is None or (m and int(m.group(1)) >= a.calls * 2 * 0.9):
+                    break
+            if key and title not in screen.text():
+                os.write(screen.fd, key.encode())
+                time.sleep(0.5)
+                os.write(screen.fd, b"\x1b")  # the focus back on the input line, the view stays
+            time.sleep(0.25)
+        t_loaded = time.monotonic()
+        lat_ms, missed = _type_keys(screen, a, deadline)
+        t_typed = time.monotonic()
+        while state["ended"] < a.keep_calls + a.call_rate and not server_done.is_set() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        rss_warm = rss_kib(child.pid)
+        ended_warm = state["ended"]
+        end = time.monotonic() + a.calls_window
+        rss_max = rss_warm
+        while time.monotonic() < min(end, deadline) and not server_done.is_set():
+            rss_max = max(rss_max, rss_kib(child.pid))
+            time.sleep(0.25)
+        rss_end = rss_kib(child.pid)
+        m = re.search(r" (Channels|Calls) (\d+) shown of (\d+)", screen.text())
+
+        def pct(q):
+            return lat_ms[min(len(lat_ms) - 1, int(round(q * (len(lat_ms) - 1))))] if lat_ms else None
+
+        result.update(
+            keystrokes=len(lat_ms), missed=missed, p50_ms=pct(0.5), p90_ms=pct(0.9), p99_ms=pct(0.99),
+            max_ms=lat_ms[-1] if lat_ms else None, seconds_to_load=t_loaded - (deadline - a.max_seconds),
+            typing_seconds=t_typed - t_loaded, calls_made=state["made"], calls_ended=state["ended"],
+            ended_at_warm=ended_warm, rss_before_kib=rss_before, rss_warm_kib=rss_warm, rss_end_kib=rss_end,
+            rss_max_kib=rss_max, rss_growth_mib=(rss_end - rss_before) / 1024,
+            rss_window_growth_mib=(rss_end - rss_warm) / 1024,
+            view_rows=int(m.group(3)) if m else None, sent=state["sent"],
+        )
+    finally:
+        try:
+            child.sendcontrol("d")
+            child.expect(pexpect.EOF, timeout=10)
+        except Exception:
+            pass
+        if child.isalive():
+            child.terminate(force=True)
+        server.terminate()
+        server.wait(10)
+    emit(result)
+
+
+def _type_keys(screen: "Screen", a, deadline: float) -> tuple[list[float], int]:
+    """Type LINE a key at a time (as main does); the echo latencies (ms, sorted) and the keys never echoed."""
+    import random
+
+    rng = random.Random(7)
+    latencies: list[float] = []
+    missed = 0
+    typed = ""
+    typing_deadline = time.monotonic() + a.typing_seconds
+    while len(latencies) + missed < a.keys and time.monotonic() < min(deadline, typing_deadline):
+        if len(typed) >= len(LINE) or (typed and rng.random() < 0.02):
+            screen.keystroke("\x03", "ami> ", timeout=2.0)
+            typed = ""
+            time.sleep(0.05)
+            continue
+        typed += LINE[len(typed)]
+        lat = screen.keystroke(typed[-1], "ami> " + typed, timeout=2.0)
+        if lat is None:
+            missed += 1
+            screen.wait_for(lambda: screen.echoed("ami> " + typed), 5.0)
+        else:
+            latencies.append(lat * 1000)
+        time.sleep(rng.uniform(0.025, 0.06))
+    return sorted(latencies), missed
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ __amish_main() {
         --output-dir) return 0 ;;
         --filter) return 0 ;;
         --scrollback) return 0 ;;
+        --keep-calls) return 0 ;;
         --completions) __amish_words bash zsh fish; return 0 ;;
     esac
     local i w n=0 skip=0 dd=0
@@ -88,14 +89,14 @@ __amish_main() {
         fi
         case $w in
             --) dd=1 ;;
-            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|-f|--file|--format|--var|--originate-timeout|--parallel|--output-dir|--filter|--scrollback|--completions) skip=1 ;;
+            -H|--host|-p|--port|--profile|--group|-u|--user|--secret|--auth|--events|--connect-timeout|--timeout|--cafile|--cert|--key|--keepalive|--boot-timeout|--record|-f|--file|--format|--var|--originate-timeout|--parallel|--output-dir|--filter|--scrollback|--keep-calls|--completions) skip=1 ;;
             --trace) skip=2 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --parallel --output-dir --line --filter --scrollback --completions --example-config --version
+        __amish_words -h --help -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --tls --cafile --cert --key --insecure --read-only --confirm --no-confirm --keepalive --no-reconnect --boot-timeout --trace --record -f --file --format --var --pipeline --keep-going --stop-on-error --wait-originate --originate-timeout --parallel --output-dir --line --filter --scrollback --keep-calls --completions --example-config --version
         return 0
     fi
     case $n in
@@ -214,6 +215,7 @@ __amish_replay() {
         --speed) return 0 ;;
         --filter) return 0 ;;
         --scrollback) return 0 ;;
+        --keep-calls) return 0 ;;
     esac
     local i w n=0 skip=0 dd=0
     for (( i = start; i < COMP_CWORD; i++ )); do
@@ -226,13 +228,13 @@ __amish_replay() {
         fi
         case $w in
             --) dd=1 ;;
-            --speed|--filter|--scrollback) skip=1 ;;
+            --speed|--filter|--scrollback|--keep-calls) skip=1 ;;
             -*) ;;
             *) (( n++ )) ;;
         esac
     done
     if [[ $cur == -* ]] && (( ! dd )); then
-        __amish_words -h --help --speed --line --filter --scrollback
+        __amish_words -h --help --speed --line --filter --scrollback --keep-calls
         return 0
     fi
     case $n in

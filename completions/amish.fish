@@ -32,7 +32,7 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
             set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record
         case replay
             set -e tokens[1]
-            set valued --speed --filter --scrollback
+            set valued --speed --filter --scrollback --keep-calls
         case audit
             set -e tokens[1]
             set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --ignore
@@ -40,7 +40,7 @@ function __amish_npos -a want -d 'is the cursor on positional argument number $w
             set -e tokens[1]
             set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record --format --filter -e --count -n --from --keep
         case '*'
-            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --parallel --output-dir --filter --scrollback --completions
+            set valued -H --host -p --port --profile --group -u --user --secret --auth --events --connect-timeout --timeout --cafile --cert --key --keepalive --boot-timeout --record -f --file --format --var --originate-timeout --parallel --output-dir --filter --scrollback --keep-calls --completions
     end
     set -l n 0
     set -l skip 0
@@ -125,6 +125,7 @@ complete -c amish -n '__amish_using main' -l output-dir -x -d 'on a fleet: each 
 complete -c amish -n '__amish_using main' -l line -d 'line mode: print above a plain prompt instead of the full-screen view'
 complete -c amish -n '__amish_using main' -l filter -x -d 'start with this event filter, e.g. \'Newchannel|Hangup\''
 complete -c amish -n '__amish_using main' -l scrollback -x -d 'event lines kept in the events pane (default 10000)'
+complete -c amish -n '__amish_using main' -l keep-calls -x -d 'ended calls kept for the Calls view (default 1000; the oldest go first)'
 complete -c amish -n '__amish_using main' -l completions -x -a 'bash zsh fish' -d 'print the completion script for bash, zsh or fish'
 complete -c amish -n '__amish_using main' -l example-config -d 'print a commented example config file (profiles, secrets)'
 complete -c amish -n '__amish_using main' -l version -d 'show program\'s version number and exit'
@@ -195,6 +196,7 @@ complete -c amish -n '__amish_using replay' -l speed -x -d '1 = as recorded (def
 complete -c amish -n '__amish_using replay' -l line -d 'line mode instead of the full-screen view'
 complete -c amish -n '__amish_using replay' -l filter -x -d 'start with this event filter'
 complete -c amish -n '__amish_using replay' -l scrollback -x -d 'event lines kept in the events pane'
+complete -c amish -n '__amish_using replay' -l keep-calls -x -d 'ended calls kept for the Calls view (default 1000)'
 complete -c amish -n '__amish_using replay; and __amish_npos 0' -F -d 'the recording or dump'
 
 # amish audit

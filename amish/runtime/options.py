@@ -43,7 +43,7 @@ class Options(Record):
 
     __slots__ = (
         "settings", "secret", "connect_timeout", "timeout", "keepalive", "boot_timeout", "reconnect",
-        "trace", "record", "line", "scrollback",
+        "trace", "record", "line", "scrollback", "keep_calls",
     )
     _hidden = ("secret",)
 
@@ -61,6 +61,7 @@ class Options(Record):
         record: str | None = None,
         line: bool = False,
         scrollback: int = 10_000,
+        keep_calls: int = 1000,
         **setting: object,
     ) -> None:
         if setting:

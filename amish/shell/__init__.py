@@ -36,6 +36,7 @@ def run_repl(conn: "Transport", opts: "Options", reconnect=None, fleet=None) -> 
         timeout=opts.timeout,
         filter_text=opts.filter,
         scrollback=opts.scrollback,
+        max_ended_calls=opts.keep_calls,
         color=color,
     )
     if opts.line or not can_full_screen():

@@ -37,7 +37,9 @@ from rich.console import Group
 from rich.text import Text
 
 from ..ui import render
+from ..ui.render.eventline import NAME_WIDTH
 from ..transports.connection import Closed
+from ..transports.items import RecordedTime
 from ..core.protocol import Message, ProtocolError
 from ..runtime.fleet import MemberState
 from ..transports.base import Transport
@@ -64,6 +66,7 @@ ESC_WAIT = 0.4  # seconds a lone Esc waits for the key of an Alt-chord (prompt_t
 EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 VIEW_REFRESH = 0.25  # a Channels or Calls view is rebuilt at most 4 times a second when the model changes...
 VIEW_REFRESH_BUSY = 1.0  # ...once a second under a flood (and once a second anyway: durations tick)
+BIG_TABLE = 2000  # rows from which a view is rebuilt once a second whatever the rate
 
 
 class Shell(ShellSession):
@@ -300,7 +303,7 @@ class Shell(ShellSession):
         if not items:
             return
         dispatch(items, self._take_messages, self._take_protocol_error, self._take_closed, self.show_result,
-                 other=self._take_member_state)
+                 recorded_time=self._take_recorded_time, other=self._take_member_state)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
         if busy:
             self._flood_until = time.monotonic() + FLOOD_CALM
@@ -328,7 +331,10 @@ class Shell(ShellSession):
                 observe(item)
                 events.append(item)
         if events:
-            self.events.add(events)
+            self.events.add(events, self.recorded_now)
+
+    def _take_recorded_time(self, item: RecordedTime) -> None:
+        self.recorded_now = item.when  # a replay: what follows was recorded then
 
     def _take_protocol_error(self, item: ProtocolError) -> None:
         self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
@@ -383,7 +389,8 @@ class Shell(ShellSession):
         version = self.tracker.version
         if not force and version == self._view_version:
             return
-        wait = self._last_view_refresh + (VIEW_REFRESH_BUSY if busy else VIEW_REFRESH) - time.monotonic()
+        big = self.callviews.state[self.view].total > BIG_TABLE  # a big PBX: once a second, like a flood
+        wait = self._last_view_refresh + (VIEW_REFRESH_BUSY if busy or big else VIEW_REFRESH) - time.monotonic()
         if wait > 0 and not force:
             if not self._view_refresh_scheduled and self._loop is not None:
                 self._view_refresh_scheduled = True
@@ -541,7 +548,7 @@ class Shell(ShellSession):
         linkedid = message.get("Linkedid")
         if linkedid:
             name = message.get("Event") or ""
-            at = min(len(text.plain), 13 + max(len(name), render.NAME_WIDTH))
+            at = min(len(text.plain), 13 + max(len(name), NAME_WIDTH))
             tag = Text(" " + tables.call_tag(linkedid), style=tables.call_colour(linkedid))
             text = Text.assemble(text[:at], tag, text[at:], no_wrap=True, overflow="ellipsis")
         if self.fleet is not None:  # the server column: which server of the fleet sent it

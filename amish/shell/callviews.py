@@ -40,6 +40,11 @@ CALL_COLUMNS = (
     tables.Column("Channels", 8, 60),
 )
 
+#: At most this many rows of a table are laid out, around the selected one: a PBX's 10,000 channels
+#: are sorted and counted, but only what can be scrolled to soon is drawn (moving past the edge
+#: brings the next rows at the next refresh, within a second).
+WINDOW = 400
+
 #: The views and what their titles call them.
 CHANNELS, CALLS, TIMELINE = "channels", "calls", "timeline"
 
@@ -55,14 +60,38 @@ def _caller(num: str, name: str) -> str:
 # -- rows from the tracker (the one place that reads its records) -----------------------------
 
 
-def channel_rows(tracker, now: float) -> list[tables.Row]:
-    """One row per live channel of the tracker (amish.core.calls.CallTracker)."""
-    rows = []
-    channels = list(tracker.channels.values()) if tracker is not None else []
+def _bridges(channels) -> dict[str, list[str]]:
     by_bridge: dict[str, list[str]] = {}
     for ch in channels:
         if ch.bridge:
             by_bridge.setdefault(ch.bridge, []).append(ch.name)
+    return by_bridge
+
+
+def channel_sort_value(ch, column: int, now: float, by_bridge: dict):
+    """What a channel's row sorts by in `column` (as channel_rows' sort values), without making the row."""
+    if column == 0:
+        return ch.name
+    if column == 1:
+        return (ch.state_desc or str(ch.state)) + (", hold" if ch.on_hold else "") + (", rec" if ch.recording else "")
+    if column == 2:
+        return _caller(ch.caller_num, ch.caller_name)
+    if column == 3:
+        return _caller(ch.connected_num, ch.connected_name)
+    if column == 4:
+        return ch.where
+    if column == 5:
+        return ", ".join(n for n in by_bridge.get(ch.bridge, ()) if n != ch.name) if ch.bridge else ""
+    return max(0.0, now - ch.created) if ch.created else 0.0
+
+
+def channel_rows(tracker, now: float, channels=None, by_bridge=None) -> list[tables.Row]:
+    """One row per live channel of the tracker (amish.core.calls.CallTracker), or of `channels` of it."""
+    rows = []
+    if channels is None:
+        channels = list(tracker.channels.values()) if tracker is not None else []
+    if by_bridge is None:
+        by_bridge = _bridges(channels)
     for ch in channels:
         where = ch.where
         peers = ", ".join(n for n in by_bridge.get(ch.bridge, ()) if n != ch.name) if ch.bridge else ""
@@ -78,13 +107,14 @@ def channel_rows(tracker, now: float) -> list[tables.Row]:
             ch.uniqueid,
             (ch.name, state, caller, connected, where, peers, tables.duration_text(duration)),
             (ch.name, state, caller, connected, where, peers, duration or 0.0),
-            [("Channel", ch.name), ("ChannelStateDesc", ch.state_desc), ("ChannelState", str(ch.state)),
-             ("CallerIDNum", ch.caller_num), ("CallerIDName", ch.caller_name),
-             ("ConnectedLineNum", ch.connected_num), ("ConnectedLineName", ch.connected_name),
-             ("AccountCode", ch.accountcode), ("Context", ch.context), ("Exten", ch.exten),
-             ("Priority", str(ch.priority)), ("Application", ch.application), ("AppData", ch.app_data),
-             ("Uniqueid", ch.uniqueid), ("Linkedid", ch.linkedid), ("BridgeUniqueid", ch.bridge),
-             ("BridgedWith", peers)],
+            lambda ch=ch, peers=peers: [
+                ("Channel", ch.name), ("ChannelStateDesc", ch.state_desc), ("ChannelState", str(ch.state)),
+                ("CallerIDNum", ch.caller_num), ("CallerIDName", ch.caller_name),
+                ("ConnectedLineNum", ch.connected_num), ("ConnectedLineName", ch.connected_name),
+                ("AccountCode", ch.accountcode), ("Context", ch.context), ("Exten", ch.exten),
+                ("Priority", str(ch.priority)), ("Application", ch.application), ("AppData", ch.app_data),
+                ("Uniqueid", ch.uniqueid), ("Linkedid", ch.linkedid), ("BridgeUniqueid", ch.bridge),
+                ("BridgedWith", peers)],
             linkedid=ch.linkedid,
         ))
     return rows
@@ -146,7 +176,7 @@ class CallViews:
         return {CHANNELS: self.channels, CALLS: self.calls, TIMELINE: self.timeline}[view]
 
     def rows(self, view: str, now: float | None = None) -> list[tables.Row]:
-        now = time.time() if now is None else now
+        now = self.shell.now() if now is None else now
         tracker = self.shell.tracker
         if view == CHANNELS:
             rows = channel_rows(tracker, now)
@@ -163,15 +193,41 @@ class CallViews:
         if view == TIMELINE:
             return  # a timeline is drawn once, when opened (and again by refresh_timeline)
         st = self.state[view]
-        rows = self.rows(view)
+        pane = self.pane(view)
+        tracker = self.shell.tracker
+        if view == CHANNELS and st.predicate is None and tracker is not None and len(tracker.channels) > WINDOW:
+            all_rows = self._big_channel_rows(tracker, pane)
+        else:
+            all_rows = self.rows(view)
+        rows = all_rows
+        above = below = 0
+        if len(all_rows) > WINDOW:
+            key = pane.selected_key()
+            at = next((i for i, r in enumerate(all_rows) if r.key == key), None) if key is not None else None
+            if at is None:
+                at = max(0, min(pane.buffer.document.cursor_position_row - 1, len(all_rows) - 1))
+            above = max(0, min(at - WINDOW // 2, len(all_rows) - WINDOW))
+            rows = all_rows[above:above + WINDOW]
+            below = len(all_rows) - above - len(rows)
         header, lines = tables.layout(st.columns, rows, width)
         items = [TableLine(header, [("class:table.header bold", header)], None)]
+        if above:
+            more = f"… {above} rows above (move up, sort or narrow to see them)"
+            items.append(TableLine(more, [("class:title.dim", more)], None))
+        if self.shell.call_class is False:  # the model hears nothing: say why, and what to change
+            from .session import no_call_class_note
+
+            note = no_call_class_note(self.shell.conn.username or "")
+            items.append(TableLine(note, [("fg:ansired", note)], None))
         for row, line in zip(rows, lines):
             style = row.style
             if view == CALLS and not style:
                 style = tables.call_style(row.linkedid)
             items.append(TableLine(line, [(style, line)] if style else [("", line)], row.key))
-        if not rows:
+        if below:
+            more = f"… {below} rows below (move down, sort or narrow to see them)"
+            items.append(TableLine(more, [("class:title.dim", more)], None))
+        if not rows and self.shell.call_class is not False:
             note = "no live channels" if view == CHANNELS else "no calls yet"
             if self.shell.tracker is None:
                 note = "the call model is not available in this session"
@@ -179,6 +235,25 @@ class CallViews:
                 note = f"none of the {st.total} match the filter: {st.filter_text}"
             items.append(TableLine(note, [("class:title.dim", note)], None))
         self.pane(view).show(items)
+
+    def _big_channel_rows(self, tracker, pane) -> list:
+        """A big PBX's channels, sorted by the one value each sorts by; only the window around the selection
+        made into full rows (the rest stay light rows: a key and a sort value)."""
+        st = self.state[CHANNELS]
+        now = self.shell.now()
+        channels = list(tracker.channels.values())
+        by_bridge = _bridges(channels)
+        light = [tables.Row(ch.uniqueid, (), (channel_sort_value(ch, st.sort, now, by_bridge),)) for ch in channels]
+        light = tables.sort_rows(light, 0, st.reverse)
+        st.total = st.shown = len(light)
+        key = pane.selected_key()
+        at = next((i for i, r in enumerate(light) if r.key == key), None) if key is not None else None
+        if at is None:
+            at = max(0, min(pane.buffer.document.cursor_position_row - 1, len(light) - 1))
+        lo = max(0, min(at - WINDOW // 2, len(light) - WINDOW))
+        wanted = [tracker.channels[r.key] for r in light[lo:lo + WINDOW]]
+        full = channel_rows(tracker, now, wanted, by_bridge)
+        return light[:lo] + full + light[lo + WINDOW:]
 
     def title(self, view: str) -> list:
         if view == TIMELINE:
@@ -250,21 +325,29 @@ class CallViews:
             raise InputError("no channel selected (it may have hung up)")
         return ch
 
+    def _need_server(self, what: str) -> None:
+        if self.shell.replaying:
+            raise InputError(f"this is a replay: nothing can be sent ({what} needs a live server)")
+
     def details(self) -> None:
         """The selected channel's details now (from the model), its variables when Status answers."""
         ch = self._need_channel()
         self.shell.show_renderable(render_channel(ch))
-        self.shell.submit_text(f"Status Channel={ch.name} AllVariables=true")
+        if not self.shell.replaying:  # a replay has the model's details only
+            self.shell.submit_text(f"Status Channel={ch.name} AllVariables=true")
 
     def hangup(self) -> None:
+        self._need_server("hanging up")
         ch = self._need_channel()
         self.shell.type_action(f"Hangup Channel={ch.name} Cause=16", send=True)  # 16: normal clearing
 
     def redirect(self) -> None:
+        self._need_server("redirecting")
         ch = self._need_channel()
         self.shell.type_action(f"Redirect Channel={ch.name} Context=", send=False)
 
     def mixmonitor(self) -> None:
+        self._need_server("MixMonitor")
         ch = self._need_channel()
         if ch.recording:
             self.shell.type_action(f"StopMixMonitor Channel={ch.name}", send=False)

@@ -51,6 +51,29 @@ LOCAL_COMMANDS = localcommands.COMMANDS
 #: a flood, which then pauses the screen; what does not fit is counted as dropped.
 SUBSCRIPTION_SIZE = 10_000
 
+def command_output(pending) -> str:
+    """The text a Command action answered with (Asterisk 22: Output: headers; older: the raw follows)."""
+    lines = []
+    for message in getattr(pending, "messages", ()):
+        lines += [v for k, v in message.headers if k is not None and k.lower() == "output"]
+    return "\n".join(lines)
+
+
+def read_classes(text: str) -> set[str] | None:
+    """The read classes `manager show user` lists ("read perm: system,call"), None when it says none."""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "read perm":
+            return {c.strip().lower() for c in value.split(",") if c.strip()}
+    return None
+
+
+def no_call_class_note(user: str) -> str:
+    """What the Channels and Calls views say to a login without the `call` read class."""
+    return (f"this login ({user or '?'}) does not get call events: add call to its read = line in "
+            f"manager.conf ([{user or 'user'}] read = ...,call) and run 'manager reload'")
+
+
 class ShellSession:
     def __init__(
         self,
@@ -99,7 +122,7 @@ class ShellSession:
         #: and channel-name completion read it.
         from ..core.calls import CallTracker
 
-        self.tracker = CallTracker(max_ended=max_ended_calls)
+        self.tracker = CallTracker(max_ended=max_ended_calls, keep_events=0)  # the events pane keeps a call's events
         self.live.channel_source = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
         self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
@@ -183,6 +206,28 @@ class ShellSession:
             return
         if pending.ok:
             self.call_in_ui(self._seeded, pending, conn is not self._first_conn)
+        self._check_call_class(conn)
+
+    def _check_call_class(self, conn: Transport) -> None:
+        """Does this login receive the `call` events the call model is made of? Asked of Asterisk's
+        CLI (manager show user), when the login may run Command; otherwise nothing is said."""
+        user = conn.username or ""
+        if not user or any(c in user for c in " \t\r\n"):
+            return
+        try:
+            pending = conn.submit(Message([("Action", "Command"), ("Command", f"manager show user {user}")])).wait(
+                max(self.timeout, 10.0))
+        except Exception:
+            return
+        if not pending.ok:
+            return
+        classes = read_classes(command_output(pending))
+        if classes is not None:
+            self.call_in_ui(self._learned_call_class, "call" in classes or "all" in classes)
+
+    def _learned_call_class(self, has_it: bool) -> None:
+        self.call_class = has_it
+        self.calls_changed()
 
     def _seeded(self, pending: Pending, resync: bool) -> None:
         """The CoreShowChannels list: completion and the call model learn the channels up now.
@@ -416,10 +461,20 @@ class ShellSession:
         else:
             self.show_renderable(render.render_result(pending))
 
+    #: Whether this login gets the `call` read class (None: not known; False: the views say what to add).
+    call_class: bool | None = None
+
+    #: In a replay: the time the events being drained were recorded at (RecordedTime); None: now.
+    recorded_now: float | None = None
+
+    def now(self) -> float:
+        """The time of what is being shown: now, or in a replay the recorded time reached."""
+        return time.time() if self.recorded_now is None else self.recorded_now
+
     def observe_event(self, message: Message) -> None:
         """Every event received (the events pane has it too): completion learns from it,
         and an async Originate's outcome is shown under it in the transcript."""
-        self.tracker.feed(message, time.time())
+        self.tracker.feed(message, self.now())
         self.live.observe(message)
         if self._originates and message.get("Event") == "OriginateResponse":
             waiting = self._originates.get(message.get("ActionID") or "")

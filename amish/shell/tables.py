@@ -38,16 +38,23 @@ class Column(Record):
 class Row:
     """One row of a table: `key` stays the same while the thing lives (the selection follows it)."""
 
-    __slots__ = ("key", "cells", "sort", "fields", "style", "linkedid")
+    __slots__ = ("key", "cells", "sort", "_fields", "style", "linkedid")
 
-    def __init__(self, key: str, cells: Sequence[str], sort: Sequence = (), fields: Sequence[tuple[str, str]] = (),
+    def __init__(self, key: str, cells: Sequence[str], sort: Sequence = (),
+                 fields: Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]] = (),
                  style: str = "", linkedid: str = ""):
         self.key = key
         self.cells = tuple(cells)
         self.sort = tuple(sort) if sort else self.cells
-        self.fields = list(fields)
+        self._fields = fields  # made when first wanted (a filter): 10,000 rows a second need not
         self.style = style
         self.linkedid = linkedid
+
+    @property
+    def fields(self) -> list[tuple[str, str]]:
+        if callable(self._fields):
+            self._fields = self._fields()
+        return list(self._fields)
 
     def message(self) -> Message:
         """The row as an event, for the filter language."""

@@ -1,10 +1,11 @@
 """What a subscriber does with each item it drains, switched in one place.
 
-A subscription (`connection.Subscription`) holds four kinds of item: a
+A subscription (`connection.Subscription`) holds these kinds of item: a
 `Message` (an event, a response nobody waits for, an action a replay shows),
 a `ProtocolError` (something in the stream that was not a message; parsing
-went on), a `Pending` (a replay's recorded result, paired with its action) and,
-last, a `Closed`. Every mode hands what it drained to `dispatch` with one
+went on), a `Pending` (a replay's recorded result, paired with its action), a
+`RecordedTime` (a replay: when what follows was recorded) and, last, a
+`Closed`. Every mode hands what it drained to `dispatch` with one
 handler per kind instead of writing the switch again.
 
 Messages go to their handler in runs (every message between two other items,
@@ -20,7 +21,23 @@ from typing import Callable, Sequence
 from ..core.protocol import Message, ProtocolError
 from .connection import Closed, Pending
 
-__all__ = ["dispatch"]
+__all__ = ["dispatch", "RecordedTime"]
+
+class RecordedTime:
+    """Put in a subscription before the items of each chunk: the time (seconds since the epoch) the
+    chunk was recorded at, so that a front end dates what follows as recorded (the call model's
+    durations, the events pane's times), not as played. A dump that does not say when it started has
+    none (what it holds is dated as played)."""
+
+    __slots__ = ("when",)
+
+    def __init__(self, when: float):
+        self.when = when
+
+    def __repr__(self) -> str:
+        return f"RecordedTime({self.when!r})"
+
+
 
 def _unexpected(item: object) -> bool:
     raise TypeError(f"a subscription never holds {type(item).__name__}")
@@ -32,6 +49,7 @@ def dispatch(
     protocol_error: Callable[[ProtocolError], object],
     closed: Callable[[Closed], object],
     pending: Callable[[Pending], object] = _unexpected,
+    recorded_time: Callable[[RecordedTime], object] = lambda item: None,
     other: Callable[[object], object] = _unexpected,
 ) -> bool:
     """Hand each of `items`, in order, to the handler of its kind; True when a handler said stop.
@@ -39,7 +57,9 @@ def dispatch(
     `messages` gets runs of consecutive messages (a list; the whole of `items`
     when there is nothing else in it); the others get one item each. A handler
     that returns something true stops the dispatch: the rest of `items` is not
-    handed out (a goal was met, the session is being replaced). `other` takes
+    handed out (a goal was met, the session is being replaced). A replay puts a
+    `RecordedTime` before each recorded chunk; `recorded_time` gets it (ignored
+    unless asked: only a front end that dates what it shows needs it). `other` takes
     the kinds a layer above the transports puts in a subscription of its own
     (a fleet's `runtime.fleet.MemberState`: a server lost, back or gone); without
     it such an item is a TypeError.
@@ -62,6 +82,8 @@ def dispatch(
             stop = closed(item)
         elif kind is Pending:
             stop = pending(item)
+        elif kind is RecordedTime:
+            stop = recorded_time(item)
         else:
             stop = other(item)
         if stop:

@@ -47,11 +47,12 @@ import time
 from typing import Callable
 
 from .connection import DEFAULT_TIMEOUT, Closed, Pending, Subscription
+from .items import RecordedTime
 from ..core.errors import ActionTimeout, AmishError, EXIT_INPUT
 from ..core.protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
 from .wire import Chunk, Recording, http_to_ami, read_any
 
-__all__ = ["ReplayConnection", "ReplayError", "BATCH"]
+__all__ = ["ReplayConnection", "ReplayError", "RecordedTime", "BATCH"]
 
 #: The most items handed to the subscriptions at once.
 BATCH = 1000
@@ -330,9 +331,14 @@ class ReplayConnection:
         }
         pairing = _Pairing() if self.pair else None
         batch: list = []
+        base = self._started()
+        stamped = None
         for t, direction, data in self.chunks:
             if self._stop:
                 return
+            if base is not None and direction == "in" and t != stamped:
+                batch.append(RecordedTime(base + t))
+                stamped = t
             if not self._due(t):
                 # what is ready goes out before waiting for later chunks
                 if batch:
@@ -364,6 +370,18 @@ class ReplayConnection:
             batch.extend(pairing.cut_short())
         if batch:
             self._put(batch)
+
+    def _started(self) -> float | None:
+        """When the recording started (seconds since the epoch), None when the file does not say."""
+        import datetime as _dt
+
+        started = self.meta.get("started")
+        if isinstance(started, str):
+            try:
+                return _dt.datetime.fromisoformat(started).timestamp()
+            except ValueError:
+                pass
+        return None
 
     def _due(self, t: float) -> bool:
         with self._lock:

@@ -6,27 +6,12 @@ import re
 
 import pytest
 
+from callscreen import F6, F7, HOLD1, hang_up_everything, held_calls, top_area
 from terminal import Terminal
 
 pytestmark = pytest.mark.asterisk
 
-F6, F7 = "\x1b[17~", "\x1b[18~"
-HOLD = re.compile(r"Local/hold@amish-test-[0-9a-f]+;1")
-
-
-def top_area(term: Terminal) -> list[str]:
-    """The lines above the transcript (the view shown at the top)."""
-    lines = term.screen.display
-    end = next(i for i, line in enumerate(lines) if line.startswith(" Transcript "))
-    return [line.rstrip() for line in lines[:end]]
-
-
-def held_calls(term: Terminal) -> set[str]:
-    return {m.group(0) for line in top_area(term) for m in [HOLD.search(line)] if m}
-
-
-def hang_up_everything(asterisk) -> None:
-    asterisk.cli("channel request hangup all")
+HOLD = HOLD1
 
 
 @pytest.fixture
@@ -129,3 +114,51 @@ def test_channel_completion_comes_from_the_model_with_the_caller_id(asterisk, tm
     finally:
         term.close()
         hang_up_everything(asterisk)
+
+
+def test_a_login_without_the_call_read_class_is_told_what_to_add(asterisk, tmp_path):
+    """The views of a login Asterisk sends no call events to say so, and what to add to manager.conf."""
+    from managerconf import canonical_manager_conf, live_manager_conf
+
+    nocall = ("\n[nocall]\nsecret = amish-nocall-secret\ndeny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
+              "read = system,reporting\nwrite = system,reporting,command\n")
+    with live_manager_conf(asterisk) as apply:
+        apply(canonical_manager_conf(asterisk) + nocall)
+        term = Terminal(["-u", "nocall", asterisk.host, str(asterisk.port)],
+                        {"XDG_STATE_HOME": str(tmp_path), "AMISH_SECRET": "amish-nocall-secret"})
+        try:
+            term.wait_text("connected")
+            term.send(F6)
+            said = "this login (nocall) does not get call events: add call to its read = line in manager.conf"
+            term.wait_for(lambda t: said in t, what="the note in the Channels view")
+            assert "no live channels" not in term.text()
+            term.send(F7)
+            term.wait_for(lambda t: " Calls " in t and said in t, what="the note in the Calls view")
+        finally:
+            term.close()
+
+
+def test_keep_calls_bounds_the_ended_calls_in_the_calls_view(asterisk, tmp_path):
+    hang_up_everything(asterisk)
+    term = Terminal(["--keep-calls", "1", "-u", "admin", asterisk.host, str(asterisk.port)],
+                    {"XDG_STATE_HOME": str(tmp_path)})
+    try:
+        term.wait_text("connected")
+        term.send(F7)
+        term.wait_for(lambda t: " Calls 0 shown of 0 " in t, what="the Calls view")
+        for _ in range(3):  # answered, half a second, hung up
+            asterisk.cli("channel originate Local/echo@amish-test application Wait 1")
+        term.wait_for(lambda t: " Calls 1 shown of 1 " in t and " ended " in t and " up " not in t, timeout=15,
+                      what="only the newest ended call kept")
+        assert "does not get call events" not in term.text()
+    finally:
+        term.close()
+        hang_up_everything(asterisk)
+
+
+def test_keep_calls_refuses_a_bad_value(amish_cmd):
+    import subprocess
+
+    proc = subprocess.run([*amish_cmd, "--keep-calls", "-1", "127.0.0.1"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 4 and "--keep-calls" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 2, proc.stderr

@@ -320,6 +320,15 @@ SIP_SCENARIOS = {
     "sip-mixmonitor": sip_mixmonitor,
 }
 
+def up_at_end(w: Watcher) -> None:
+    """A calls B (answered, bridged) and the recording stops there, the call still up (amish replay
+    shows it live in the Channels view). Whoever captures it hangs it up afterwards."""
+    start = len(w.events)
+    originate(w.conn, "210")
+    _bridged_legs(w, start)
+    w.pump(0.5)
+
+
 SCENARIOS = {
     "answered": _simple("200"),
     "noanswer": _simple("201"),
@@ -332,6 +341,7 @@ SCENARIOS = {
     "mixmonitor": mixmonitor,
     "local-optimization": local_optimization,
     **SIP_SCENARIOS,
+    "up-at-end": up_at_end,  # leaves its call up: hang it up after capturing
 }
 
 
