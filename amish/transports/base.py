@@ -44,7 +44,8 @@ What an implementation must guarantee (the modes rely on each point):
   to the subscribers), or with ConnectionLost when the session ends. An action
   in flight when the session is lost is reported, never sent again.
 - Subscriptions (`connection.Subscription`): everything no action claimed
-  (events, responses nobody waits for, ProtocolErrors) in the order it was
+  (events, responses nobody waits for, ProtocolErrors, the transport's own
+  `connection.Notice`s, e.g. an HTTP session logged in again) in the order it was
   received; bounded, the oldest dropped first and counted in ``dropped``,
   never lost silently. What arrives before the first subscriber is kept for it
   (bounded, overflow counted). When the session ends, ``closed_reason`` is set

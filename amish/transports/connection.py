@@ -59,6 +59,7 @@ __all__ = [
     "Pending",
     "Subscription",
     "Closed",
+    "Notice",
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
 ]
@@ -86,11 +87,27 @@ class Closed:
         return f"Closed({self.reason!r})"
 
 
+class Notice:
+    """Something the transport itself tells the user, in the stream's order (not from the server).
+
+    E.g. that an HTTP session expired and amish logged in again. Every mode that
+    shows the stream shows `text` as one plain line (``amish: <text>``).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Notice({self.text!r})"
+
+
 class Subscription:
     """A bounded buffer of what the server sent that no action claimed.
 
-    Holds events, responses nobody waits for any more, ProtocolErrors and, at
-    the end, a `Closed`. When full, the oldest item is dropped and counted in
+    Holds events, responses nobody waits for any more, ProtocolErrors, the
+    transport's own `Notice`s and, at the end, a `Closed`. When full, the oldest item is dropped and counted in
     `dropped`; nothing is lost silently. `callback` (optional) is called in the
     I/O thread after each batch of items and must not block: a UI passes
     something like ``lambda: loop.call_soon_threadsafe(drain)``.
