@@ -19,7 +19,7 @@ import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
-from .transports.connection import Closed
+from .transports.connection import Closed, Notice
 from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
@@ -92,6 +92,8 @@ def tail_events(
                         return EXIT_OK
                 elif isinstance(item, ProtocolError):
                     print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+                elif isinstance(item, Notice):
+                    print(f"amish: {item.text}", file=err)
                 elif isinstance(item, Closed):
                     flush(out)
                     fresh = _resume(reconnect, item.reason, deadline, err)
@@ -152,6 +154,8 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
                     break
             elif isinstance(item, ProtocolError):
                 print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+            elif isinstance(item, Notice):
+                print(f"amish: {item.text}", file=err)
             elif isinstance(item, Closed):
                 state["closed"] = item.reason
         if raws:
@@ -419,6 +423,8 @@ def tail_fleet(
                             return
                     elif isinstance(item, ProtocolError):
                         print(f"amish: {name}: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+                    elif isinstance(item, Notice):
+                        print(f"amish: {name}: {item.text}", file=err)
                     elif isinstance(item, Closed):
                         lost_at = time.monotonic()
                         put((name, "lost", item.reason))

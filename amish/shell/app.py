@@ -37,7 +37,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ..ui import render
-from ..transports.connection import Closed, Pending
+from ..transports.connection import Closed, Notice, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
@@ -318,6 +318,11 @@ class Shell(ShellSession):
                 events = []
                 self.events.add_marker(f"protocol error: {item.reason} ({item.skipped} bytes skipped)")
                 self.show_lines(self.render_lines(render.render_protocol_error(item)))
+            elif isinstance(item, Notice):  # the transport's own word (an HTTP session logged in again)
+                self.events.add(events)
+                events = []
+                self.events.add_marker(f"amish: {item.text}")
+                self.note(f"amish: {item.text}")
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
         if events:

@@ -20,7 +20,7 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
 from ..ui import render
-from ..transports.connection import Closed, Pending
+from ..transports.connection import Closed, Notice, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
@@ -81,6 +81,8 @@ class LineShell(ShellSession):
                 self.show_result(item)
             elif isinstance(item, ProtocolError):
                 self.show_renderable(render.render_protocol_error(item))
+            elif isinstance(item, Notice):  # the transport's own word (an HTTP session logged in again)
+                self.note(f"amish: {item.text}")
             elif isinstance(item, Closed):
                 self.on_closed(item.reason)
         self.events.add(events, now)

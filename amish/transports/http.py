@@ -80,6 +80,9 @@ POLL_TIMEOUT = 20
 #: A kept-alive action connection idle this long is replaced before use (Asterisk closes idle ones
 #: after http.conf's session_keep_alive, 15 s by default), so an action is never lost to that race.
 IDLE_REOPEN = 10.0
+#: The pause between polls when the server will not hold a WaitEvent (manager.conf httptimeout under 12 s):
+#: how late an event may be then.
+POLL_PACE = 0.5
 #: What the `Notice` says when the server forgot the session and amish logged in again.
 RELOGIN_NOTICE = ("the HTTP session expired (the server forgot it: manager.conf httptimeout); logged in again. "
                   "Events in between may be lost")
@@ -249,6 +252,7 @@ class HttpConnection(Connection):
         # the poll connection: the reader thread's
         self._psock: socket.socket | None = None
         self._poller: threading.Thread | None = None
+        self._poll_wake = threading.Event()  # ends a pause between polls (closing, logging in again)
         self._host_header = f"{self.address.split('://', 1)[1].split('/', 1)[0]}"
 
     # -- state --------------------------------------------------------------
@@ -646,6 +650,7 @@ class HttpConnection(Connection):
             if self._relogging or cookie != self._cookie or self._login is None:
                 return  # being done, or done already (this answer was to the old session)
             self._relogging = True
+        self._poll_wake.set()
         psock = self._psock
         if psock is not None and threading.current_thread() is not self._poller:
             try:
@@ -695,8 +700,18 @@ class HttpConnection(Connection):
         self._poller.start()
 
     def _poll_timeout(self) -> int:
+        """The WaitEvent's Timeout: what Asterisk will honour (it cuts a wait to the session's time left
+        minus 10 s, so a session shorter than that gets no wait at all: 0, and polls are paced instead)."""
         age = self._max_age or 60
-        return max(1, min(POLL_TIMEOUT, age // 2))
+        return max(0, min(POLL_TIMEOUT, age // 2, age - 11))
+
+    def _pace(self, started: float, wait: int) -> None:
+        """After a poll that came back at once with nothing (a short httptimeout gives no wait): rest a little,
+        short of the session's Max-Age, so the reader never spins; the session is renewed all the same."""
+        if wait > 0 or time.monotonic() - started > POLL_PACE:
+            return
+        age = self._max_age or 60
+        self._poll_wake.wait(min(POLL_PACE, age / 4))
 
     def _poll_socket(self) -> socket.socket:
         if self._psock is None:
@@ -717,12 +732,14 @@ class HttpConnection(Connection):
         try:
             while not self._stop and self.closed_reason is None:
                 if self._relogging:
+                    self._poll_wake.clear()
                     self._relogin()
                     continue
                 n += 1
                 wait = self._poll_timeout()
                 action_id = f"{self._id_prefix}poll-{n}"
                 cookie = self._cookie
+                started = time.monotonic()
                 try:
                     response = self._roundtrip(
                         self._poll_socket(),
@@ -753,6 +770,8 @@ class HttpConnection(Connection):
                     self._received += len(items)
                     self._last_rx = time.monotonic()
                     self._dispatch(items)
+                else:
+                    self._pace(started, wait)
         except Exception as e:  # never die silently
             self._lost(f"internal error in the HTTP event reader: {_reason(e)}")
 
@@ -770,6 +789,7 @@ class HttpConnection(Connection):
                 pass
         self._stop = True
         self._wake()
+        self._poll_wake.set()
         psock = self._psock
         if psock is not None:
             try:
