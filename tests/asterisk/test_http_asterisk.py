@@ -105,6 +105,37 @@ def test_list_action_command_output_and_config_groups(web):
     assert got.response["Line-000000-000001"] == "two=a&b=c%20"  # form-encoding round trip, byte for byte
 
 
+def test_actions_are_pipelined_on_one_connection_and_answered_in_order(asterisk):
+    """2,000 actions submitted at once go out back to back on one connection; each gets its own answer."""
+    with manager_conf_lock(asterisk, exclusive=False):
+        wire = _Wire()
+        conn = HttpConnection(asterisk.host, asterisk.http_port, on_wire=wire)
+        conn.connect()
+        conn.login(*ADMIN)
+        try:
+            family = f"amish-pipe-{uuid.uuid4().hex[:6]}"
+            pendings = []
+            for i in range(2000):
+                if i % 100 == 7:
+                    pendings.append(conn.submit([("Action", "DBGetTree"), ("Family", family)]))
+                elif i % 10 == 3:
+                    pendings.append(conn.submit([("Action", "DBPut"), ("Family", family), ("Key", str(i)), ("Val", "v")]))
+                else:
+                    pendings.append(conn.submit([("Action", "Ping")]))
+            for p in pendings:
+                p.wait(60)
+            assert all(p.ok or p.action["Action"] == "DBGetTree" for p in pendings)
+            assert all(p.response["ActionID"] == p.action_id for p in pendings)
+            # a list action's items are the DBPuts sent before it on the same connection: order kept
+            for i, p in enumerate(pendings):
+                if p.action["Action"] == "DBGetTree":
+                    assert len(p.events) == len([j for j in range(i) if j % 10 == 3 and j % 100 != 7])
+            conn.send([("Action", "DBDelTree"), ("Family", family)])
+        finally:
+            conn.close()
+        assert wire.sent(b"Action=Ping") == 2000 - 200 - 20  # each request written once
+
+
 def test_repeated_headers_and_non_ascii_arrive_intact_as_events(web):
     sub = web.subscribe()
     tag = f"héllo-{uuid.uuid4().hex[:6]}"
