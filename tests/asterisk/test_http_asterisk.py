@@ -438,6 +438,32 @@ def test_audit_over_http(asterisk):
     assert "plain HTTP, loopback peer" in pretty.stdout.decode()
 
 
+def test_audit_checks_rawman_live_on_every_listener_it_learns_of(asterisk):
+    """The live look agrees with the server, not with the file: a manager.conf saying webenabled=no
+    that was not reloaded still serves /rawman, and the audit says so; reloaded, /rawman is gone (404)."""
+    def probes():
+        proc = amish(["audit", url(asterisk, port=asterisk.port).replace("http://", "ami://"), "--format", "json"])
+        report = json.loads(proc.stdout)
+        return {p["url"]: p["outcome"] for p in report["http_probes"]}, report
+
+    urls = [f"http://127.0.0.1:{asterisk.http_port}/rawman", f"https://127.0.0.1:{asterisk.https_port}/rawman"]
+    with live_manager_conf(asterisk) as apply:
+        got, _ = probes()
+        assert got == dict.fromkeys(urls, "answers")
+        text = canonical_manager_conf(asterisk).replace("webenabled = yes", "webenabled = no")
+        from pathlib import Path
+        from managerconf import LIVE_REL
+
+        (Path(asterisk.root) / LIVE_REL).write_text(text)  # the file only: no reload
+        got, report = probes()
+        assert got == dict.fromkeys(urls, "answers")  # what runs, not what the file says
+        apply(text)  # reloaded
+        got, report = probes()
+        assert got == dict.fromkeys(urls, "not-served")
+        pretty = amish(["audit", url(asterisk, port=asterisk.port).replace("http://", "ami://")]).stdout.decode()
+        assert f"http://127.0.0.1:{asterisk.http_port}/rawman live: not served" in " ".join(pretty.split())
+
+
 def test_raw_says_it_needs_tcp(asterisk):
     proc = amish(["raw", url(asterisk)])
     assert proc.returncode == 4 and b"needs AMI's TCP port" in proc.stderr and b"Traceback" not in proc.stderr
