@@ -63,18 +63,21 @@ def test_the_shell_over_http_sends_shows_events_and_quits(asterisk, admin, tmp_p
             t.close()
 
 
-def test_the_shell_says_in_a_plain_line_that_the_http_session_was_logged_in_again(asterisk, tmp_path):
+@pytest.mark.parametrize("mode", [(), ("--line",)], ids=["full-screen", "line-mode"])
+def test_the_shell_says_in_a_plain_line_that_the_http_session_was_logged_in_again(asterisk, tmp_path, mode):
     with short_http_sessions(asterisk, 3):
-        t = Terminal([url(asterisk)], {"XDG_STATE_HOME": str(tmp_path)})
+        t = Terminal([*mode, url(asterisk)], {"XDG_STATE_HOME": str(tmp_path)})
         try:
-            t.wait_text("connected")
+            t.wait_text("ami>" if mode else "connected")
             t.send("Ping\r")
             t.wait_text("Pong")
             pause(asterisk, t.child.pid)
             t.wait_text("logged in again", timeout=15)
-            screen = t.text()
-            assert "the HTTP session expired" in screen and "protocol error" not in screen
-            assert any("logged in again" in line for line in t.events_pane())  # a mark where events may be missing
+            screen = " ".join(t.text().split())  # a long line may wrap
+            assert "amish: http://127.0.0.1" in screen and "the HTTP session expired" in screen
+            assert "protocol error" not in screen
+            if not mode:
+                assert any("logged in again" in line for line in t.events_pane())  # a mark where events may be missing
             t.send("CoreStatus\r")
             t.wait_text("CoreCurrentCalls")  # the session goes on
             t.send("/quit\r")
