@@ -29,7 +29,7 @@ from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .runtime.session import Session
 from .transports.base import Transport
-from .transports.connection import Closed, Notice
+from .transports.shared import Closed, Notice
 
 __all__ = ["run_calls_command", "calls_from_file", "messages_from_file", "seed", "format_call", "live_table"]
 

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import BinaryIO, Callable, TextIO
 
-from .transports.connection import Closed, Notice
+from .transports.shared import Closed, Notice
 from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, OutputError
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write

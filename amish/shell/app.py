@@ -37,7 +37,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ..ui import render
-from ..transports.connection import Closed, Notice, Pending
+from ..transports.shared import Closed, Notice, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history

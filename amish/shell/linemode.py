@@ -20,7 +20,7 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import merge_styles
 
 from ..ui import render
-from ..transports.connection import Closed, Notice, Pending
+from ..transports.shared import Closed, Notice, Pending
 from ..core.protocol import Message, ProtocolError
 from ..transports.base import Transport
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history

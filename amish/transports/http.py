@@ -35,7 +35,7 @@ travel differs):
   does. The reader thread is the **one owner of logging in again**: whoever
   finds the session forgotten (a refused action or a refused poll) asks it, the
   action thread holds back the queued actions meanwhile, and the reader logs in
-  with what the first login used, then says so with a `connection.Notice` in
+  with what the first login used, then says so with a `shared.Notice` in
   the subscriptions (events in between may be lost). Every action the server
   refused that way fails with ConnectionLost and is never sent again.
 - An action whose request fails on the wire fails with ConnectionLost (it may
@@ -65,7 +65,8 @@ from urllib.parse import quote
 from ..core.correlator import fully_booted_in
 from ..core.errors import AmishError, ConnectError, ConnectionLost, NotAMIError, TLSError
 from ..core.protocol import HeadersLike, Message, Parser, encode_action, header_pairs
-from .connection import _NAME_MISMATCH, DEFAULT_TIMEOUT, Connection, Notice, Pending, _reason
+from .connection import _NAME_MISMATCH, Connection, _reason
+from .shared import DEFAULT_TIMEOUT, Notice, Pending
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
