@@ -651,8 +651,8 @@ class HttpConnection(Connection):
             if self._relogging or cookie != self._cookie or self._login is None:
                 return  # being done, or done already (this answer was to the old session)
             self._relogging = True
+            psock = self._psock  # the poll in progress, if any (the reader logs in on a fresh connection)
         self._poll_wake.set()
-        psock = self._psock
         if psock is not None and threading.current_thread() is not self._poller:
             try:
                 psock.shutdown(socket.SHUT_RDWR)  # end the poll in progress: the reader has work
@@ -660,28 +660,21 @@ class HttpConnection(Connection):
                 pass
 
     def _relogin(self) -> None:
-        """In the reader thread: log in again with what the first login used; say so, or end the session."""
-        username, secret, auth, events = self._login
-        if isinstance(events, bool):
-            events = "on" if events else "off"
-        try:
-            sock = self._poll_socket()
-            cookie = None
-            pairs = [("Action", "Login"), ("Username", username)]
-            if auth == "md5":
-                answer = self._roundtrip(sock, [("Action", "Challenge"), ("AuthType", "MD5")], None,
-                                         self.connect_timeout)
-                cookie, _age = answer.cookie()
-                token = _header(answer.body, "Challenge")
-                pairs += [("AuthType", "MD5"), ("Key", hashlib.md5((token + secret).encode("utf-8")).hexdigest())]
-            else:
-                pairs.append(("Secret", secret))
-            pairs.append(("Events", events))
-            answer = self._roundtrip(sock, pairs, cookie, self.connect_timeout)
-        except (OSError, _NotHttp, AmishError) as e:
+        """In the reader thread: log in again with what the first login used; say so, or end the session.
+
+        On a fresh connection each try (the one the poll used may have been shut to wake the reader);
+        a second try when the first fails on the wire, then the session is lost.
+        """
+        for attempt in (1, 2):
             self._drop_poll_socket()
-            self._lost(f"{self.address} forgot the HTTP session and the login again failed: {_reason(e)}")
-            return
+            try:
+                answer, cookie = self._login_once()
+                break
+            except (OSError, _NotHttp, AmishError) as e:
+                self._drop_poll_socket()
+                if attempt == 2 or self._stop:
+                    self._lost(f"{self.address} forgot the HTTP session and the login again failed: {_reason(e)}")
+                    return
         if _header(answer.body, "Response").lower() != "success":
             self._lost(f"{self.address} forgot the HTTP session and refused the login again")
             return
@@ -693,6 +686,24 @@ class HttpConnection(Connection):
             self._relogging = False
         self._deliver([Notice(f"{self.address}: {RELOGIN_NOTICE}")])
         self._wake()  # the actions held back go now
+
+    def _login_once(self) -> tuple[_Response, str | None]:
+        """One Login (after an MD5 Challenge when the first login used one) on the reader's connection."""
+        username, secret, auth, events = self._login
+        if isinstance(events, bool):
+            events = "on" if events else "off"
+        sock = self._poll_socket()
+        cookie = None
+        pairs = [("Action", "Login"), ("Username", username)]
+        if auth == "md5":
+            answer = self._roundtrip(sock, [("Action", "Challenge"), ("AuthType", "MD5")], None, self.connect_timeout)
+            cookie, _age = answer.cookie()
+            token = _header(answer.body, "Challenge")
+            pairs += [("AuthType", "MD5"), ("Key", hashlib.md5((token + secret).encode("utf-8")).hexdigest())]
+        else:
+            pairs.append(("Secret", secret))
+        pairs.append(("Events", events))
+        return self._roundtrip(sock, pairs, cookie, self.connect_timeout), cookie
 
     # -- the reader thread: WaitEvent --------------------------------------
     def _start_poller(self) -> None:
@@ -716,7 +727,9 @@ class HttpConnection(Connection):
 
     def _poll_socket(self) -> socket.socket:
         if self._psock is None:
-            self._psock = self._open()
+            sock = self._open()
+            with self._lock:  # `_expired` reads it under the lock
+                self._psock = sock
         return self._psock
 
     def _drop_poll_socket(self) -> None:

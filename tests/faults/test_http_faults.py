@@ -16,6 +16,7 @@ import pytest
 
 from amish.core.errors import ConnectionLost
 from amish.transports.http import HttpConnection
+from amish.transports.shared import Closed, Notice
 
 HOST = "127.0.0.1"
 
@@ -24,9 +25,12 @@ class _Rawman:
     """A loopback /rawman: Challenge, Login, WaitEvent (held briefly) and Ping; the action connection
     is closed after `drop_after` Pings have been answered on it (once)."""
 
-    def __init__(self, drop_after: int):
+    def __init__(self, drop_after: int = 10**9, logins_allowed: int = 10**9):
         self.drop_after = drop_after
         self.dropped = False
+        self.logins_allowed = logins_allowed
+        self.logins = 0
+        self.sessions = {"f00d"}  # the cookies of the sessions it knows; forget() empties it
         self.requests: list[dict] = []
         self.connections = 0
         self.listener = socket.create_server((HOST, 0))
@@ -64,7 +68,17 @@ class _Rawman:
                 self.requests.append(fields)
                 action = fields.get("Action", "").lower()
                 aid = fields.get("ActionID", "")
-                if action == "waitevent":
+                sent = head.split(b'mansession_id="')[1].split(b'"')[0].decode() if b"mansession_id" in head else None
+                cookie = sent if sent in self.sessions else f"new{len(self.requests)}"
+                known = sent in self.sessions
+                self.sessions.add(cookie)
+                if action == "login":
+                    self.logins += 1
+                if action not in ("challenge", "login") and not known:
+                    text = "Response: Error\r\nMessage: Permission denied\r\n\r\n"
+                elif action == "login" and self.logins > self.logins_allowed:
+                    text = f"Response: Error\r\nMessage: Authentication failed\r\nActionID: {aid}\r\n\r\n"
+                elif action == "waitevent":
                     time.sleep(0.2)
                     text = f"Response: Success\r\nMessage: Waiting for Event completed.\r\nActionID: {aid}\r\n\r\n"
                 elif action == "challenge":
@@ -79,8 +93,12 @@ class _Rawman:
                     pings += action == "ping"
                     text = f"Response: Success\r\nPing: Pong\r\nActionID: {aid}\r\n\r\n"
                 data = text.encode()
-                sock.sendall(b"HTTP/1.1 200 OK\r\nServer: Asterisk/22\r\nSet-Cookie: mansession_id=\"f00d\"; "
-                             b"Version=1; Max-Age=60\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nServer: Asterisk/22\r\nSet-Cookie: mansession_id=\"%s\"; "
+                             b"Version=1; Max-Age=60\r\nContent-Length: %d\r\n\r\n" % (cookie.encode(), len(data)) + data)
+
+    def forget(self):
+        """Forget every session, as Asterisk does after httptimeout."""
+        self.sessions.clear()
 
     def close(self):
         self.listener.close()
@@ -136,3 +154,29 @@ def test_an_http_port_that_speaks_ami_says_to_use_ami():
             conn.connect()
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("logins_allowed", [10**9, 1], ids=["logged-in-again", "login-again-refused"])
+def test_a_forgotten_session_is_logged_into_again_once_or_the_session_ends(logins_allowed):
+    server = _Rawman(logins_allowed=logins_allowed)
+    conn = HttpConnection(HOST, server.port)
+    conn.connect()
+    conn.login("admin", "secret")
+    sub = conn.subscribe()
+    try:
+        server.forget()
+        deadline = time.monotonic() + 10
+        end = None
+        while end is None and time.monotonic() < deadline:
+            item = sub.get(0.2)
+            if isinstance(item, (Notice, Closed)):
+                end = item
+        if logins_allowed == 1:
+            assert isinstance(end, Closed) and end.reason.endswith("forgot the HTTP session and refused the login again")
+            assert not conn.connected and server.logins == 2  # tried once, not again and again
+        else:
+            assert isinstance(end, Notice) and "logged in again" in end.text
+            assert conn.send([("Action", "Ping")]).ok and server.logins == 2
+    finally:
+        conn.close()
+        server.close()
