@@ -29,7 +29,7 @@ from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .runtime.session import Session
 from .transports.base import Transport
-from .transports.connection import Closed
+from .transports.shared import Closed, Notice
 
 __all__ = ["run_calls_command", "run_fleet_calls", "follow_fleet", "live_fleet", "calls_from_file", "messages_from_file", "seed", "format_call", "live_table"]
 
@@ -234,6 +234,8 @@ def follow_calls(conn: Transport, *, fmt: str, filter_text: str = "", count: int
                     if tracker.feed(item, now):
                         for call in _ended_now(tracker):
                             printer(call)
+                elif isinstance(item, Notice):  # the transport's own word (an HTTP session logged in again)
+                    print(f"amish: {item.text}", file=err)
                 elif isinstance(item, Closed):
                     flush(out)
                     fresh = _resume(reconnect, item.reason, err)

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import BinaryIO, Callable, TextIO
 
-from .transports.connection import Closed
+from .transports.shared import Closed, Notice
 from .core.errors import EXIT_CONNECTION, EXIT_OK, EXIT_TIMEOUT, AmishError, InputError, OutputError
 from .core.eventfilter import FilterError, parse_filter
 from .runtime.options import Options
@@ -103,7 +103,7 @@ def tail_events(
                         return EXIT_OK  # | head has what it wanted
                     continue
                 items = [item]
-            dispatch(items, on_messages, on_error, on_closed)
+            dispatch(items, on_messages, on_error, on_closed, notice=lambda item: _say_notice(item, err))
             if state["done"]:
                 return EXIT_OK
             if state["closed"] is not None:
@@ -131,6 +131,10 @@ def tail_events(
 
 def _say_protocol_error(item: ProtocolError, err: TextIO) -> None:
     print(f"amish: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+
+
+def _say_notice(item: Notice, err: TextIO) -> None:
+    print(f"amish: {item.text}", file=err)  # the transport's own word (an HTTP session logged in again)
 
 
 def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> int:
@@ -183,7 +187,7 @@ def _tail_raw(conn, out, err, count, until_low, duration, reconnect, maxlen) -> 
         if state["done"] or state["gone"]:
             sub.drain()
             return
-        dispatch(sub.drain(), on_messages, on_error, on_closed)
+        dispatch(sub.drain(), on_messages, on_error, on_closed, notice=lambda item: _say_notice(item, err))
         if state["done"] or state["gone"] or state["closed"]:
             wake.set()
 
@@ -424,6 +428,8 @@ def tail_fleet(
                             return
                     elif isinstance(item, ProtocolError):
                         print(f"amish: {name}: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+                    elif isinstance(item, Notice):
+                        print(f"amish: {name}: {item.text}", file=err)
                     elif isinstance(item, Closed):
                         lost_at = time.monotonic()
                         put((name, "lost", item.reason))

@@ -16,7 +16,7 @@ import sys
 import time
 
 from .core.correlator import is_async_originate
-from .transports.connection import Pending
+from .transports.shared import Pending
 from .core.errors import (
     EXIT_ACTION_ERROR,
     EXIT_CONNECTION,

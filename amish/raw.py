@@ -22,7 +22,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from .transports.connection import Closed
+from .transports.shared import Closed
 from .core.errors import AmishError
 from .runtime.options import Options
 from .core.protocol import Message, ProtocolError, encode_message

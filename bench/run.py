@@ -1,6 +1,6 @@
 """amish's benchmark suite: one command, one table (bench/RESULTS.md).
 
-    bench/run [--quick] [--only ingest,calls,tail,bigmsg,shell,startup,pipeline,fleet] [--no-write]
+    bench/run [--quick] [--only ingest,calls,tail,bigmsg,shell,startup,pipeline,fleet,http] [--no-write]
 
 Creates its venvs in bench/.venvs/ (amish installed from this checkout as a
 user would, `pip install .`, plus pexpect/pyte/py-spy; one venv per peer with
@@ -319,6 +319,18 @@ def section_pipeline(cfg, pys) -> dict:
     return run_json([pys["amish"], "pipeline.py", "--reps", cfg.reps, "--actions", 50_000, "--base", 1_000], timeout=900)
 
 
+def section_http(cfg, pys) -> dict:
+    """AMI over HTTP on the sandbox (its ports from AMISH_SANDBOX_HTTP_PORT / _AMI_PORT, as the sandbox script)."""
+    if shutil.which("curl") is None:
+        return {"error": "curl is missing"}
+    http_port = int(os.environ.get("AMISH_SANDBOX_HTTP_PORT", 18088))
+    ami_port = int(os.environ.get("AMISH_SANDBOX_AMI_PORT", 15038))
+    if not sandbox_up(ami_port):
+        return {"error": f"the sandbox Asterisk is not running on 127.0.0.1:{ami_port} (scripts/asterisk-sandbox up, as root)"}
+    return run_json([pys["amish"], "httpbench.py", "--reps", cfg.reps, "--actions", 10_000, "--base", 1_000,
+                     "--events", 20_000, "--http-port", http_port, "--ami-port", ami_port], timeout=1800)
+
+
 def section_fleet(cfg, pys) -> dict:
     return run_json([pys["amish"], "fleet.py", "--reps", cfg.reps], timeout=900)
 
@@ -333,6 +345,7 @@ SECTIONS = {
     "startup": section_startup,
     "pipeline": section_pipeline,
     "fleet": section_fleet,
+    "http": section_http,
 }
 
 
@@ -463,6 +476,24 @@ def table(results: dict) -> str:
             fl["ratio"] <= 1.5 and not fl["problems"] and fl["rss_mib"]["fleet"] <= fl["rss_mib"]["parallel"] + 15)
     elif fl:
         rows.append(f"| Fleet | ≤ 1.5x | {fl.get('error')} | **not run** |")
+    ht = results.get("http")
+    if ht and "pings" in ht:
+        pg, ev = ht["pings"], ht["events"]
+        extra = f"; {'; '.join(pg['problems'])}" if pg["problems"] else ""
+        row(f"AMI over HTTP: throughput of `Ping` over http:// with `--pipeline` vs curl sending the same POSTs on one "
+            f"kept-alive connection ({pg['actions']:,} minus {pg['base']:,} actions, so start-up cancels out)", "≥ 1.0x",
+            f"{pg['ratio']:.2f}x ({fmt_rate(pg['rate']['amish'])} vs {fmt_rate(pg['rate']['curl'])} actions/s; "
+            f"{pg['actions']:,} start to exit: {pg['median_s']['amish'] * 1000:.0f} vs {pg['median_s']['curl'] * 1000:.0f} ms{extra})",
+            pg["ratio"] >= 1.0 and not pg["problems"])
+        extra = f"; {'; '.join(ev['problems'])}" if ev["problems"] else ""
+        counts = sorted({r["events"] for v in ev["runs"].values() for r in v})
+        row(f"AMI over HTTP: `amish events` over http:// vs over TCP, at once, under one flood of {ev['events']:,} "
+            "UserEvents", "counts equal, nothing lost (rate ratio reported)",
+            f"{ev['ratio']:.2f}x ({fmt_rate(ev['rate']['http'])} vs {fmt_rate(ev['rate']['tcp'])} events/s, the flood's "
+            f"own pace); every run: {', '.join(f'{c:,}' for c in counts)} events each, in order{extra}",
+            ev["counts_equal"] and not ev["problems"])
+    elif ht:
+        rows.append(f"| AMI over HTTP | ≥ 1.0x | {ht.get('error')} | **not run** |")
     head = ["## Targets", "", "| target | goal | measured | verdict |", "| --- | --- | --- | --- |"]
     return "\n".join(head + rows + [""] + detail)
 

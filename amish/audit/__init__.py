@@ -12,6 +12,7 @@ only part that talks to the server. One module per reason to change:
 | `configs` | manager.conf / http.conf: any config shape to one, the values that count, the listeners |
 | `checks` | the rules: `check_manager`, `check_connection`, `check_commands`, `check_server`; `audit(facts)` runs them |
 | `gather` | `gather(conn, ...)`: GetConfig of manager.conf and http.conf, ListCommands, CoreSettings, CoreStatus, an MD5 Challenge |
+| `probe` | the live look at AMI over HTTP: does `/rawman` answer on each listener http.conf names |
 | `report` | the JSON report, the pretty one, and the scrubbing of secrets from both |
 | `command` | `run_audit_command`: the command line |
 
@@ -25,10 +26,10 @@ characters" or "a common password", never the value nor its length.
 from __future__ import annotations
 
 from ..core.getconfig import parse_getconfig
-from .checks import audit, check_commands, check_connection, check_manager, check_server
+from .checks import audit, check_commands, check_connection, check_http_live, check_manager, check_server
 from .command import run_audit_command
 from .configs import normalize
-from .facts import Facts, Target
+from .facts import Facts, Probe, Target
 from .findings import EXIT_BY_SEVERITY, EXIT_CODES_HELP, SEVERITIES, Finding, exit_code, parse_ignores, split_ignored
 from .gather import gather
 from .network import classify_address
@@ -41,6 +42,7 @@ __all__ = [
     "Finding",
     "Target",
     "Facts",
+    "Probe",
     "normalize",
     "parse_getconfig",
     "classify_address",
@@ -48,6 +50,7 @@ __all__ = [
     "check_connection",
     "check_commands",
     "check_server",
+    "check_http_live",
     "audit",
     "exit_code",
     "parse_ignores",

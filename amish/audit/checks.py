@@ -5,7 +5,8 @@
 - `check_connection(target)`: the connection the audit itself used;
 - `check_commands(commands, user)`: what the login may run (ListCommands), for
   when its manager.conf section cannot be read;
-- `check_server(settings)`: CoreSettings (the Asterisk version).
+- `check_server(settings)`: CoreSettings (the Asterisk version);
+- `check_http_live(probes, findings)`: what the live look at /rawman found.
 
 `audit(facts)` runs them all. Secrets are never copied into a finding: a
 finding says "shorter than 12 characters" or "a common password", never the
@@ -15,7 +16,8 @@ value nor its length. A new rule goes here, with its rows in tests/unit/test_aud
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from dataclasses import replace
+from typing import Iterable, Mapping, Sequence
 
 from ..core.getconfig import Section
 from ..core.secrets import MASK
@@ -383,12 +385,54 @@ def check_server(settings: Mapping[str, str] | None) -> list[Finding]:
     return []
 
 
+_LIVE_SAID = {
+    "answers": "answers as AMI (an unauthenticated Challenge got its answer)",
+    "not-served": "does not serve the manager (HTTP 404): the file is not what runs (no 'manager reload' since?)",
+    "not-ami": "did not answer as AMI",
+    "unreachable": "could not be reached from here",
+}
+
+
+def check_http_live(probes, findings: Sequence[Finding] = ()) -> list[Finding]:
+    """Findings from the live look at /rawman (`probe.probe_http`), and `findings` with the config's
+    HTTP exposure finding confirmed (or contradicted) by what the server did.
+
+    A listener on a non-loopback address that answers is exposure whatever the files say; when the
+    configs already said so (http.bindaddr), the live answer is added to that finding instead.
+    """
+    out = list(findings)
+    for probe in probes or ():
+        if probe.outcome == "not-probed":
+            continue
+        said = f"Checked live: {probe.url} {_LIVE_SAID.get(probe.outcome, probe.outcome)}."
+        config = next((i for i, f in enumerate(out) if f.check == "http.bindaddr"), None)
+        if probe.listener == "HTTP" and config is not None:
+            out[config] = replace(out[config], message=f"{out[config].message} {said}")
+            continue
+        if probe.outcome != "answers" or not probe.exposed:
+            continue
+        where = "every address" if probe.kind == "any" else f"a {probe.kind} address"
+        if probe.listener == "HTTPS":
+            sev = "medium" if probe.kind in ("any", "public", "unknown") else "low"
+            why = ("over TLS, but anyone who reaches it may try logins: keep it for the clients that need it "
+                   "(a firewall, deny/permit per account, authlimit)")
+        else:
+            sev = _exposure_severity(probe.kind, any(p.listener == "HTTPS" and p.outcome == "answers" for p in probes))
+            why = "in clear text: a login's secret, actions and events cross the network unencrypted"
+        out.append(Finding(sev, "http.live",
+                           f"{said} It listens on {where}, {why}. Set webenabled=no in manager.conf [general] if "
+                           "nothing uses AMI over HTTP (then 'manager reload'), or keep the HTTP server on loopback.",
+                           ("bindaddr=127.0.0.1",), "http.conf", "general", f"{probe.listener}: {probe.url}"))
+    return out
+
+
 def audit(facts: Facts) -> list[Finding]:
     """Every finding, most severe first."""
     out: list[Finding] = []
     user = facts.target.user if facts.target else None
     if facts.manager is not None:
         out.extend(check_manager(facts.manager, facts.http, http_readable=facts.http is not None))
+        out = check_http_live(facts.http_probes, out)
     else:
         reason = f" ({facts.manager_error})" if facts.manager_error else ""
         out.append(Finding("info", "config.unreadable",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Target", "Facts"]
+__all__ = ["Target", "Facts", "Probe"]
 
 
 @dataclass
@@ -27,6 +27,21 @@ class Target:
 
 
 @dataclass
+class Probe:
+    """One HTTP/HTTPS listener asked live whether /rawman answers (`probe.probe_http`)."""
+
+    listener: str  # "HTTP" or "HTTPS"
+    url: str  # what was asked (or would have been)
+    outcome: str  # "answers", "not-served" (404), "not-ami", "unreachable", "not-probed"
+    detail: str
+    kind: str  # where the listener is bound: "any", "public", "private", "loopback", "unknown"
+
+    @property
+    def exposed(self) -> bool:
+        return self.kind != "loopback"
+
+
+@dataclass
 class Facts:
     """Everything the checks look at; any part may be missing (None)."""
 
@@ -40,3 +55,4 @@ class Facts:
     settings: dict[str, str] | None = None  # CoreSettings
     status: dict[str, str] | None = None  # CoreStatus
     fully_booted: bool | None = None
+    http_probes: list[Probe] | None = None  # None: http.conf not read, so nothing to ask

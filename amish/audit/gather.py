@@ -1,8 +1,9 @@
 """Asking the server everything the checks use: GetConfig of manager.conf and http.conf,
-ListCommands, CoreSettings, CoreStatus, an MD5 Challenge, and whether FullyBooted came.
+ListCommands, CoreSettings, CoreStatus, an MD5 Challenge, whether FullyBooted came, and
+(`probe`) whether /rawman answers on the HTTP listeners http.conf names.
 
-The only part of the audit that talks to a server, through the transport it
-is given. Refusals are facts (`Facts.manager_error`...), not errors.
+The only part of the audit that talks to a server: through the transport it
+is given, and for the live look at HTTP, a bare connection to each listener. Refusals are facts (`Facts.manager_error`...), not errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..core.getconfig import Config, parse_getconfig
 from ..core.protocol import Message
 from .facts import Facts, Target
+from .probe import probe_http
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..transports.base import Transport
@@ -32,8 +34,11 @@ def _getconfig(conn, filename: str, timeout: float) -> tuple[Config | None, str 
 
 
 def gather(conn: "Transport", *, host: str, port: int, tls: bool = False, insecure: bool = False, auth: str = "md5",
-           user: str | None = None, timeout: float = 10.0, booted_wait: float = 0.5) -> Facts:
-    """Ask the server everything the checks use. Refusals are facts, not errors."""
+           user: str | None = None, timeout: float = 10.0, booted_wait: float = 0.5, probe: bool = True) -> Facts:
+    """Ask the server everything the checks use. Refusals are facts, not errors.
+
+    `probe`: also ask the HTTP/HTTPS listeners of http.conf, live, whether /rawman answers (`probe.probe_http`).
+    """
     facts = Facts()
     sub = conn.subscribe(maxlen=1000)  # FullyBooted came with the login (system events)
     try:
@@ -63,4 +68,6 @@ def gather(conn: "Transport", *, host: str, port: int, tls: bool = False, insecu
         facts.fully_booted = True if any(isinstance(i, Message) and i.is_event("FullyBooted") for i in items) else None
     finally:
         conn.unsubscribe(sub)
+    if probe and facts.http is not None:
+        facts.http_probes = probe_http(facts.http, peer=conn.peer_ip, host=host, timeout=min(timeout, 3.0))
     return facts

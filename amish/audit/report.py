@@ -46,6 +46,9 @@ def report_dict(facts: Facts, findings: Sequence[Finding], ignored: Sequence[Fin
         },
         "errors": {k: v for k, v in (("manager.conf", facts.manager_error), ("http.conf", facts.http_error),
                                      ("ListCommands", facts.commands_error)) if v},
+        "http_probes": None if facts.http_probes is None else [
+            {"listener": p.listener, "url": p.url, "outcome": p.outcome, "detail": p.detail, "bound": p.kind}
+            for p in facts.http_probes],
         "findings": [f.to_dict() for f in findings],
         "ignored": [f.to_dict() for f in ignored],
         "counts": _counts(findings),
@@ -78,6 +81,8 @@ def render_pretty(facts: Facts, findings: Sequence[Finding], ignored: Sequence[F
     checked.append("manager.conf " + ("read" if facts.manager is not None else f"not readable ({facts.manager_error})"))
     if facts.manager is not None:
         checked.append("http.conf " + ("read" if facts.http is not None else f"not readable ({facts.http_error})"))
+    for probe in facts.http_probes or ():
+        checked.append(f"{probe.url} live: {probe.outcome.replace('-', ' ')}")
     checked.append(f"ListCommands: {len(facts.commands)} actions" if facts.commands is not None else "ListCommands failed")
     if t is not None and t.md5 is not None:
         checked.append("MD5 challenge " + ("available" if t.md5 else "refused"))

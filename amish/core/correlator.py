@@ -6,7 +6,7 @@ clock. The Connection's I/O thread feeds it what the `protocol.Parser` framed
 and acts on what comes back (wakes the waiters, hands the rest to the
 subscribers); tests feed it messages by hand (tests/unit/test_correlator.py).
 
-An action in flight is a record (`connection.Pending`) with ``action_id``,
+An action in flight is a record (`transports.shared.Pending`) with ``action_id``,
 ``wait_event`` (lower case, or None), and the fields the correlator fills in:
 ``response``, ``listing``, ``events``, ``complete`` and ``event``.
 
@@ -49,7 +49,7 @@ from .protocol import Message
 
 TYPE_CHECKING = False  # typing costs start-up time
 if TYPE_CHECKING:  # pragma: no cover
-    from ..transports.connection import Pending
+    from ..transports.shared import Pending
 
 __all__ = ["Correlator", "awaiting", "fully_booted_in", "is_async_originate"]
 

@@ -5,7 +5,7 @@ What the bytes are; `amish.runtime.output` writes them.
 
 from __future__ import annotations
 
-from ..transports.connection import Pending
+from ..transports.shared import Pending
 from ..core.protocol import Message
 
 __all__ = ["FORMATS", "result_raw", "result_json", "event_json"]

@@ -38,8 +38,7 @@ from rich.text import Text
 
 from ..ui import render
 from ..ui.render.eventline import NAME_WIDTH
-from ..transports.connection import Closed
-from ..transports.items import RecordedTime
+from ..transports.shared import Closed, Notice, RecordedTime
 from ..core.protocol import Message, ProtocolError
 from ..runtime.fleet import MemberState
 from ..transports.base import Transport
@@ -303,7 +302,7 @@ class Shell(ShellSession):
         if not items:
             return
         dispatch(items, self._take_messages, self._take_protocol_error, self._take_closed, self.show_result,
-                 recorded_time=self._take_recorded_time, other=self._take_member_state)
+                 recorded_time=self._take_recorded_time, notice=self._take_notice, other=self._take_member_state)
         busy = len(items) >= MAX_ITEMS_PER_DRAIN
         if busy:
             self._flood_until = time.monotonic() + FLOOD_CALM
@@ -342,6 +341,10 @@ class Shell(ShellSession):
 
     def _take_closed(self, item: Closed) -> None:
         self.on_closed(item.reason)
+
+    def _take_notice(self, item: Notice) -> None:  # the transport's own word (an HTTP session logged in again)
+        self.events.add_marker(f"amish: {item.text}")
+        self.note(f"amish: {item.text}")
 
     def _take_member_state(self, item: object) -> None:
         if isinstance(item, MemberState):  # a server of the fleet lost, back or gone

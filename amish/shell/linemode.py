@@ -97,6 +97,7 @@ class LineShell(ShellSession):
             lambda item: self.show_renderable(render.render_protocol_error(item)),
             lambda item: self.on_closed(item.reason),
             self.show_result,  # a replay's recorded result, paired with its action
+            notice=lambda item: self.note(f"amish: {item.text}"),  # an HTTP session logged in again
             other=take_other,
         )
         if shown["skipped"]:

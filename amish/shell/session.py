@@ -25,7 +25,7 @@ from ..ui import render
 from ..ui.lexer import ami_style
 from ..core.correlator import is_async_originate
 from ..core.commandline import Actions, LocalCommand, parse_input
-from ..transports.connection import Pending
+from ..transports.shared import Pending
 from ..core.errors import AmishError, InputError
 from ..core.inputforms import TELNET, classify
 from ..core.protocol import Message, limit_warnings

@@ -43,12 +43,13 @@ What an implementation must guarantee (the modes rely on each point):
   its complete result, with ActionTimeout (``abandon``; a late answer then goes
   to the subscribers), or with ConnectionLost when the session ends. An action
   in flight when the session is lost is reported, never sent again.
-- Subscriptions (`connection.Subscription`): everything no action claimed
-  (events, responses nobody waits for, ProtocolErrors) in the order it was
+- Subscriptions (`shared.Subscription`): everything no action claimed
+  (events, responses nobody waits for, ProtocolErrors, the transport's own
+  `shared.Notice`s, e.g. an HTTP session logged in again) in the order it was
   received; bounded, the oldest dropped first and counted in ``dropped``,
   never lost silently. What arrives before the first subscriber is kept for it
   (bounded, overflow counted). When the session ends, ``closed_reason`` is set
-  and then a `connection.Closed` with that reason is the last item of every
+  and then a `shared.Closed` with that reason is the last item of every
   subscription; one who subscribes after the end gets that Closed at once.
 - Secrets: never in ``address``, ``closed_reason`` or errors; the actions a
   replay shows have their Secret masked. A transport that reaches a server
@@ -63,7 +64,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import Pending, Subscription
+    from .shared import Pending, Subscription
     from ..core.protocol import Banner, HeadersLike, Message
 
 __all__ = ["Transport", "LiveTransport"]

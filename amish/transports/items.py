@@ -4,8 +4,9 @@ A subscription (`connection.Subscription`) holds these kinds of item: a
 `Message` (an event, a response nobody waits for, an action a replay shows),
 a `ProtocolError` (something in the stream that was not a message; parsing
 went on), a `Pending` (a replay's recorded result, paired with its action), a
-`RecordedTime` (a replay: when what follows was recorded) and, last, a
-`Closed`. Every mode hands what it drained to `dispatch` with one
+`RecordedTime` (a replay: when what follows was recorded), a `Notice` (the
+transport's own word to the user: an HTTP session logged in again) and, last,
+a `Closed`. Every mode hands what it drained to `dispatch` with one
 handler per kind instead of writing the switch again.
 
 Messages go to their handler in runs (every message between two other items,
@@ -19,25 +20,9 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from ..core.protocol import Message, ProtocolError
-from .connection import Closed, Pending
+from .shared import Closed, Notice, Pending, RecordedTime
 
 __all__ = ["dispatch", "RecordedTime"]
-
-class RecordedTime:
-    """Put in a subscription before the items of each chunk: the time (seconds since the epoch) the
-    chunk was recorded at, so that a front end dates what follows as recorded (the call model's
-    durations, the events pane's times), not as played. A dump that does not say when it started has
-    none (what it holds is dated as played)."""
-
-    __slots__ = ("when",)
-
-    def __init__(self, when: float):
-        self.when = when
-
-    def __repr__(self) -> str:
-        return f"RecordedTime({self.when!r})"
-
-
 
 def _unexpected(item: object) -> bool:
     raise TypeError(f"a subscription never holds {type(item).__name__}")
@@ -50,6 +35,7 @@ def dispatch(
     closed: Callable[[Closed], object],
     pending: Callable[[Pending], object] = _unexpected,
     recorded_time: Callable[[RecordedTime], object] = lambda item: None,
+    notice: Callable[[Notice], object] = _unexpected,
     other: Callable[[object], object] = _unexpected,
 ) -> bool:
     """Hand each of `items`, in order, to the handler of its kind; True when a handler said stop.
@@ -84,6 +70,8 @@ def dispatch(
             stop = pending(item)
         elif kind is RecordedTime:
             stop = recorded_time(item)
+        elif kind is Notice:
+            stop = notice(item)
         else:
             stop = other(item)
         if stop:

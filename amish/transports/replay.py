@@ -46,8 +46,7 @@ import threading
 import time
 from typing import Callable
 
-from .connection import DEFAULT_TIMEOUT, Closed, Pending, Subscription
-from .items import RecordedTime
+from .shared import DEFAULT_TIMEOUT, Closed, Pending, RecordedTime, Subscription
 from ..core.errors import ActionTimeout, AmishError, EXIT_INPUT
 from ..core.protocol import Banner, HeadersLike, Message, Parser, is_ami_banner
 from .wire import Chunk, Recording, http_to_ami, read_any

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO, Callable
 
     from ..core.protocol import Message
-    from ..transports.connection import Pending
+    from ..transports.shared import Pending
 
 __all__ = ["ResultWriter", "event_writer", "event_line"]
 

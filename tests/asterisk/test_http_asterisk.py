@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
 import uuid
 
@@ -18,12 +19,12 @@ import pytest
 from amish.core.errors import AuthenticationError, ConnectionLost, NotAMIError, TLSError
 from amish.core.protocol import Message
 from amish.transports import http as H
-from amish.transports.connection import Closed, Connection
+from amish.transports.connection import Closed, Connection, Notice
 from amish.transports.http import HttpConnection
 from amish.transports.replay import ReplayConnection
 from amishcli import AMISH, env
 from conftest import ADMIN, READER
-from managerconf import canonical_manager_conf, live_manager_conf, manager_conf_lock
+from managerconf import canonical_manager_conf, live_manager_conf, manager_conf_lock, purge_expired_sessions, short_http_sessions
 
 pytestmark = pytest.mark.asterisk
 
@@ -102,6 +103,37 @@ def test_list_action_command_output_and_config_groups(web):
     assert got.response["Category-000000"] == "général"
     assert got.response["Line-000000-000000"] == "nom=Zoë ✓"
     assert got.response["Line-000000-000001"] == "two=a&b=c%20"  # form-encoding round trip, byte for byte
+
+
+def test_actions_are_pipelined_on_one_connection_and_answered_in_order(asterisk):
+    """2,000 actions submitted at once go out back to back on one connection; each gets its own answer."""
+    with manager_conf_lock(asterisk, exclusive=False):
+        wire = _Wire()
+        conn = HttpConnection(asterisk.host, asterisk.http_port, on_wire=wire)
+        conn.connect()
+        conn.login(*ADMIN)
+        try:
+            family = f"amish-pipe-{uuid.uuid4().hex[:6]}"
+            pendings = []
+            for i in range(2000):
+                if i % 100 == 7:
+                    pendings.append(conn.submit([("Action", "DBGetTree"), ("Family", family)]))
+                elif i % 10 == 3:
+                    pendings.append(conn.submit([("Action", "DBPut"), ("Family", family), ("Key", str(i)), ("Val", "v")]))
+                else:
+                    pendings.append(conn.submit([("Action", "Ping")]))
+            for p in pendings:
+                p.wait(60)
+            assert all(p.ok or p.action["Action"] == "DBGetTree" for p in pendings)
+            assert all(p.response["ActionID"] == p.action_id for p in pendings)
+            # a list action's items are the DBPuts sent before it on the same connection: order kept
+            for i, p in enumerate(pendings):
+                if p.action["Action"] == "DBGetTree":
+                    assert len(p.events) == len([j for j in range(i) if j % 10 == 3 and j % 100 != 7])
+            conn.send([("Action", "DBDelTree"), ("Family", family)])
+        finally:
+            conn.close()
+        assert wire.sent(b"Action=Ping") == 2000 - 200 - 20  # each request written once
 
 
 def test_repeated_headers_and_non_ascii_arrive_intact_as_events(web):
@@ -191,35 +223,121 @@ def test_webenabled_no_is_a_404_that_names_the_setting(asterisk):
             conn.connect()
 
 
-def test_session_expiry_logs_in_again_and_an_action_is_never_resent(asterisk, monkeypatch):
-    """httptimeout = 3: a session left silent (no polls) is forgotten; amish logs in again and says so."""
-    with live_manager_conf(asterisk) as apply:
-        text = canonical_manager_conf(asterisk)
-        apply(text.replace("[general]\n", "[general]\nhttptimeout = 3\n", 1))
-        conn = HttpConnection(asterisk.host, asterisk.http_port)
+class _Wire:
+    """An on_wire hook that counts the requests sent and can hold the event reader's polls back.
+
+    Holding a poll back (in the reader thread, before it is written) is how a test makes the
+    server forget a session for real: nothing renews it for longer than httptimeout.
+    """
+
+    def __init__(self):
+        self.out: list[bytes] = []
+        self.hold_polls = threading.Event()
+        self.released = threading.Event()
+        self.held = threading.Event()
+
+    def __call__(self, direction, data):
+        if direction != "out":
+            return
+        self.out.append(data)
+        if b"Action=WaitEvent" in data and self.hold_polls.is_set():
+            self.held.set()
+            self.released.wait(30)
+
+    def sent(self, needle: bytes) -> int:
+        return sum(1 for d in self.out if needle in d)
+
+
+def _notices(sub, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    got = []
+    while not got and time.monotonic() < deadline:
+        item = sub.get(0.5)
+        assert not isinstance(item, Closed), item
+        if isinstance(item, Notice):
+            got.append(item)
+    return got
+
+
+@pytest.fixture
+def short_sessions(asterisk):
+    """manager.conf with httptimeout = 3 (the sandbox's own otherwise)."""
+    with short_http_sessions(asterisk, 3):
+        yield
+
+
+def test_polls_keep_a_short_session_alive_without_spinning(asterisk, short_sessions):
+    """Asterisk holds no WaitEvent for a session shorter than 11 s (it answers at once): amish paces its polls."""
+    wire = _Wire()
+    conn = HttpConnection(asterisk.host, asterisk.http_port, on_wire=wire)
+    conn.connect()
+    conn.login(*ADMIN)
+    try:
+        assert conn._max_age == 3  # the cookie said so: polls are short enough to keep it alive
+        sub = conn.subscribe()
+        time.sleep(5)  # longer than httptimeout
+        assert 4 <= wire.sent(b"Action=WaitEvent") <= 5 / H.POLL_PACE + 2  # renewed, and no busy loop
+        assert conn.send([("Action", "Ping")]).ok
+        time.sleep(0.2)
+        assert not [i for i in sub.drain() if isinstance(i, (Notice, Closed))]  # the session never lapsed
+    finally:
+        conn.close()
+
+
+def test_a_session_the_server_forgot_an_action_finds_it_is_reported_and_never_resent(asterisk, short_sessions):
+    """The server really forgets the session (nothing renews it for > httptimeout); the next action finds out.
+
+    That action fails, said so, and goes out once only; the reader alone logs in again (one Login);
+    an action submitted meanwhile waits for that login and then runs; the notice is a Notice.
+    """
+    wire = _Wire()
+    conn = HttpConnection(asterisk.host, asterisk.http_port, on_wire=wire)
+    conn.connect()
+    conn.login(*ADMIN)
+    try:
+        sub = conn.subscribe()
+        wire.hold_polls.set()
+        assert wire.held.wait(10)  # the reader is held before its next poll: nothing renews the session
+        time.sleep(4)  # > httptimeout: Asterisk forgets it
+        purge_expired_sessions(asterisk)
+        refused = conn.submit([("Action", "Ping"), ("ActionID", "amish-test-refused")])
+        with pytest.raises(ConnectionLost, match="forgotten the HTTP session.*not run and is not sent again"):
+            refused.wait(10)
+        later = conn.submit([("Action", "Ping"), ("ActionID", "amish-test-later")])
+        time.sleep(0.5)
+        assert not later.done  # held back while the session is being logged in again
+        wire.hold_polls.clear()
+        wire.released.set()
+        (notice,) = _notices(sub)
+        assert "the HTTP session expired" in notice.text and "logged in again" in notice.text
+        assert later.wait(10).ok
+        assert conn.send([("Action", "Ping")]).ok and conn.connected
+        assert wire.sent(b"ActionID=amish-test-refused") == 1  # never re-sent
+        assert wire.sent(b"ActionID=amish-test-later") == 1
+        assert wire.sent(b"Action=Login") == 2  # the first login and one login again
+    finally:
+        wire.released.set()
+        conn.close()
+
+
+def test_a_session_the_event_reader_finds_forgotten_is_logged_in_again_once(asterisk):
+    """A cookie the server never issued stands for a forgotten one: the reader's next poll finds out."""
+    with manager_conf_lock(asterisk, exclusive=False):
+        wire = _Wire()
+        conn = HttpConnection(asterisk.host, asterisk.http_port, on_wire=wire)
         conn.connect()
         conn.login(*ADMIN)
         try:
             sub = conn.subscribe()
-            assert conn._max_age == 3  # the cookie said so: polls are short enough to keep it alive
-            time.sleep(5)  # longer than httptimeout: the polls kept the session
+            with conn._lock:
+                conn._cookie = "deadbeef"
+            conn._expired("deadbeef")  # as a refused poll would say
+            (notice,) = _notices(sub)
+            assert "logged in again" in notice.text
             assert conn.send([("Action", "Ping")]).ok
-            # now make the server forget it: a cookie it never issued stands for a forgotten one
-            conn._cookie = "deadbeef"
-            # the poller or the action finds out; either way the action is reported, not re-sent
-            try:
-                result = conn.send([("Action", "UserEvent"), ("UserEvent", "amish-after-expiry")])
-                assert result.ok
-            except ConnectionLost as e:
-                assert "forgotten the HTTP session" in str(e) and "not sent again" in str(e)
-            deadline = time.monotonic() + 10
-            notices = []
-            while not notices and time.monotonic() < deadline:
-                item = sub.get(0.5)
-                if item is not None and type(item).__name__ == "ProtocolError":
-                    notices.append(item)
-            assert notices and "logged in again" in notices[0].reason
-            assert conn.send([("Action", "Ping")]).ok and conn.connected
+            assert wire.sent(b"Action=Login") == 2
+            time.sleep(1.0)
+            assert not [i for i in sub.drain() if isinstance(i, (Notice, Closed))]  # one notice, one login again
         finally:
             conn.close()
 
@@ -318,6 +436,32 @@ def test_audit_over_http(asterisk):
     assert proc.returncode == report["exit_code"]  # the sandbox's admin has write=all: a finding, as over TCP
     pretty = amish(["audit", url(asterisk)])
     assert "plain HTTP, loopback peer" in pretty.stdout.decode()
+
+
+def test_audit_checks_rawman_live_on_every_listener_it_learns_of(asterisk):
+    """The live look agrees with the server, not with the file: a manager.conf saying webenabled=no
+    that was not reloaded still serves /rawman, and the audit says so; reloaded, /rawman is gone (404)."""
+    def probes():
+        proc = amish(["audit", url(asterisk, port=asterisk.port).replace("http://", "ami://"), "--format", "json"])
+        report = json.loads(proc.stdout)
+        return {p["url"]: p["outcome"] for p in report["http_probes"]}, report
+
+    urls = [f"http://127.0.0.1:{asterisk.http_port}/rawman", f"https://127.0.0.1:{asterisk.https_port}/rawman"]
+    with live_manager_conf(asterisk) as apply:
+        got, _ = probes()
+        assert got == dict.fromkeys(urls, "answers")
+        text = canonical_manager_conf(asterisk).replace("webenabled = yes", "webenabled = no")
+        from pathlib import Path
+        from managerconf import LIVE_REL
+
+        (Path(asterisk.root) / LIVE_REL).write_text(text)  # the file only: no reload
+        got, report = probes()
+        assert got == dict.fromkeys(urls, "answers")  # what runs, not what the file says
+        apply(text)  # reloaded
+        got, report = probes()
+        assert got == dict.fromkeys(urls, "not-served")
+        pretty = amish(["audit", url(asterisk, port=asterisk.port).replace("http://", "ami://")]).stdout.decode()
+        assert f"http://127.0.0.1:{asterisk.http_port}/rawman live: not served" in " ".join(pretty.split())
 
 
 def test_raw_says_it_needs_tcp(asterisk):

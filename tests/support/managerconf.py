@@ -70,3 +70,30 @@ def live_manager_conf(asterisk):
             path.write_text(original)
             asterisk.cli("manager reload")
             assert admin_can_log_in(asterisk), "the admin account must work for the rest of the suite"
+
+
+@contextlib.contextmanager
+def short_http_sessions(asterisk, seconds: int = 3):
+    """manager.conf with ``httptimeout = seconds``: an HTTP session left silent longer is forgotten.
+
+    Pausing amish (SIGSTOP) longer than that is how a test makes the real server forget a
+    session that amish's polls would otherwise keep alive.
+    """
+    with live_manager_conf(asterisk) as apply:
+        apply(canonical_manager_conf(asterisk).replace("[general]\n", f"[general]\nhttptimeout = {seconds}\n", 1))
+        yield
+
+
+def purge_expired_sessions(asterisk) -> None:
+    """Have Asterisk forget the manager sessions past their time now, not up to 5 s later.
+
+    Asterisk purges expired sessions in the AMI listener's accept loop: every 5 s, and at once
+    after a connection is accepted. A test connects to the AMI port to make that happen when it
+    wants it (so a session left silent longer than httptimeout is really gone).
+    """
+    import socket
+    import time
+
+    with socket.create_connection((asterisk.host, asterisk.port), timeout=5):
+        pass
+    time.sleep(0.5)

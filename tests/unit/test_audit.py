@@ -555,3 +555,64 @@ def test_help_documents_the_exit_codes(amish_cmd):
     text = " ".join(proc.stdout.split())
     for part in ("10 worst finding low", "11 medium", "12 high", "13 critical", "--ignore", "--format"):
         assert part in text
+
+
+# -- the live look at AMI over HTTP (probe.probe_http's outcomes -> findings) -------------------------
+
+def probe(listener="HTTP", outcome="answers", kind="any", url=None):
+    scheme = "https" if listener == "HTTPS" else "http"
+    return A.Probe(listener, url or f"{scheme}://192.0.2.7:8088/rawman", outcome, "", kind)
+
+
+HTTP_EXPOSED = {"general": {**LOCAL_GENERAL, "webenabled": "yes"}}
+HTTP_CONF_ANY = {"general": {"enabled": "yes", "bindaddr": "0.0.0.0"}}
+
+LIVE_TABLE = [
+    # id, probes, expected (severity, check), absent
+    ("loopback-answers-is-no-finding", [probe(kind="loopback")], set(), {"http.live"}),
+    ("any-plain-answers-critical", [probe(kind="any")], {("critical", "http.live")}, set()),
+    ("private-plain-answers-high", [probe(kind="private")], {("high", "http.live")}, set()),
+    ("plain-with-https-answering-high", [probe(kind="any"), probe("HTTPS", kind="any")],
+     {("high", "http.live"), ("medium", "http.live")}, set()),
+    ("https-only-private-low", [probe("HTTPS", kind="private")], {("low", "http.live")}, set()),
+    ("404-is-no-finding", [probe(outcome="not-served")], set(), {"http.live"}),
+    ("unreachable-is-no-finding", [probe(outcome="unreachable")], set(), {"http.live"}),
+    ("not-probed-is-no-finding", [probe(outcome="not-probed", kind="loopback")], set(), {"http.live"}),
+]
+
+
+@pytest.mark.parametrize("probes, expected, absent", [r[1:] for r in LIVE_TABLE], ids=[r[0] for r in LIVE_TABLE])
+def test_what_the_live_look_at_rawman_finds(probes, expected, absent):
+    """The files say webenabled=no (or nothing): what answers on the network is exposure all the same."""
+    got = A.check_http_live(probes)
+    assert {(f.severity, f.check) for f in got} == expected
+    assert not checks(got) & absent
+    for f in got:
+        assert f.message.startswith("Checked live: http") and f.fix == ("bindaddr=127.0.0.1",)
+
+
+def test_the_live_answer_confirms_the_config_finding_instead_of_a_second_one():
+    config = A.check_manager(HTTP_EXPOSED, HTTP_CONF_ANY)
+    assert "http.bindaddr" in checks(config)
+    live = A.check_http_live([probe(kind="any")], config)
+    assert len(live) == len(config) and "http.live" not in checks(live)
+    [f] = [f for f in live if f.check == "http.bindaddr"]
+    assert f.message.endswith("Checked live: http://192.0.2.7:8088/rawman answers as AMI (an unauthenticated "
+                              "Challenge got its answer).")
+    contradicted = A.check_http_live([probe(kind="any", outcome="not-served")], config)
+    assert "does not serve the manager (HTTP 404)" in [f for f in contradicted if f.check == "http.bindaddr"][0].message
+
+
+@pytest.mark.parametrize("bound, peer, knock", [
+    ("0.0.0.0", "203.0.113.5", "203.0.113.5"),  # every address: where the audit reached the server
+    (None, "203.0.113.5", "203.0.113.5"),
+    ("198.51.100.9", "203.0.113.5", "198.51.100.9"),  # one address: there
+    ("127.0.0.1", "127.0.0.1", "127.0.0.1"),  # loopback, and the audit runs on the server
+    ("127.0.0.1", "203.0.113.5", None),  # loopback, the audit elsewhere: that would knock on our own machine
+])
+def test_where_the_live_look_knocks(bound, peer, knock):
+    from amish.audit.configs import Listener
+    from amish.audit.probe import where_to_knock
+
+    listener = Listener("HTTP", "http.conf", "bindaddr", bound, 8088, tls=False)
+    assert where_to_knock(listener, peer, "pbx.example") == knock

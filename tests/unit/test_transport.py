@@ -28,7 +28,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "amish"
 #: The modules that are transports (or define the seam): they may look at their own insides.
-TRANSPORTS = {"connection.py", "replay.py", "transport.py", "http.py"}
+TRANSPORTS = {"connection.py", "replay.py", "transport.py", "http.py", "shared.py"}
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ ERROR_MARK = "✖"
 
 
 class ResultLike(Protocol):
-    """What render_result needs of a result (amish.transports.connection.Pending has it all)."""
+    """What render_result needs of a result (amish.transports.shared.Pending has it all)."""
 
     action: Message
     response: Message | None
@@ -265,7 +265,7 @@ def render_message(msg: Message | Banner | ProtocolError | object) -> Renderable
             return Group(line, *_header_block(m, {"response", "message", "actionid"}, False))
         return grid(m.headers)
     reason = getattr(msg, "reason", None)
-    if isinstance(reason, str):  # connection.Closed and the like
+    if isinstance(reason, str):  # shared.Closed and the like
         return Text.assemble((f"{ERROR_MARK} ", "bold red"), (clean(reason), "red"))
     if isinstance(msg, Text):
         return msg
