@@ -23,12 +23,13 @@ import time
 from typing import BinaryIO, Callable, Iterator, TextIO
 
 from .core.calls import Call, CallClassCheck, CallTracker
-from .core.errors import EXIT_CONNECTION, EXIT_OK, InputError
-from .core.protocol import Message, Parser, is_ami_banner
+from .core.errors import EXIT_CONNECTION, EXIT_OK, ActionTimeout, ConnectionLost, InputError
+from .core.protocol import Message, Parser, ProtocolError, is_ami_banner
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .runtime.session import Session
 from .transports.base import Transport
+from .transports.items import dispatch
 from .transports.shared import Closed, Notice
 
 __all__ = ["run_calls_command", "run_fleet_calls", "follow_fleet", "live_fleet", "calls_from_file", "messages_from_file", "seed", "format_call", "live_table"]
@@ -62,6 +63,16 @@ def messages_from_file(path) -> Iterator[tuple[float | None, Message]]:
     for item in parser.eof():
         if type(item) is Message:
             yield None, item
+
+
+def _say_protocol_error(item: ProtocolError, err: TextIO, server: str = "") -> None:
+    where = f"{server}: " if server else ""
+    print(f"amish: {where}protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
+
+
+def _say_notice(item: Notice, err: TextIO, server: str = "") -> None:
+    where = f"{server}: " if server else ""
+    print(f"amish: {where}{item.text}", file=err)  # the transport's own word (an HTTP session logged in again)
 
 
 def seed(conn: Transport, tracker: CallTracker, *, timeout: float = 10.0, now: float | None = None) -> None:
@@ -215,8 +226,12 @@ def follow_calls(conn: Transport, *, fmt: str, filter_text: str = "", count: int
         tracker.take_changes()  # what was up before: not news
         while not printer.done:
             if check.due(time.monotonic()):
-                listed = conn.send([("Action", "CoreShowChannels")], timeout=timeout)
-                check.listed((ev.get("Uniqueid") or "" for ev in listed.events), time.monotonic())
+                try:
+                    listed = conn.send([("Action", "CoreShowChannels")], timeout=timeout)
+                except (ConnectionLost, ActionTimeout):
+                    listed = None  # not listed this time (an HTTP login again, a slow server); a real end comes as Closed
+                if listed is not None and listed.ok:
+                    check.listed((ev.get("Uniqueid") or "" for ev in listed.events), time.monotonic())
             if check.verdict(time.monotonic()) is False:
                 print(no_call_class_note(user), file=err)
                 return EXIT_CONNECTION
@@ -229,31 +244,38 @@ def follow_calls(conn: Transport, *, fmt: str, filter_text: str = "", count: int
                     continue
                 items = [item]
             now = time.time()
-            for item in items:
-                if type(item) is Message:
+            lost: list[Closed] = []
+
+            def take_messages(messages) -> bool:
+                for item in messages:
                     if tracker.feed(item, now):
                         for call in _ended_now(tracker):
                             printer(call)
-                elif isinstance(item, Notice):  # the transport's own word (an HTTP session logged in again)
-                    print(f"amish: {item.text}", file=err)
-                elif isinstance(item, Closed):
-                    flush(out)
-                    fresh = _resume(reconnect, item.reason, err)
-                    if fresh is None:
-                        return EXIT_CONNECTION
-                    conn.unsubscribe(sub)
-                    conn = fresh
-                    sub = conn.subscribe()
-                    tracker.begin_resync()
-                    seed(conn, tracker, timeout=timeout)
-                    gone = tracker.end_resync(time.time())
-                    if gone:
-                        print(f"amish: {len(gone)} channels hung up while disconnected", file=err)
-                    for call in _ended_now(tracker):
-                        printer(call)
-                    break
-                if printer.done:
-                    break
+                    if printer.done:
+                        return True
+                return False
+
+            def take_closed(item: Closed) -> bool:
+                lost.append(item)
+                return True
+
+            dispatch(items, take_messages, lambda item: _say_protocol_error(item, err), take_closed,
+                     notice=lambda item: _say_notice(item, err))
+            if lost and not printer.done:
+                flush(out)
+                fresh = _resume(reconnect, lost[0].reason, err)
+                if fresh is None:
+                    return EXIT_CONNECTION
+                conn.unsubscribe(sub)
+                conn = fresh
+                sub = conn.subscribe()
+                tracker.begin_resync()
+                seed(conn, tracker, timeout=timeout)
+                gone = tracker.end_resync(time.time())
+                if gone:
+                    print(f"amish: {len(gone)} channels hung up while disconnected", file=err)
+                for call in _ended_now(tracker):
+                    printer(call)
             flush(out)
         return EXIT_OK
     finally:
@@ -508,13 +530,20 @@ def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | N
                 while not stop.is_set():
                     items = sub.drain(1000) or [sub.get(timeout=0.5)]
                     now = time.time()
-                    closed = None
-                    for item in items:
-                        if type(item) is Message:
+                    ended: list[Closed] = []
+
+                    def take_messages(messages, now=now) -> None:
+                        for item in messages:
                             tracker.feed(item, now)
-                        elif isinstance(item, Closed):
-                            closed = item
-                            break
+
+                    def take_closed(item: Closed, ended=ended) -> bool:
+                        ended.append(item)
+                        return True
+
+                    dispatch([i for i in items if i is not None], take_messages,
+                             lambda item, name=name: _say_protocol_error(item, err, name), take_closed,
+                             notice=lambda item, name=name: _say_notice(item, err, name))
+                    closed = ended[0] if ended else None
                     if not hand_over():
                         return
                     if closed is not None:

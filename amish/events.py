@@ -419,20 +419,28 @@ def tail_fleet(
                         reported = sub.dropped
                     if item is None:
                         continue
-                    if type(item) is Message:
-                        if item.kind != "event":
-                            item = _event_after_stray_text(item, err)
-                            if item is None:
-                                continue
-                        if not put((name, "event", item)):
-                            return
-                    elif isinstance(item, ProtocolError):
-                        print(f"amish: {name}: protocol error: {item.reason} ({item.skipped} bytes skipped)", file=err)
-                    elif isinstance(item, Notice):
-                        print(f"amish: {name}: {item.text}", file=err)
-                    elif isinstance(item, Closed):
+                    outcome: list[str] = []
+
+                    def take_messages(messages, name=name, outcome=outcome) -> bool:
+                        for message in messages:
+                            if message.kind == "event" and not put((name, "event", message)):
+                                outcome.append("stop")  # the run is over
+                                return True
+                        return False
+
+                    def take_closed(closed: Closed, name=name, outcome=outcome) -> bool:
+                        put((name, "lost", closed.reason))
+                        outcome.append("lost")
+                        return True
+
+                    dispatch([item], take_messages,
+                             lambda e, name=name: print(f"amish: {name}: protocol error: {e.reason} "
+                                                        f"({e.skipped} bytes skipped)", file=err),
+                             take_closed, notice=lambda n, name=name: print(f"amish: {name}: {n.text}", file=err))
+                    if outcome == ["stop"]:
+                        return
+                    if outcome == ["lost"]:
                         lost_at = time.monotonic()
-                        put((name, "lost", item.reason))
                         break
             finally:
                 conn.unsubscribe(sub)

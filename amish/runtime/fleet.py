@@ -223,18 +223,21 @@ class FleetTransport:
 
     def _forward(self, name: str, sub) -> None:
         """In the member's I/O thread: its items, events tagged, to every subscriber; its end said, never passed on."""
-        from ..core.protocol import Message
         from ..transports.connection import Closed
+        from ..transports.items import dispatch
 
         out = []
-        lost = None
-        for item in sub.drain():
-            if type(item) is Message:
-                out.append(tag_event(item, name) if item.kind == "event" else item)
-            elif isinstance(item, Closed):
-                lost = item.reason
-            else:
-                out.append(item)
+        ended: list[str] = []
+
+        def take_messages(messages) -> None:
+            out.extend(tag_event(item, name) if item.kind == "event" else item for item in messages)
+
+        def take_closed(item: Closed) -> None:
+            ended.append(item.reason)
+
+        dispatch(sub.drain(), take_messages, out.append, take_closed, out.append, recorded_time=out.append,
+                 notice=out.append, other=out.append)
+        lost = ended[0] if ended else None
         if lost is not None:
             with self._lock:
                 self._conns.pop(name, None)
