@@ -256,7 +256,7 @@ class FleetTransport:
                 self._backlog.extend(items)
                 return
         for sub in subs:
-            sub._put_many(items)  # the transports' own hand-over: bounded, counts what it drops
+            sub.put_many(items)  # the transports' public hand-over: bounded, never waits, counts what it drops
 
     def _say(self, name: str, state: str, reason: str) -> None:
         with self._lock:
@@ -375,7 +375,7 @@ class FleetTransport:
         if self.closed_reason is not None:
             backlog.append(Closed(self.closed_reason))
         if backlog:
-            sub._put_many(backlog)
+            sub.put_many(backlog)
         return sub
 
     def unsubscribe(self, sub) -> None:

@@ -104,7 +104,10 @@ class Subscription:
         self.received = 0
         self.dropped = 0
 
-    def _put_many(self, items: list) -> None:
+    def put_many(self, items: list) -> None:
+        """Hand over a batch (the producer's thread: a transport's I/O thread, or a transport built on
+        others, like a fleet): never waits; when full, the oldest go first, counted in `dropped`;
+        then `callback` is called once."""
         queue = self._queue
         with self._lock:
             room = queue.maxlen - len(queue)
@@ -657,7 +660,7 @@ class Connection:
             if self.closed_reason is not None and not any(isinstance(i, Closed) for i in backlog):
                 backlog.append(Closed(self.closed_reason))
         if backlog:
-            sub._put_many(backlog)
+            sub.put_many(backlog)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -869,7 +872,7 @@ class Connection:
                 backlog.extend(loose)
                 return
         for sub in subs:
-            sub._put_many(loose)
+            sub.put_many(loose)
 
     @property
     def messages_received(self) -> int:
@@ -887,7 +890,7 @@ class Connection:
             name = pending.action.get("Action") or "action"
             pending._finish(ConnectionLost(f"{name}: {reason} before the response was complete"))
         for sub in subs:
-            sub._put_many([Closed(reason)])
+            sub.put_many([Closed(reason)])
 
 
 def _sees_system_events(events: str) -> bool:
