@@ -62,7 +62,11 @@ def held_call(admin):
 
 def menu_rows(term: Term) -> list[str]:
     """The completion menu's rows: a value and its note (live, action, ...), as drawn."""
-    return [line for line in term.lines() if line.rstrip().endswith((" live", " action", " not for this login"))]
+    # a live channel's note is its caller ID, else its state (the call model), else "live"
+    notes = (" live", " action", " not for this login", ">", " Up", " Down", " Ring", " Ringing", " Busy", " Dialing")
+    return [line for line in term.lines()
+            if line.rstrip().endswith(notes) and not line.lstrip().startswith(("ami>", "»"))
+            and not line[:13].strip().replace(":", "").replace(".", "").isdigit()]  # not an events-pane line
 
 
 # -- item 3: what Tab offers as live channels ------------------------------------------------
