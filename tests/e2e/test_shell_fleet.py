@@ -115,3 +115,20 @@ def test_line_mode_on_a_fleet(asterisk_fleet, tmp_path):
                       what="the prompt names pbx3, read-only said")
     finally:
         term.close()
+
+
+def test_ctrl_c_stops_waiting_for_all_server_by_server(fleet_term):
+    """/all's answers are in flight like a single action's: counted in the toolbar, and Ctrl-C stops
+    waiting for every server, said per server (WaitEvent: a real Asterisk holds its answer)."""
+    term = fleet_term
+    term.wait_text(" Transcript ", timeout=20)
+    term.wait_for(lambda t: sum(" FullyBooted" in l for l in term.events_pane()) >= 3, timeout=20,
+                  what="FullyBooted from every server")
+    term.send("/all WaitEvent Timeout=30\r")
+    term.wait_text("sent to 3 servers: pbx1, pbx2, pbx3")
+    term.wait_text("waiting for 3")
+    term.send("\x03")  # Ctrl-C on an empty input: stop waiting
+    term.wait_text("stopped waiting for 3 action(s)")
+    term.wait_for(lambda t: all(f"pbx{i}: WaitEvent: no longer waited for" in t for i in (1, 2, 3)),
+                  what="each server said")
+    term.wait_for(lambda t: t.count("waiting for 3") == 1, what="nothing left in flight (the toolbar)")
