@@ -497,11 +497,15 @@ def _fleet_writer(fmt: str, out, width: int):
     if fmt == "jsonl":
         import json
 
+        from .runtime.fleet import OWN_SERVER
+
         def encode(name, item) -> bytes:
             if isinstance(item, tuple):
                 obj = {"Server": name, "Amish": item[0], "Reason": item[1]}
             else:
-                obj = {"Server": name, **item.to_dict()}
+                obj = {"Server": name}  # the member's name: an event's own Server header is renamed
+                for key, value in item.to_dict().items():
+                    obj[OWN_SERVER if key.lower() == "server" else key] = value
             return json.dumps(obj, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
     elif fmt == "pretty":
         from .ui.writers import event_line

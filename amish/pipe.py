@@ -473,14 +473,22 @@ def _prefixed(name: str, data: bytes) -> bytes:
 
 
 def _make_dir(path: str) -> None:
+    """Make `path` (and its parents) and prove a file can be written there, before anything is sent:
+    an --output-dir found unwritable only at the end would come after every action ran everywhere."""
     import os
+    import tempfile
 
     from .core.errors import InputError
 
     try:
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise NotADirectoryError(0, "not a directory")
         os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".amish-probe-"):
+            pass
     except OSError as e:
-        raise InputError(f"--output-dir {path}: {e.strerror}") from None
+        raise InputError(f"--output-dir {path}: cannot write there ({(e.strerror or str(e)).lower()}); "
+                         "nothing was sent") from None
 
 
 def _file_name(name: str) -> str:

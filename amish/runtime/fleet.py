@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .options import Options
 
 __all__ = ["Member", "DEFAULT_PARALLEL", "CLASSES", "worst", "run_each", "exit_class", "close_all",
-           "MemberState", "FleetTransport", "tag_event"]
+           "MemberState", "FleetTransport", "tag_event", "OWN_SERVER"]
 
 #: How many servers the pipe tool talks to at once unless --parallel says otherwise.
 DEFAULT_PARALLEL = 10
@@ -134,12 +134,31 @@ class MemberState(Record):
         self._fill(locals())
 
 
+#: Where an event's own ``Server`` header goes on a fleet (the fleet's tag takes the name ``Server``).
+OWN_SERVER = "EventServer"
+
+
 def tag_event(message, name: str):
-    """`message` with a ``Server: NAME`` header last (the events pane's server column, `/filter Server=NAME`)."""
+    """`message` with a ``Server: NAME`` header right after its first line (the events pane's server column,
+    `/filter Server=NAME`).
+
+    On a fleet ``Server`` is the member's name and nothing else: an event with a ``Server`` header of
+    its own (a UserEvent may carry any header) has it renamed `OWN_SERVER` (value kept), so no event of
+    one member can pass for another's, wherever the header is read (``get``, a filter, the column).
+    """
     from ..core.protocol import Message, encode_message
 
     raw = message.raw or encode_message(message)
-    return Message.from_raw(raw.rstrip(b"\r\n") + b"\r\nServer: " + name.encode("utf-8", "replace") + b"\r\n\r\n")
+    end = raw.find(b"\n") + 1
+    head, rest = raw[:end], raw[end:]
+    if message.get("Server") is not None:
+        lines = rest.split(b"\n")
+        for i, line in enumerate(lines):
+            key, colon, value = line.partition(b":")
+            if colon and key.strip().lower() == b"server":
+                lines[i] = OWN_SERVER.encode() + b":" + value
+        rest = b"\n".join(lines)
+    return Message.from_raw(head + b"Server: " + name.encode("utf-8", "replace") + b"\r\n" + rest)
 
 
 class FleetTransport:
@@ -259,7 +278,7 @@ class FleetTransport:
                 self._backlog.extend(items)
                 return
         for sub in subs:
-            sub._put_many(items)  # the transports' own hand-over: bounded, counts what it drops
+            sub.put_many(items)  # the transports' public hand-over: bounded, never waits, counts what it drops
 
     def _say(self, name: str, state: str, reason: str) -> None:
         with self._lock:
@@ -378,7 +397,7 @@ class FleetTransport:
         if self.closed_reason is not None:
             backlog.append(Closed(self.closed_reason))
         if backlog:
-            sub._put_many(backlog)
+            sub.put_many(backlog)
         return sub
 
     def unsubscribe(self, sub) -> None:

@@ -498,10 +498,12 @@ class ShellSession:
         self.conn.abandon(pending)
 
     def abandon_all(self) -> int:
-        pendings = list(self.in_flight.values())
-        for p in pendings:
-            self._forget(p)
-        return len(pendings)
+        """Stop waiting for every action in flight (Ctrl-C, a lost session), /all's per server too."""
+        waiting = list(self.in_flight.items())
+        for key, p in waiting:
+            self.in_flight.pop(key, None)
+            self.conn.abandon(p)
+        return len(waiting)
 
     # -- events ---------------------------------------------------------------
     def set_filter(self, text: str, quiet: bool = False) -> bool:
@@ -784,9 +786,13 @@ class ShellSession:
             self.error(f"{name}: {e}")
             return
 
+        key = f"{name}\0{pending.action_id}"  # in flight like a single action (the toolbar, Ctrl-C), per server
+        self.in_flight[key] = pending
+
         def done(p) -> None:
+            self.in_flight.pop(key, None)
             if p.error is not None:
-                self.error(f"{name}: {p.error}")
+                self.error(f"{name}: {p.error}")  # Ctrl-C: "pbx2: Ping: no longer waited for", server by server
                 return
             self.live.observe_result(p)
             from rich.console import Group
@@ -800,5 +806,6 @@ class ShellSession:
             self._loop.call_later(self.timeout, self._all_timeout, name, pending)
 
     def _all_timeout(self, name: str, pending) -> None:
-        if not pending.done:  # its done callback says so, under the server's name
+        if not pending.done and self.in_flight.pop(f"{name}\0{pending.action_id}", None) is not None:
+            # its done callback says so, under the server's name
             self.fleet.abandon(pending, f"no complete response within {self.timeout:g} s")

@@ -51,6 +51,12 @@ What an implementation must guarantee (the modes rely on each point):
   (bounded, overflow counted). When the session ends, ``closed_reason`` is set
   and then a `shared.Closed` with that reason is the last item of every
   subscription; one who subscribes after the end gets that Closed at once.
+  A producer hands items to a subscription only through
+  ``Subscription.put_many(items)`` (never waits; counts what it drops; calls
+  the callback once per batch): a transport's I/O thread, and a transport built
+  on others (`amish.runtime.fleet.FleetTransport`, which feeds its own
+  subscribers its members' items, tagged). Nobody outside the transports
+  touches a subscription's private parts (tests/unit/test_transport.py).
 - Secrets: never in ``address``, ``closed_reason`` or errors; the actions a
   replay shows have their Secret masked. A transport that reaches a server
   takes an ``on_wire(direction, data)`` hook for ``--trace`` and ``--record``,

@@ -473,7 +473,7 @@ class Connection:
             if self.closed_reason is not None and not any(isinstance(i, Closed) for i in backlog):
                 backlog.append(Closed(self.closed_reason))
         if backlog:
-            sub._put_many(backlog)
+            sub.put_many(backlog)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -685,7 +685,7 @@ class Connection:
                 backlog.extend(loose)
                 return
         for sub in subs:
-            sub._put_many(loose)
+            sub.put_many(loose)
 
     @property
     def messages_received(self) -> int:
@@ -703,7 +703,7 @@ class Connection:
             name = pending.action.get("Action") or "action"
             pending._finish(ConnectionLost(f"{name}: {reason} before the response was complete"))
         for sub in subs:
-            sub._put_many([Closed(reason)])
+            sub.put_many([Closed(reason)])
 
 
 def _sees_system_events(events: str) -> bool:

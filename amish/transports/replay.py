@@ -29,7 +29,7 @@ and at the end a ``Closed("end of recording")``.
   work while playing; `position` says where play is (seconds of recording).
 - The clock starts when the first subscriber is there (`start()` may come
   before `subscribe()`), so nothing is played to nobody.
-- Batches: what is due at once goes in one `_put_many` (at most `BATCH`
+- Batches: what is due at once goes in one `put_many` (at most `BATCH`
   items), so a flood costs the consumer one wake-up per batch, not per event.
   Unlike a server, a replay can wait for its consumer: before each batch it
   waits (up to `STALL_TIMEOUT` s of no progress) while a subscription has no
@@ -189,7 +189,7 @@ class ReplayConnection:
         self._has_sub.set()
         self._wake.set()
         if ended is not None and self._finished.is_set():
-            sub._put_many([Closed(ended)])
+            sub.put_many([Closed(ended)])
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -291,7 +291,7 @@ class ReplayConnection:
             self.closed_reason = reason
             subs = list(self._subs)
         for sub in subs:
-            sub._put_many([Closed(reason)])
+            sub.put_many([Closed(reason)])
         self._finished.set()
 
     def _position_locked(self) -> float:
@@ -413,7 +413,7 @@ class ReplayConnection:
             self._wait_for_room(sub, len(items))
         self.messages_received += sum(1 for i in items if type(i) is Message)
         for sub in subs:
-            sub._put_many(items)
+            sub.put_many(items)
 
     def _wait_for_room(self, sub: Subscription, n: int) -> None:
         maxlen = sub._queue.maxlen

@@ -89,7 +89,10 @@ class Subscription:
         self.received = 0
         self.dropped = 0
 
-    def _put_many(self, items: list) -> None:
+    def put_many(self, items: list) -> None:
+        """Hand over a batch (the producer's thread: a transport's I/O thread, or a transport built on
+        others, like a fleet): never waits; when full, the oldest go first, counted in `dropped`;
+        then `callback` is called once."""
         queue = self._queue
         with self._lock:
             room = queue.maxlen - len(queue)

@@ -213,6 +213,25 @@ def test_events_merge_the_fleet_and_say_lost_and_back(fleet_config, asterisk_fle
     assert i < j
 
 
+def test_an_events_own_server_header_cannot_pass_for_another_member(fleet_config):
+    """A UserEvent carries any header: one saying `Server: pbx3` sent on pbx1 is still pbx1's in the stream."""
+    proc = subprocess.Popen(AMISH + ["events", "--group", "lab", "--format", "jsonl", "--duration", "40",
+                                     "--filter", "FullyBooted|UserEvent"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(fleet_config))
+    try:
+        reader = Reader(proc)
+        for name in ("pbx1", "pbx2", "pbx3"):
+            reader.wait_for(lambda line, n=name: f'"Server": "{n}", "Event": "FullyBooted"' in line)
+        sent = run(fleet_config, ["--profile", "pbx1"],
+                   b"Action: UserEvent\nUserEvent: spoof\nServer: pbx3\n\n")
+        assert sent.returncode == 0, sent.stderr
+        spoof = json.loads(reader.wait_for(lambda line: '"spoof"' in line)[0])
+        assert spoof["Server"] == "pbx1" and spoof["EventServer"] == "pbx3"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_events_pretty_has_a_server_column(fleet_config):
     proc = run(fleet_config, ["events", "--group", "lab", "--format", "pretty", "--count", "6",
                               "--filter", "FullyBooted|SuccessfulAuth", "--duration", "20"], b"")

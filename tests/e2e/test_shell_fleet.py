@@ -115,3 +115,63 @@ def test_line_mode_on_a_fleet(asterisk_fleet, tmp_path):
                       what="the prompt names pbx3, read-only said")
     finally:
         term.close()
+
+
+def test_ctrl_c_stops_waiting_for_all_server_by_server(fleet_term):
+    """/all's answers are in flight like a single action's: counted in the toolbar, and Ctrl-C stops
+    waiting for every server, said per server (WaitEvent: a real Asterisk holds its answer)."""
+    term = fleet_term
+    term.wait_text(" Transcript ", timeout=20)
+    term.wait_for(lambda t: sum(" FullyBooted" in l for l in term.events_pane()) >= 3, timeout=20,
+                  what="FullyBooted from every server")
+    term.send("/all WaitEvent Timeout=30\r")
+    term.wait_text("sent to 3 servers: pbx1, pbx2, pbx3")
+    term.wait_text("waiting for 3")
+    term.send("\x03")  # Ctrl-C on an empty input: stop waiting
+    term.wait_text("stopped waiting for 3 action(s)")
+    term.wait_for(lambda t: all(f"pbx{i}: WaitEvent: no longer waited for" in t for i in (1, 2, 3)),
+                  what="each server said")
+    term.wait_for(lambda t: t.count("waiting for 3") == 1, what="nothing left in flight (the toolbar)")
+
+
+def test_a_refused_login_is_given_up_and_a_stopped_server_is_retried(asterisk_fleet, tmp_path):
+    """Each member's own secret (no AMISH_SECRET): pbx2's is wrong, so it is said gone and never retried;
+    pbx3 is down at the start, said so, retried in the background and said back; pbx1 works throughout."""
+    from conftest import ADMIN
+
+    lines = []
+    for box in asterisk_fleet:
+        secret = "not-the-secret" if box.instance == 2 else ADMIN[1]
+        lines += [f"[profiles.pbx{box.instance}]", f'host = "{box.host}"', f"port = {box.port}", 'user = "admin"',
+                  f'secret = "{secret}"', ""]
+    lines += ["[groups]", 'lab = ["pbx*"]', ""]
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join(lines))
+    config.chmod(0o600)
+    asterisk_fleet[2].stop()  # pbx3: down before the shell starts
+    term = Terminal(["--group", "lab"], {"XDG_STATE_HOME": str(tmp_path), "AMISH_CONFIG": str(config),
+                                         "AMISH_SECRET": None})
+    try:
+        term.wait_text(" Transcript ", timeout=20)
+        term.wait_for(lambda t: "pbx2: gone: " in t and "not retrying" in t, timeout=20, what="pbx2 given up")
+        term.wait_for(lambda t: "pbx3: cannot connect: " in t and "retrying in the background" in t, timeout=20,
+                      what="pbx3 said down")
+        assert "not-the-secret" not in term.text()
+        term.wait_for(lambda t: prompt_line(term).startswith("pbx1> ") and "(1/3 servers up)" in t,
+                      what="pbx1 current, one server up")
+        term.send("/all Ping\r")
+        term.wait_text("sent to 1 server: pbx1; not connected, not sent: pbx2, pbx3")
+        term.wait_text("── pbx1 ──")
+        term.send("/use\r")
+        term.wait_for(lambda t: "  pbx2  127.0.0.1:" in t and "gone" in t.split("  pbx2  ", 1)[1].split("\n")[0],
+                      what="/use lists pbx2 gone")
+        asterisk_fleet[2].start()
+        term.wait_for(lambda t: "pbx3: back: reconnected after" in t, timeout=60, what="pbx3 back")
+        term.wait_for(lambda t: "(2/3 servers up)" in t, what="two servers up")
+        term.send("/all Ping\r")
+        term.wait_text("sent to 2 servers: pbx1, pbx3; not connected, not sent: pbx2")
+        assert "pbx2: back" not in term.text()  # a refused login is never tried again
+    finally:
+        term.close()
+        for box in asterisk_fleet:
+            box.start()

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from faultkit import SECRET, Fake, amish_env, watchdog
+from faultkit import SECRET, Fake, amish_env, connections_made, watchdog
 
 pytestmark = pytest.mark.usefixtures("deadline")
 deadline = pytest.fixture(watchdog(240))
@@ -205,3 +205,87 @@ def test_sigterm_logs_off_the_servers_in_flight(tmp_path):
         stop_all(quiet)
     assert proc.returncode == 143
     assert "Traceback" not in err.decode()
+
+
+# -- hostile orderings: refused before any server hears a thing ----------------------------
+
+
+def _nothing_reached(fakes) -> bool:
+    return all(not f.logins and not f.actions for f in fakes)
+
+
+@pytest.mark.parametrize("output_dir", ["/proc", "/proc/amish-out", "FILE"])
+def test_an_unwritable_output_dir_is_one_line_before_anything_is_sent(tmp_path, output_dir):
+    """--output-dir found unwritable only at the end would come after every action ran everywhere."""
+    fakes = [Fake(answering(f"f{i}")).start() for i in range(3)]
+    try:
+        env = write_config(tmp_path, {f"f{i}": f.port for i, f in enumerate(fakes)})
+        if output_dir == "FILE":  # a file where the directory should be
+            output_dir = str(tmp_path / "config.toml")
+        proc = subprocess.run(AMISH + ["--group", "all", "--output-dir", output_dir], input=b"Action: Ping\n",
+                              capture_output=True, env=env, timeout=60)
+        for f in fakes:
+            connections_made(f)  # every connection amish made is in by now
+        assert _nothing_reached(fakes) and all(not connections_made(f) for f in fakes)
+    finally:
+        stop_all(fakes)
+    err = proc.stderr.decode()
+    assert proc.returncode == 4 and proc.stdout == b""
+    assert err.count("\n") == 1 and err.startswith(f"amish: --output-dir {output_dir}: cannot write there (")
+    assert err.rstrip().endswith("nothing was sent")
+
+
+def test_read_only_on_the_command_line_refuses_a_fleet_run_with_one_write_action(tmp_path):
+    fakes = [Fake(answering(f"f{i}")).start() for i in range(3)]
+    try:
+        env = write_config(tmp_path, {f"f{i}": f.port for i, f in enumerate(fakes)})
+        proc = subprocess.run(AMISH + ["--group", "all", "--read-only"],
+                              input=b"Action: Ping\n\nAction: Ping\n\nAction: Originate\nChannel: Local/1@x\n"
+                                    b"Application: Wait\nData: 1\n", capture_output=True, env=env, timeout=60)
+        assert all(not connections_made(f) for f in fakes)  # not even a connection, anywhere
+    finally:
+        stop_all(fakes)
+    err = proc.stderr.decode()
+    assert proc.returncode == 4 and proc.stdout == b"" and err.count("\n") == 1
+    assert "<stdin>:5: " in err and "nothing was sent" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1001", "99999999999999999999", "1e3", ""])
+def test_parallel_out_of_range_is_one_line_exit_4(tmp_path, value):
+    fake = Fake(answering("f0")).start()
+    try:
+        env = write_config(tmp_path, {"f0": fake.port, "f1": fake.port})
+        proc = subprocess.run(AMISH + ["--group", "all", f"--parallel={value}"], input=b"Action: Ping\n",
+                              capture_output=True, env=env, timeout=60)
+        assert not connections_made(fake)
+    finally:
+        fake.stop()
+    err = proc.stderr.decode()
+    assert proc.returncode == 4 and err.count("\n") == 1 and "--parallel" in err and "from 1 to 1000" in err
+
+
+def test_ctrl_c_while_connecting_to_two_hundred_servers(tmp_path):
+    """200 servers that accept and never greet, 50 at once: Ctrl-C ends at once, says none finished, no traceback."""
+    hole = socket.socket()  # the kernel accepts; nothing is ever said
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(512)
+    try:
+        env = write_config(tmp_path, {f"h{i:03d}": hole.getsockname()[1] for i in range(200)})
+        proc = subprocess.Popen(AMISH + ["--group", "all", "--parallel", "50", "--connect-timeout", "60"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc.stdin.write(b"Action: Ping\n")
+        proc.stdin.close()
+        proc.stdin = None
+        time.sleep(3)  # connecting (and waiting for 50 banners that never come)
+        assert proc.poll() is None
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        hole.close()
+    err = err.decode()
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and out == b""
+    assert "amish: interrupted: 0 of 200 servers finished" in err
+    assert took < 10, took  # not one connect timeout after another

@@ -22,6 +22,7 @@ class Terminal:
         env.update({"TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "AMISH_SECRET": ADMIN[1]})
         env["XDG_STATE_HOME"] = env_extra.pop("XDG_STATE_HOME") if env_extra and "XDG_STATE_HOME" in env_extra else "/tmp/amish-e2e-state"
         env.update(env_extra or {})
+        env = {k: v for k, v in env.items() if v is not None}  # None: not set at all (AMISH_SECRET)
         rows, cols = size
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)

@@ -85,9 +85,28 @@ def test_a_fleet_event_carries_its_server_and_the_filter_sees_it():
     raw = b"Event: Hangup\r\nChannel: PJSIP/7001-0001\r\nCause: 16\r\n\r\n"
     tagged = tag_event(Message.from_raw(raw), "pbx2")
     assert tagged.get("Server") == "pbx2" and tagged.get("Cause") == "16" and tagged.kind == "event"
-    assert tagged.raw.endswith(b"Cause: 16\r\nServer: pbx2\r\n\r\n")
+    assert tagged.raw == b"Event: Hangup\r\nServer: pbx2\r\nChannel: PJSIP/7001-0001\r\nCause: 16\r\n\r\n"
     assert parse_filter("Hangup Server=pbx2")(tagged)
     assert not parse_filter("Server=pbx1")(tagged)
+
+
+def test_an_events_own_server_header_never_hides_the_fleet_tag():
+    """A UserEvent may carry any header, `Server` too: the member's tag is the only `Server` (column, filter),
+    the event's own is kept as `EventServer`."""
+    from amish.core.eventfilter import parse_filter
+    from amish.core.protocol import Message
+    from amish.runtime.fleet import tag_event
+
+    for own in (b"Server: pbx1", b"server: pbx1", b"SERVER: pbx1"):
+        raw = b"Event: UserEvent\r\nUserEvent: spoof\r\n" + own + b"\r\n\r\n"
+        for parsed in (False, True):
+            message = Message.from_raw(raw)
+            if parsed:
+                message.headers  # noqa: B018 - the parsed path as well as the raw fast path
+            tagged = tag_event(message, "pbx2")
+            assert tagged.get("Server") == "pbx2" and tagged.kind == "event"
+            assert parse_filter("Server=pbx2")(tagged) and not parse_filter("Server=pbx1")(tagged)
+            assert tagged.get("EventServer") == "pbx1"  # its own value kept, under a name of its own
 
 
 def test_use_completes_the_servers_of_the_fleet_and_all_completes_as_the_prompt():
