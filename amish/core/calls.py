@@ -600,7 +600,7 @@ class _Kind:
     """What one event name is to the tracker: the handler, the snapshots it carries (in Asterisk's
     order), whether a channel may be first seen in it, whether it is of the ``call`` read class."""
 
-    __slots__ = ("low", "handler", "before", "snaps", "thorough", "adopt", "call_class")
+    __slots__ = ("low", "handler", "before", "snaps", "thorough", "adopt", "call_class", "whole")
 
     def __init__(self, low, handler, before, snaps, adopt, call_class):
         self.low = low
@@ -611,6 +611,8 @@ class _Kind:
         self.thorough: tuple[_Snap, ...] = tuple(s.full for s in snaps)
         self.adopt = adopt
         self.call_class = call_class
+        #: it describes its channels whole (Newchannel, Hangup, the list items)
+        self.whole = bool(snaps) and all(s.full is s for s in snaps)
 
 
 class CallTracker:
@@ -725,6 +727,9 @@ class CallTracker:
             kind = _kind_of(name)
         if kind is None:  # an event the tracker does not read: its name was all it cost
             return False
+        if kind.whole or self.thorough:
+            # read whole: parsed once, then every header is a dict lookup (cheaper than a dozen finds)
+            getattr(msg, "headers", None)
         ts = get("Timestamp")
         if ts:
             try:
@@ -761,6 +766,8 @@ class CallTracker:
                 continue
             ch = channels.get(uid)
             if ch is None:
+                if kind.adopt and not kind.whole:
+                    getattr(msg, "headers", None)  # maybe read whole: parsed once (see feed)
                 ch = self._adopt(get, snap.full, uid, kind, t)
                 if ch is None:
                     continue
