@@ -1315,10 +1315,10 @@ def _hms(value: str | None) -> float | None:
 # -- the table: every event the tracker reads, and what it reads of it --------------------
 
 _STATE = ("state",)  # a pseudo-field: the snapshot's ChannelState (and its description)
-_NAME = ("name",)  # a pseudo-field: the snapshot's channel name (a Rename's own handler does it)
 
-#: the fields an event can change beyond the Linkedid (read from every snapshot); "all": the whole snapshot
-_LIGHT = _NAME
+#: the fields an event can change beyond the Linkedid (read from every snapshot); "all": the whole snapshot.
+#: A channel's name changes only with its Rename (and the snapshots of a Hangup, the list items).
+_LIGHT = ()
 _WHOLE = "all"
 #: caller ID and connected line: Asterisk's snapshot in a NewCallerid already has the connected line
 #: that its NewConnectedLine (right after) announces, and the other way round
