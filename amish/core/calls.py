@@ -58,6 +58,13 @@ The API (stable; the shell's views build on it):
 ``call_events``          int, call-class events seen (`CallClassCheck`: does the
                          login read the ``call`` class?)
 =======================  =========================================================
+
+Speed: one table (`_TABLE`, at the end) says what each event name is to the
+tracker; an event it does not read costs one lookup of its name, an event it
+reads is read for what that event can change (whole only for a channel first
+seen in it and for ``Newchannel``, ``Hangup`` and the list items).
+``CallTracker(thorough=True)`` reads every field of every snapshot instead: the
+reference the fast path is tested against (tests/unit/test_calls_fastpath.py).
 """
 
 from __future__ import annotations
