@@ -310,8 +310,7 @@ class Shell(ShellSession):
             if self.events_pane.tail_source is None:
                 self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
                 self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
-        if self.view != "events":
-            self._refresh_view(busy)
+        # the call views redraw when the model thread has fed what this slice queued (calls_changed)
         if self._refresh_events(busy) or not busy:
             # under a flood the screen changes with the pane (4 times a second), not with
             # every slice: fewer redraws leave the loop to the keystrokes
@@ -434,7 +433,7 @@ class Shell(ShellSession):
         self.show_view("events" if self.view == name else name)
 
     def calls_changed(self) -> None:
-        self._refresh_view()
+        self._refresh_view(busy=time.monotonic() < self._flood_until)
 
     def sort_view(self, reverse: bool) -> None:
         view = self.table_focused()
