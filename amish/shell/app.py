@@ -311,7 +311,7 @@ class Shell(ShellSession):
                 self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
                 self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
         # the call views redraw when the model thread has fed what this slice queued (calls_changed)
-        if self._refresh_events(busy) or not busy:
+        if self._refresh_events(busy) or not (busy or self.view != "events"):
             # under a flood the screen changes with the pane (4 times a second), not with
             # every slice: fewer redraws leave the loop to the keystrokes
             self.app.invalidate()
@@ -363,7 +363,8 @@ class Shell(ShellSession):
 
         True when it was refreshed now.
         """
-        if self.paused:
+        if self.paused or self.view != "events":
+            # a call view covers the pane: nothing to lay out (show_view("events") brings it up to date)
             return False
         wait = self._last_pane_refresh + (PANE_REFRESH_BUSY if busy else 0) - time.monotonic()
         if wait > 0:
