@@ -309,9 +309,8 @@ class Shell(ShellSession):
             if self.events_pane.tail_source is None:
                 self.events_pane.tail_source = lambda: self.events.view_tail(FLOOD_TAIL)
                 self._loop.call_later(FLOOD_CALM + 0.1, self._flood_over)
-        if self.view != "events":
-            self._refresh_view(busy)
-        if self._refresh_events(busy) or not busy:
+        # the call views redraw when the model thread has fed what this slice queued (calls_changed)
+        if self._refresh_events(busy) or not (busy or self.view != "events"):
             # under a flood the screen changes with the pane (4 times a second), not with
             # every slice: fewer redraws leave the loop to the keystrokes
             self.app.invalidate()
@@ -367,7 +366,8 @@ class Shell(ShellSession):
 
         True when it was refreshed now.
         """
-        if self.paused:
+        if self.paused or self.view != "events":
+            # a call view covers the pane: nothing to lay out (show_view("events") brings it up to date)
             return False
         wait = self._last_pane_refresh + (PANE_REFRESH_BUSY if busy else 0) - time.monotonic()
         if wait > 0:
@@ -437,7 +437,7 @@ class Shell(ShellSession):
         self.show_view("events" if self.view == name else name)
 
     def calls_changed(self) -> None:
-        self._refresh_view()
+        self._refresh_view(busy=time.monotonic() < self._flood_until)
 
     def sort_view(self, reverse: bool) -> None:
         view = self.table_focused()

@@ -10,6 +10,7 @@ Nothing here waits on the network.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -195,10 +196,26 @@ class CallViews:
         st = self.state[view]
         pane = self.pane(view)
         tracker = self.shell.tracker
-        if view == CHANNELS and st.predicate is None and tracker is not None and len(tracker.channels) > WINDOW:
-            all_rows = self._big_channel_rows(tracker, pane)
+        model = getattr(self.shell, "model", None)
+        with model.lock if model is not None else contextlib.nullcontext():  # the model thread feeds it
+            window = None
+            big = view == CHANNELS and st.predicate is None and tracker is not None and len(tracker.channels) > WINDOW
+            if model is not None and view == CHANNELS:
+                model.want_order(st.sort, st.reverse) if big else model.want_order(None)
+            if big:
+                window = self._channel_window(tracker, model, pane) if model is not None else None
+                all_rows = self._big_channel_rows(tracker, pane) if window is None else []
+            else:
+                all_rows = self.rows(view)
+        if window is not None:
+            rows, above, below = window
         else:
-            all_rows = self.rows(view)
+            rows, above, below = self._window(all_rows, pane)
+        self._show(view, st, rows, above, below, width)
+
+    @staticmethod
+    def _window(all_rows: list, pane) -> tuple[list, int, int]:
+        """The WINDOW rows around the selection, and how many are above and below them."""
         rows = all_rows
         above = below = 0
         if len(all_rows) > WINDOW:
@@ -209,6 +226,9 @@ class CallViews:
             above = max(0, min(at - WINDOW // 2, len(all_rows) - WINDOW))
             rows = all_rows[above:above + WINDOW]
             below = len(all_rows) - above - len(rows)
+        return rows, above, below
+
+    def _show(self, view: str, st: "_TableState", rows: list, above: int, below: int, width: int) -> None:
         header, lines = tables.layout(st.columns, rows, width)
         items = [TableLine(header, [("class:table.header bold", header)], None)]
         if above:
@@ -235,6 +255,31 @@ class CallViews:
                 note = f"none of the {st.total} match the filter: {st.filter_text}"
             items.append(TableLine(note, [("class:title.dim", note)], None))
         self.pane(view).show(items)
+
+    def _channel_window(self, tracker, model, pane):
+        """(Under the model's lock) A big PBX's channels in the order the model thread keeps: only the
+        WINDOW rows around the selection are made; (rows, above, below), or None until that order is made."""
+        st = self.state[CHANNELS]
+        order = model.order
+        if order is None or (order.sort, order.reverse) != (st.sort, st.reverse):
+            return None
+        keys = order.keys
+        st.total = st.shown = len(tracker.channels)
+        key = pane.selected_key()
+        at = order.index.get(key) if key is not None else None
+        if at is None:
+            at = max(0, min(pane.buffer.document.cursor_position_row - 1, len(keys) - 1))
+        lo = max(0, min(at - WINDOW // 2, len(keys) - WINDOW))
+        picked = keys[lo:lo + WINDOW]
+        channels = tracker.channels
+        wanted = [ch for ch in map(channels.get, picked) if ch is not None]  # not those ended since the sort
+        by_bridge: dict[str, list[str]] = {}
+        for ch in wanted:
+            if ch.bridge and ch.bridge not in by_bridge:
+                br = tracker.bridges.get(ch.bridge)
+                members = br.members if br is not None else ()
+                by_bridge[ch.bridge] = [channels[u].name for u in members if u in channels]
+        return channel_rows(tracker, self.shell.now(), wanted, by_bridge), lo, len(keys) - lo - len(picked)
 
     def _big_channel_rows(self, tracker, pane) -> list:
         """A big PBX's channels, sorted by the one value each sorts by; only the window around the selection

@@ -121,8 +121,11 @@ class ShellSession:
         #: The call model (channels, bridges, calls): fed every event; the Channels and Calls views
         #: and channel-name completion read it.
         from ..core.calls import CallTracker
+        from .callmodel import CallModel
 
         self.tracker = CallTracker(max_ended=max_ended_calls, keep_events=0)  # the events pane keeps a call's events
+        #: ...fed on its own thread (shell/callmodel.py): the UI only queues events and reads under model.lock.
+        self.model = CallModel(self.tracker, on_change=lambda: self.call_in_ui(self._model_changed))
         self.live.channel_source = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
         self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
@@ -234,24 +237,33 @@ class ShellSession:
         After a reconnect, the channels the list does not name hung up while we were away."""
         self.live.observe_result(pending)
         tracker = self.tracker
-        if resync:
-            tracker.begin_resync()
         now = time.time()
-        for message in getattr(pending, "events", ()):
-            tracker.feed(message, now)
+        with self.model.lock:
+            if resync:
+                tracker.begin_resync()
+            for message in getattr(pending, "events", ()):
+                tracker.feed(message, now)
+            gone = tracker.end_resync(now) if resync else None
+        self.model.fed_elsewhere()
         if resync:
-            gone = tracker.end_resync(now)
             if gone:
                 self.note(f"{len(gone)} channel(s) hung up while disconnected (their calls are marked ended)")
         self.calls_changed()
 
+    def _model_changed(self) -> None:
+        """(UI loop) The model thread changed the tracker: views redraw (at their own rate)."""
+        self.model.changes_seen()
+        self.calls_changed()
+
     def calls_changed(self) -> None:
-        """The call model changed outside the drain (the channel list came): views redraw."""
+        """The call model changed (events fed, the channel list came): views redraw."""
 
     def live_channel_choices(self) -> list[tuple[str, str]]:
         """Every live channel of the call model, newest first, with its caller ID (for completion)."""
         out = []
-        for ch in reversed(list(self.tracker.channels.values())):
+        with self.model.lock:
+            channels = list(self.tracker.channels.values())
+        for ch in reversed(channels):
             caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
                               if x and x != "<unknown>" and x != "<<unknown>>")
             out.append((ch.name, caller or ch.state_desc or "live"))
@@ -276,6 +288,7 @@ class ShellSession:
     def stop(self) -> None:
         self._quitting = True
         self._reconnect_stop.set()
+        self.model.stop()
         self.conn.unsubscribe(self.sub)
         if self.conn is not self._first_conn:  # the caller closes the one it gave us
             self.conn.close()
@@ -474,7 +487,7 @@ class ShellSession:
     def observe_event(self, message: Message) -> None:
         """Every event received (the events pane has it too): completion learns from it,
         and an async Originate's outcome is shown under it in the transcript."""
-        self.tracker.feed(message, self.now())
+        self.model.put(message, self.now())
         self.live.observe(message)
         if self._originates and message.get("Event") == "OriginateResponse":
             waiting = self._originates.get(message.get("ActionID") or "")

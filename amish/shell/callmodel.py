@@ -1,0 +1,278 @@
+"""The shell's call model on its own thread: the tracker fed off the UI loop, the Channels view's order kept.
+
+A big PBX sends thousands of call events a second, and the call tracker
+(amish.core.calls) takes tens of microseconds for each: fed on the UI loop, a
+slice of 1,000 events held the keyboard for 50-100 ms. Here the UI's drain
+only appends each event to a bounded queue (`put`, never blocking: what does
+not fit is counted in `dropped`), and the model thread feeds the tracker in
+short batches under `lock`, sleeping a little between them so a reader waiting
+for the lock gets it within a few milliseconds. Whoever reads the tracker's
+records from another thread takes `lock` (`with model.lock:`).
+
+The model thread also keeps the Channels view's order for a big table
+(`order`): each channel's sort value is recomputed only when the tracker says
+it changed (`take_changes`: the channel, or a bridge it is in), and the keys are
+re-sorted at most every ORDER_INTERVAL seconds, off the UI loop. The UI reads
+`order` (an `Order`, replaced whole, never changed in place) without the lock
+and lays out only the rows around the selection.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Callable
+
+__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value"]
+
+#: Events that may wait for the model thread (a minute of a big PBX's 3,000 a second); past it they are dropped, counted.
+MODEL_QUEUE = 200_000
+#: The model thread holds the lock at most about this long at a time (seconds)...
+BATCH_SECONDS = 0.004
+#: ...then leaves it free this long, so a reader waiting for it gets it.
+PAUSE_SECONDS = 0.0005
+#: The Channels view's order is re-sorted at most this often while channels change (seconds).
+ORDER_INTERVAL = 0.5
+#: A duration sorts as this minus the channel's creation time: the same order as now - created, for any now.
+_LATE = 1e11
+
+
+def _caller(num, name) -> str:
+    num = "" if num in ("<unknown>", None) else num
+    name = "" if name in ("<unknown>", None) else name
+    if name and num and name != num:
+        return f"{name} <{num}>"
+    return name or num
+
+
+def _peers(tracker, ch) -> str:
+    if not ch.bridge:
+        return ""
+    br = tracker.bridges.get(ch.bridge)
+    if br is None:
+        return ""
+    names = []
+    for uid in br.members:
+        other = tracker.channels.get(uid)
+        if other is not None and other.uniqueid != ch.uniqueid:
+            names.append(other.name)
+    return ", ".join(names)
+
+
+def channel_sort_value(tracker, ch, column: int):
+    """What a channel's row sorts by in `column` (as callviews.channel_rows' sort values; a duration
+    as _LATE - created, which orders the same way at any time)."""
+    if column == 0:
+        return ch.name
+    if column == 1:
+        return (ch.state_desc or str(ch.state)) + (", hold" if ch.on_hold else "") + (", rec" if ch.recording else "")
+    if column == 2:
+        return _caller(ch.caller_num, ch.caller_name)
+    if column == 3:
+        return _caller(ch.connected_num, ch.connected_name)
+    if column == 4:
+        return ch.where
+    if column == 5:
+        return _peers(tracker, ch)
+    return _LATE - ch.created if ch.created else 0.0
+
+
+class Order:
+    """The Channels view's rows in order: Uniqueids, where each is, and what sort it was made for."""
+
+    __slots__ = ("keys", "index", "sort", "reverse", "version")
+
+    def __init__(self, keys: list[str], sort: int, reverse: bool, version: int):
+        self.keys = keys
+        self.index = {k: i for i, k in enumerate(keys)}
+        self.sort = sort
+        self.reverse = reverse
+        self.version = version
+
+
+class CallModel:
+    """The tracker, fed on the model thread; `on_change()` is called (on that thread) after a batch that
+    changed it, at most once until `changes_seen()`; it should only hand over to the UI loop."""
+
+    def __init__(self, tracker, on_change: Callable[[], None] | None = None, maxlen: int = MODEL_QUEUE):
+        self.tracker = tracker
+        self.lock = threading.RLock()
+        self.on_change = on_change
+        self.maxlen = maxlen
+        #: events the queue had no room for (the model misses them; the views say so)
+        self.dropped = 0
+        self._queue: collections.deque = collections.deque()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._told = False
+        self._idle = threading.Event()
+        self._idle.set()
+        # the Channels view's order
+        self.order: Order | None = None
+        self._want: tuple[int, bool] | None = None  # the sort the view shows (None: no big table shown)
+        self._values: dict[str, object] = {}
+        self._values_for: int | None = None
+        self._order_dirty = True
+        self._order_at = 0.0
+        self._changed: set[str] = set()
+        self._changed_bridges: set[str] = set()
+
+    # -- from the UI loop -----------------------------------------------------------------
+    def put(self, message, now: float | None) -> None:
+        """One event for the tracker: queued, never waited on."""
+        if len(self._queue) >= self.maxlen:
+            self.dropped += 1
+            return
+        self._queue.append((message, now))
+        self._idle.clear()
+        if self._thread is None:
+            self._start()
+        self._wake.set()
+
+    def want_order(self, sort: int | None, reverse: bool = False) -> None:
+        """The Channels view shows a big table sorted so (None: it does not): keep `order` for it."""
+        want = None if sort is None else (sort, reverse)
+        if want != self._want:
+            self._want = want
+            self._order_dirty = True
+            self._order_at = 0.0
+            if want is not None:
+                if self._thread is None:
+                    self._start()
+                self._wake.set()
+
+    def fed_elsewhere(self) -> None:
+        """The tracker was fed under the lock by another thread (the channel list on connect): sort again."""
+        self._order_dirty = True
+        self._order_at = 0.0
+        if self._thread is not None:
+            self._wake.set()
+
+    def changes_seen(self) -> None:
+        """The UI took the last change: the next one is told again."""
+        self._told = False
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Until the queue is empty and fed (tests, and before a one-off read)."""
+        return self._idle.wait(timeout)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # -- the model thread ---------------------------------------------------------------------
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="amish-calls", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        queue = self._queue
+        tracker = self.tracker
+        while not self._stopping:
+            self._wake.wait(ORDER_INTERVAL)
+            self._wake.clear()
+            while queue and not self._stopping:
+                changed = False
+                with self.lock:
+                    end = time.perf_counter() + BATCH_SECONDS
+                    n = 0
+                    while queue:
+                        message, now = queue.popleft()
+                        if tracker.feed(message, now):
+                            changed = True
+                        n += 1
+                        if not n & 31 and time.perf_counter() >= end:
+                            break
+                    self._take_changes()
+                if changed:
+                    self._order_dirty = True
+                    self._tell()
+                if queue:
+                    time.sleep(PAUSE_SECONDS)
+            if not queue:
+                self._idle.set()
+            if self._want is not None and self._order_dirty and time.monotonic() >= self._order_at:
+                self._sort()
+
+    def _take_changes(self) -> None:
+        """(Under the lock.) What changed, kept only while an order is wanted: never piles up."""
+        changes = self.tracker.take_changes()
+        if self._want is None:
+            self._values_for = None  # stale: every value again when wanted
+            return
+        self._changed.update(changes.channels)
+        self._changed_bridges.update(changes.bridges)
+
+    def _tell(self) -> None:
+        if not self._told and self.on_change is not None:
+            self._told = True
+            self.on_change()
+
+    def _sort(self) -> None:
+        want = self._want
+        if want is None:
+            return
+        sort, reverse = want
+        tracker = self.tracker
+        with self.lock:
+            self._take_changes()
+            changed, self._changed = self._changed, set()
+            bridges, self._changed_bridges = self._changed_bridges, set()
+            version = tracker.version
+            values = self._values
+            if self._values_for != sort:  # another column: every value again
+                values.clear()
+                self._values_for = sort
+                todo = list(tracker.channels)
+            else:
+                todo = changed
+                for bid in bridges:
+                    br = tracker.bridges.get(bid)
+                    if br is not None:
+                        todo.update(br.members)
+                for uid in list(todo):
+                    ch = tracker.channels.get(uid)
+                    if ch is not None and ch.bridge:
+                        br = tracker.bridges.get(ch.bridge)
+                        if br is not None:
+                            todo.update(br.members)
+        # the values outside the lock, a few hundred at a time (the feed goes on between them)
+        todo = list(todo)
+        for i in range(0, len(todo), 256):
+            with self.lock:
+                channels = tracker.channels
+                for uid in todo[i:i + 256]:
+                    ch = channels.get(uid)
+                    if ch is None:
+                        values.pop(uid, None)
+                    else:
+                        values[uid] = channel_sort_value(tracker, ch, sort)
+        with self.lock:
+            for uid in [u for u in values if u not in tracker.channels]:  # ended since
+                del values[uid]
+        self._order_dirty = False
+        self._order_at = time.monotonic() + ORDER_INTERVAL
+        keys = sort_keys(values, reverse)
+        self.order = Order(keys, sort, reverse, version)
+        self._tell()
+
+
+def sort_keys(values: dict, reverse: bool) -> list:
+    """The keys of `values` (key -> sort value) in the order tables.sort_rows puts rows with those values
+    (numbers as numbers, empty values last either way, ties by key)."""
+
+    def key(item):
+        value = item[1]
+        empty = value in ("", None)
+        if isinstance(value, (int, float)):
+            return (empty, 0, value, "")
+        return (empty, 1, 0, str(value).lower())
+
+    items = sorted(values.items())
+    items.sort(key=key, reverse=reverse)
+    if reverse:
+        items.sort(key=lambda it: it[1] in ("", None))
+    return [k for k, _ in items]
+

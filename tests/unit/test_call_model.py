@@ -1,0 +1,130 @@
+"""The shell's call model thread (shell/callmodel.py) and the big Channels view's window built from it."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+from amish.core.calls import CallTracker
+from amish.core.protocol import Message, Parser
+from amish.shell import callviews, tables
+from amish.shell.callmodel import CallModel, channel_sort_value, sort_keys
+
+sys.path.insert(0, str(ROOT / "bench"))
+from callflood import CallFlood  # noqa: E402  (the big PBX's call lifecycles, as the bench sends them)
+
+
+def flood(calls: int, then: float = 0.0) -> list[Message]:
+    f = CallFlood(calls, 200, 0.0)
+    data = b"".join(f.tick(0.0)) + (b"".join(f.tick(then)) if then else b"")
+    return [m for m in Parser().receive_data(data) if isinstance(m, Message)]
+
+
+def test_sort_keys_orders_as_the_tables_sort_rows_does_both_ways():
+    rng = random.Random(3)
+    pool = ["", None, "b", "B", "a", "c", 3.0, 1.5, 0.0, 7]
+    values = {f"k{i:03d}": rng.choice(pool[:6]) for i in range(120)}
+    numbers = {f"n{i:03d}": rng.choice(pool[6:]) for i in range(120)}
+    for vals in (values, numbers):
+        rows = [tables.Row(k, (), (v,)) for k, v in vals.items()]
+        for reverse in (False, True):
+            assert sort_keys(vals, reverse) == [r.key for r in tables.sort_rows(rows, 0, reverse)]
+
+
+def test_the_model_thread_feeds_the_tracker_and_never_lets_changes_pile_up():
+    told = []
+    tracker = CallTracker(max_ended=100, keep_events=0)
+    model = CallModel(tracker, on_change=lambda: told.append(1))
+    try:
+        for m in flood(300, then=10.0):
+            model.put(m, 1.0)
+        assert model.wait_idle(30)
+        assert len(tracker.channels) == 2 * 300 + 2 * 2000 - 2 * len(tracker.ended) - 2 * tracker.dropped_calls
+        assert len(tracker.ended) == 100 and told == [1]  # told once until the UI took it
+        assert not tracker.take_changes()  # taken by the model thread: nothing kept for ever
+    finally:
+        model.stop()
+
+
+def test_a_full_queue_drops_and_counts_never_blocks():
+    model = CallModel(CallTracker(), maxlen=10)
+    model._start = lambda: None  # no thread: nothing takes from the queue
+    model._thread = object()
+    for m in flood(5)[:25]:
+        model.put(m, 1.0)
+    assert len(model._queue) == 10 and model.dropped == 15
+
+
+class _Pane:
+    def __init__(self):
+        self.key = None
+        self.items = []
+
+    def selected_key(self):
+        return self.key
+
+    def show(self, items):
+        self.items = items
+
+    class buffer:
+        class document:
+            cursor_position_row = 0
+
+
+class _Shell:
+    call_class = True
+    replaying = False
+
+    def __init__(self, tracker, model):
+        self.tracker = tracker
+        self.model = model
+
+    def now(self):
+        return 10.0
+
+
+@pytest.mark.parametrize("sort,reverse", [(6, True), (0, False), (5, False)])
+def test_the_big_channels_view_lays_out_only_a_window_in_the_order_a_full_sort_gives(sort, reverse):
+    """Over WINDOW channels: the rows come from the model thread's order, incrementally kept as
+    channels come and go, and are exactly the window a full sort of every row would show."""
+    tracker = CallTracker(max_ended=50, keep_events=0)
+    model = CallModel(tracker)
+    messages = flood(600, then=2.0)  # 1,200 channels up, then 400 calls more and their first ends
+    try:
+        views = callviews.CallViews.__new__(callviews.CallViews)
+        views.shell = _Shell(tracker, model)
+        st = callviews._TableState(callviews.CHANNEL_COLUMNS, sort, reverse)
+        views.state = {callviews.CHANNELS: st}
+        pane = _Pane()
+        views.channels = pane
+        views.pane = lambda view: pane
+        for chunk in (messages[: len(messages) // 2], messages[len(messages) // 2:]):
+            for m in chunk:
+                model.put(m, 1.0)
+            assert model.wait_idle(30)
+            model.want_order(sort, reverse)
+            for _ in range(200):  # the model thread sorts what changed since
+                order = model.order
+                if order is not None and order.version == tracker.version and (order.sort, order.reverse) == (sort, reverse):
+                    break
+                model.fed_elsewhere()
+                time.sleep(0.05)
+            with model.lock:
+                window = views._channel_window(tracker, model, pane)
+            assert window is not None
+            rows, above, below = window
+            full = tables.sort_rows(callviews.channel_rows(tracker, 10.0), sort, reverse)
+            assert len(rows) == callviews.WINDOW and above + len(rows) + below == len(full) > callviews.WINDOW
+            assert [r.cells for r in rows] == [r.cells for r in full[above:above + len(rows)]]
+            pane.key = full[-5].key  # the selection near the end: the window follows it
+            with model.lock:
+                rows, above, below = views._channel_window(tracker, model, pane)
+            assert below == 0 and full[-5].key in [r.key for r in rows]
+            pane.key = None
+        assert channel_sort_value(tracker, next(iter(tracker.channels.values())), 5)  # bridged with its peer
+    finally:
+        model.stop()
