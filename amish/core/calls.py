@@ -242,7 +242,7 @@ class Channel:
         "uniqueid", "name", "names", "state", "state_desc", "caller_num", "caller_name",
         "connected_num", "connected_name", "accountcode", "context", "exten", "priority",
         "application", "app_data", "linkedid", "bridge", "created", "answered", "ended",
-        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded",
+        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded", "placed",
     )  # fmt: skip
 
     def __init__(self, uniqueid: str, name: str, linkedid: str, created: float | None):
@@ -277,6 +277,10 @@ class Channel:
         self.vanished = False
         #: learnt from CoreShowChannels (up before the tracker started), not from Newchannel
         self.seeded = False
+        #: a Newexten has said where it is in the dialplan: from then on its place (context, exten,
+        #: priority) is read from its Newexten events only; until then from every snapshot of it
+        #: (a login without the ``dialplan`` read class, as `amish calls` logs in, gets no Newexten)
+        self.placed = False
 
     @property
     def live(self) -> bool:
@@ -577,6 +581,8 @@ _FIELD_KEYS = (
     ("exten", "Exten"), ("priority", "Priority"),
 )  # fmt: skip
 _ALL_FIELDS = frozenset(a for a, _ in _FIELD_KEYS)
+#: where a channel is in the dialplan: announced by Newexten, of the ``dialplan`` read class only
+_PLACE = frozenset(("context", "exten", "priority"))
 
 #: what Asterisk puts in a header for nothing (`_real` makes them "")
 _PLACEHOLDERS = frozenset(("", "<unknown>", "<null>"))
@@ -591,7 +597,7 @@ class _Snap:
     reading an event builds no key. `full` is the same snapshot read whole (for a channel first
     seen in the event, and by `CallTracker(thorough=True)`)."""
 
-    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "full")
+    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "unplaced", "full")
 
     def __init__(self, prefix: str, fields=_ALL_FIELDS, name: bool = True, state: bool = True, full=None):
         self.uid = prefix + "Uniqueid"
@@ -600,6 +606,8 @@ class _Snap:
         self.state = prefix + "ChannelState" if state else None
         self.state_desc = prefix + "ChannelStateDesc"
         self.pairs = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields)
+        #: for a channel no Newexten has placed (`Channel.placed`): its place too, from every snapshot
+        self.unplaced = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields or attr in _PLACE)
         self.full: _Snap = full if full is not None else self
 
 
@@ -841,7 +849,7 @@ class CallTracker:
                 changed = True
                 if state == 6 and ch.answered is None:
                     ch.answered = ch.created if ch.seeded else t
-        for attr, key in snap.pairs:
+        for attr, key in snap.pairs if ch.placed else snap.unplaced:
             value = get(key)
             if value is not None:
                 if value in _PLACEHOLDERS:
@@ -1039,6 +1047,7 @@ class CallTracker:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         if ch is None:
             return
+        ch.placed = True
         app, data = msg.get("Application") or "", msg.get("AppData") or ""
         if (app, data) != (ch.application, ch.app_data):
             ch.application, ch.app_data = app, data
