@@ -62,7 +62,11 @@ The API (stable; the shell's views build on it):
 Speed: one table (`_TABLE`, at the end) says what each event name is to the
 tracker; an event it does not read costs one lookup of its name, an event it
 reads is read for what that event can change (whole only for a channel first
-seen in it and for ``Newchannel``, ``Hangup`` and the list items).
+seen in it and for ``Newchannel``, ``Hangup`` and the list items). A channel's
+place (context, exten, priority) is its ``Newexten``'s to say once one came
+(`Channel.placed`); before that, and always under a login without the
+``dialplan`` read class (`amish calls` logs in with ``Events: call``), every
+snapshot of it says it.
 ``CallTracker(thorough=True)`` reads every field of every snapshot instead: the
 reference the fast path is tested against (tests/unit/test_calls_fastpath.py).
 """
