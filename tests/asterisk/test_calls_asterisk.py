@@ -84,6 +84,8 @@ def test_amish_calls_live_shows_the_calls_in_progress(asterisk, admin):
     finally:
         for uid, name in w.live_channels().items():
             admin.send([("Action", "Hangup"), ("Channel", name)])
+        # the call must be over before the next test's `amish calls -n 1` starts, or it prints this one
+        w.wait(lambda ev: not w.live_channels(), what="the call hung up")
 
 
 def _tracked(w: Watcher, scenario: str):
