@@ -423,7 +423,12 @@ class Call:
 
     @property
     def first(self) -> Channel | None:
-        """The channel that started it (the first seen)."""
+        """The channel that started it: the one the Linkedid names (Asterisk's Linkedid is the Uniqueid
+        of the call's first channel), else the first seen. Not simply the first seen: a call learnt
+        from the ``CoreShowChannels`` list comes in Asterisk's container order, any leg first."""
+        ch = self.legs.get(self.linkedid)
+        if ch is not None:
+            return ch
         for ch in self.legs.values():
             return ch
         return None
