@@ -58,6 +58,17 @@ The API (stable; the shell's views build on it):
 ``call_events``          int, call-class events seen (`CallClassCheck`: does the
                          login read the ``call`` class?)
 =======================  =========================================================
+
+Speed: one table (`_TABLE`, at the end) says what each event name is to the
+tracker; an event it does not read costs one lookup of its name, an event it
+reads is read for what that event can change (whole only for a channel first
+seen in it and for ``Newchannel``, ``Hangup`` and the list items). A channel's
+place (context, exten, priority) is its ``Newexten``'s to say once one came
+(`Channel.placed`); before that, and always under a login without the
+``dialplan`` read class (`amish calls` logs in with ``Events: call``), every
+snapshot of it says it.
+``CallTracker(thorough=True)`` reads every field of every snapshot instead: the
+reference the fast path is tested against (tests/unit/test_calls_fastpath.py).
 """
 
 from __future__ import annotations
@@ -235,7 +246,7 @@ class Channel:
         "uniqueid", "name", "names", "state", "state_desc", "caller_num", "caller_name",
         "connected_num", "connected_name", "accountcode", "context", "exten", "priority",
         "application", "app_data", "linkedid", "bridge", "created", "answered", "ended",
-        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded",
+        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded", "placed",
     )  # fmt: skip
 
     def __init__(self, uniqueid: str, name: str, linkedid: str, created: float | None):
@@ -270,6 +281,10 @@ class Channel:
         self.vanished = False
         #: learnt from CoreShowChannels (up before the tracker started), not from Newchannel
         self.seeded = False
+        #: a Newexten has said where it is in the dialplan: from then on its place (context, exten,
+        #: priority) is read from its Newexten events only; until then from every snapshot of it
+        #: (a login without the ``dialplan`` read class, as `amish calls` logs in, gets no Newexten)
+        self.placed = False
 
     @property
     def live(self) -> bool:
@@ -408,7 +423,12 @@ class Call:
 
     @property
     def first(self) -> Channel | None:
-        """The channel that started it (the first seen)."""
+        """The channel that started it: the one the Linkedid names (Asterisk's Linkedid is the Uniqueid
+        of the call's first channel), else the first seen. Not simply the first seen: a call learnt
+        from the ``CoreShowChannels`` list comes in Asterisk's container order, any leg first."""
+        ch = self.legs.get(self.linkedid)
+        if ch is not None:
+            return ch
         for ch in self.legs.values():
             return ch
         return None
@@ -561,54 +581,77 @@ class Changes:
 
 # -- the tracker -----------------------------------------------------------------------
 
-_CHANNEL_FIELDS = (
-    "Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
-    "ConnectedLineName", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
-)  # fmt: skip
+# -- what each event is to the tracker: one table (`_KINDS`, at the end), made once -----------
 
-#: the events the tracker reads; every other one is passed over after reading its name only
-_HANDLED = frozenset(
-    name.lower()
-    for name in (
-        "Newchannel", "Newstate", "Newexten", "NewCallerid", "NewConnectedLine", "NewAccountCode", "Rename",
-        "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin", "DialState", "DialEnd",
-        "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave", "BridgeMerge",
-        "BlindTransfer", "AttendedTransfer", "LocalBridge", "LocalOptimizationBegin", "LocalOptimizationEnd",
-        "Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "MixMonitorStart", "MixMonitorStop",
-        "MixMonitorMute", "CoreShowChannel", "BridgeListItem", "BridgeInfoChannel", "BridgeInfoComplete",
-        "Status", "VarSet", "AsyncAGIStart", "OriginateResponse", "DTMFBegin", "DTMFEnd", "ChanSpyStart",
-        "ChanSpyStop", "AgentCalled", "AgentConnect", "QueueCallerJoin", "QueueCallerLeave", "Cdr", "CEL",
-    )
+#: a channel snapshot's fields besides its Uniqueid, name, state and Linkedid: (attribute, header)
+_FIELD_KEYS = (
+    ("caller_num", "CallerIDNum"), ("caller_name", "CallerIDName"), ("connected_num", "ConnectedLineNum"),
+    ("connected_name", "ConnectedLineName"), ("accountcode", "AccountCode"), ("context", "Context"),
+    ("exten", "Exten"), ("priority", "Priority"),
 )  # fmt: skip
+_ALL_FIELDS = frozenset(a for a, _ in _FIELD_KEYS)
+#: where a channel is in the dialplan: announced by Newexten, of the ``dialplan`` read class only
+_PLACE = frozenset(("context", "exten", "priority"))
 
-# events kept in a call's history but not otherwise read (beyond their channel fields)
-_HISTORY_ONLY = frozenset(
-    n.lower() for n in ("HangupRequest", "SoftHangupRequest", "DialState", "VarSet", "AsyncAGIStart",
-                        "DTMFBegin", "DTMFEnd", "ChanSpyStart", "ChanSpyStop", "AgentCalled", "AgentConnect",
-                        "QueueCallerJoin", "QueueCallerLeave", "Cdr", "CEL", "OriginateResponse",
-                        "MixMonitorMute", "BridgeInfoComplete")
-)  # fmt: skip
+#: what Asterisk puts in a header for nothing (`_real` makes them "")
+_PLACEHOLDERS = frozenset(("", "<unknown>", "<null>"))
 
 #: how many hung-up Uniqueids are remembered, so a late event never brings one back
 _DEAD_MEMORY = 20_000
 
-#: events of the ``call`` read class the tracker reads: seeing one proves the login reads that class
-_CALL_CLASS = frozenset(
-    n.lower() for n in ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin",
-                        "DialState", "DialEnd", "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave",
-                        "BridgeMerge", "Rename", "NewCallerid", "NewConnectedLine", "Hold", "Unhold",
-                        "LocalBridge", "BlindTransfer", "AttendedTransfer", "MixMonitorStart")
-)  # fmt: skip
+
+class _Snap:
+    """One channel snapshot of an event kind: its header names (prefix ``Dest``: ``DestUniqueid``,
+    ``DestChannel``...) and which fields that event can change. Made once per event kind, so
+    reading an event builds no key. `full` is the same snapshot read whole (for a channel first
+    seen in the event, and by `CallTracker(thorough=True)`)."""
+
+    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "unplaced", "full")
+
+    def __init__(self, prefix: str, fields=_ALL_FIELDS, name: bool = True, state: bool = True, full=None):
+        self.uid = prefix + "Uniqueid"
+        self.channel = prefix + "Channel" if name else None
+        self.linkedid = prefix + "Linkedid"
+        self.state = prefix + "ChannelState" if state else None
+        self.state_desc = prefix + "ChannelStateDesc"
+        self.pairs = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields)
+        #: for a channel no Newexten has placed (`Channel.placed`): its place too, from every snapshot
+        self.unplaced = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields or attr in _PLACE)
+        self.full: _Snap = full if full is not None else self
+
+
+class _Kind:
+    """What one event name is to the tracker: the handler, the snapshots it carries (in Asterisk's
+    order), whether a channel may be first seen in it, whether it is of the ``call`` read class."""
+
+    __slots__ = ("low", "handler", "before", "snaps", "thorough", "adopt", "call_class", "whole")
+
+    def __init__(self, low, handler, before, snaps, adopt, call_class):
+        self.low = low
+        self.handler = handler
+        self.before = before
+        self.snaps: tuple[_Snap, ...] = snaps
+        #: the same snapshots, every field read (the reference the fast path is tested against)
+        self.thorough: tuple[_Snap, ...] = tuple(s.full for s in snaps)
+        self.adopt = adopt
+        self.call_class = call_class
+        #: it describes its channels whole (Newchannel, Hangup, the list items)
+        self.whole = bool(snaps) and all(s.full is s for s in snaps)
 
 
 class CallTracker:
     """Channels, bridges and calls from AMI events. See the module docstring for the API."""
 
-    def __init__(self, *, max_ended: int = 1000, keep_events: int = 200):
+    def __init__(self, *, max_ended: int = 1000, keep_events: int = 200, thorough: bool = False):
         if max_ended < 0 or keep_events < 0:
             raise ValueError("max_ended and keep_events must be >= 0")
         self.max_ended = max_ended
         self.keep_events = keep_events
+        #: read every field of every channel snapshot of every event (slower); by default an event's
+        #: snapshot is read for what that event can change (a Newstate its state, a NewCallerid its
+        #: caller ID...), and whole only for a channel first seen in it and for the events that
+        #: describe a channel whole (Newchannel, Hangup, the list items). Tests prove both the same.
+        self.thorough = thorough
         self.channels: dict[str, Channel] = {}
         self.bridges: dict[str, Bridge] = {}
         self.calls: dict[str, Call] = {}
@@ -703,9 +746,14 @@ class CallTracker:
         name = get("Event")
         if not name:
             return False
-        low = name.lower()
-        if low not in _HANDLED:
+        kind = _KINDS.get(name, _UNSEEN)
+        if kind is _UNSEEN:
+            kind = _kind_of(name)
+        if kind is None:  # an event the tracker does not read: its name was all it cost
             return False
+        if kind.whole or self.thorough:
+            # read whole: parsed once, then every header is a dict lookup (cheaper than a dozen finds)
+            getattr(msg, "headers", None)
         ts = get("Timestamp")
         if ts:
             try:
@@ -714,54 +762,63 @@ class CallTracker:
                 pass
         if now is not None:
             self.now = now
-        if low in _CALL_CLASS and not get("ActionID"):
+        if kind.call_class and not get("ActionID"):
             self.call_events += 1
         t = self.now if self.now is not None else 0.0  # no clock at all (a dump without Timestamps): 0
         try:
-            if low == "newexten":
-                self._before_newexten(msg, t)
-            handler = _DISPATCH.get(low)
-            touched = self._generic(msg, low, t)
-            if handler is not None:
-                handler(self, msg, t)
-            self._record_event(msg, touched)
+            if kind.before is not None:
+                kind.before(self, msg, t)
+            linked = self._generic(msg, get, kind, t) if kind.snaps else None
+            if kind.handler is not None:
+                kind.handler(self, msg, t)
+            if linked is not None:
+                self._record_event(msg, linked)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):  # pragma: no cover - a safety net
             self.ignored += 1
         return self._publish()
 
     # -- the bookkeeping every event gets ---------------------------------------------
-    def _generic(self, msg, low: str, t) -> list[str]:
-        """Refresh every channel the event describes (any prefix); returns their Linkedids."""
-        linked: list[str] = []
-        for prefix in _prefixes(msg):
-            uid = _real(msg.get(prefix + "Uniqueid"))
-            if not uid:
+    def _generic(self, msg, get, kind: _Kind, t) -> list[str] | None:
+        """Refresh every channel the event describes; returns their Linkedids (None when no call
+        keeps events, or it named none)."""
+        linked = None
+        record = self.keep_events
+        channels = self.channels
+        for snap in kind.thorough if self.thorough else kind.snaps:
+            uid = get(snap.uid)
+            if not uid or uid in _PLACEHOLDERS:
                 continue
-            ch = self.channels.get(uid)
+            ch = channels.get(uid)
             if ch is None:
-                ch = self._adopt(msg, prefix, uid, low, t)
+                if kind.adopt and not kind.whole:
+                    getattr(msg, "headers", None)  # maybe read whole: parsed once (see feed)
+                ch = self._adopt(get, snap.full, uid, kind, t)
                 if ch is None:
                     continue
-            self._refresh(ch, msg, prefix, t)
-            if ch.linkedid not in linked:
-                linked.append(ch.linkedid)
+                self._refresh(ch, get, snap.full, t)
+            else:
+                self._refresh(ch, get, snap, t)
+            if record:
+                if linked is None:
+                    linked = [ch.linkedid]
+                elif ch.linkedid not in linked:
+                    linked.append(ch.linkedid)
         return linked
 
-    def _adopt(self, msg, prefix: str, uid: str, low: str, t) -> Channel | None:
+    def _adopt(self, get, snap: _Snap, uid: str, kind: _Kind, t) -> Channel | None:
         """A channel first seen in this event: created only when the event names a real, live one."""
-        if uid in self._dead:
+        if not kind.adopt or uid in self._dead:
             return None
-        name = _real(msg.get(prefix + "Channel"))
-        if not name:
+        name = get(snap.channel)
+        if not name or name in _PLACEHOLDERS:
             return None
-        if low in ("hangup", "bridgeleave", "localoptimizationend", "originateresponse", "cdr", "cel"):
-            if low != "hangup":
-                return None
-        lid = _real(msg.get(prefix + "Linkedid")) or uid
+        lid = get(snap.linkedid)
+        if not lid or lid in _PLACEHOLDERS:
+            lid = uid
         ch = Channel(uid, name, lid, t)
-        if low == "coreshowchannel":
+        if kind.low == "coreshowchannel":
             ch.seeded = True
-            dur = _hms(msg.get("Duration"))
+            dur = _hms(get("Duration"))
             if dur is not None and t is not None:
                 ch.created = t - dur
         self.channels[uid] = ch
@@ -785,36 +842,32 @@ class CallTracker:
             self.calls[lid] = call
         return call
 
-    def _refresh(self, ch: Channel, msg, prefix: str, t) -> None:
+    def _refresh(self, ch: Channel, get, snap: _Snap, t) -> None:
         changed = False
-        name = _real(msg.get(prefix + "Channel"))
-        if name and name != ch.name and msg.get("Event", "").lower() != "rename":
-            changed |= self._rename(ch, name)
-        state = _int(msg.get(prefix + "ChannelState"))
-        if state is not None and state != ch.state:
-            ch.state = state
-            ch.state_desc = msg.get(prefix + "ChannelStateDesc") or CHANNEL_STATES.get(state, str(state))
-            changed = True
-            if state == 6 and ch.answered is None:
-                ch.answered = ch.created if ch.seeded else t
-        for attr, key in (
-            ("caller_num", "CallerIDNum"),
-            ("caller_name", "CallerIDName"),
-            ("connected_num", "ConnectedLineNum"),
-            ("connected_name", "ConnectedLineName"),
-            ("accountcode", "AccountCode"),
-            ("context", "Context"),
-            ("exten", "Exten"),
-            ("priority", "Priority"),
-        ):
-            value = msg.get(prefix + key)
+        key = snap.channel
+        if key is not None:
+            name = get(key)
+            if name and name != ch.name and name not in _PLACEHOLDERS:
+                changed = self._rename(ch, name)
+        key = snap.state
+        if key is not None:
+            state = _int(get(key))
+            if state is not None and state != ch.state:
+                ch.state = state
+                ch.state_desc = get(snap.state_desc) or CHANNEL_STATES.get(state, str(state))
+                changed = True
+                if state == 6 and ch.answered is None:
+                    ch.answered = ch.created if ch.seeded else t
+        for attr, key in snap.pairs if ch.placed else snap.unplaced:
+            value = get(key)
             if value is not None:
-                value = _real(value)
+                if value in _PLACEHOLDERS:
+                    value = ""
                 if value != getattr(ch, attr):
                     setattr(ch, attr, value)
                     changed = True
-        lid = _real(msg.get(prefix + "Linkedid"))
-        if lid and lid != ch.linkedid:
+        lid = get(snap.linkedid)
+        if lid and lid != ch.linkedid and lid not in _PLACEHOLDERS:
             self._move(ch, lid, t)
             changed = True
         if changed:
@@ -875,6 +928,12 @@ class CallTracker:
         c.calls |= p.calls
         c.bridges |= p.bridges
         c.ended_calls.extend(p.ended_calls)
+        if not self._listeners:  # nobody keeps `p`: reuse it
+            p.channels.clear()
+            p.calls.clear()
+            p.bridges.clear()
+            p.ended_calls.clear()
+            return True
         self._pending = Changes()
         for fn in list(self._listeners):
             fn(p)
@@ -997,6 +1056,7 @@ class CallTracker:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         if ch is None:
             return
+        ch.placed = True
         app, data = msg.get("Application") or "", msg.get("AppData") or ""
         if (app, data) != (ch.application, ch.app_data):
             ch.application, ch.app_data = app, data
@@ -1277,50 +1337,116 @@ def _hms(value: str | None) -> float | None:
         return None
 
 
-_PREFIXES = ("", "Dest", "Transferer", "Transferee", "OrigTransferer", "SecondTransferer", "TransferTarget",
-             "LocalOne", "LocalTwo", "Source", "Spyer", "Spyee")  # fmt: skip
+# -- the table: every event the tracker reads, and what it reads of it --------------------
+
+_STATE = ("state",)  # a pseudo-field: the snapshot's ChannelState (and its description)
+
+#: the fields an event can change beyond the Linkedid (read from every snapshot); "all": the whole snapshot.
+#: A channel's name changes only with its Rename (and the snapshots of a Hangup, the list items).
+_LIGHT = ()
+_WHOLE = "all"
+#: caller ID and connected line: Asterisk's snapshot in a NewCallerid already has the connected line
+#: that its NewConnectedLine (right after) announces, and the other way round
+_PARTIES = _LIGHT + ("caller_num", "caller_name", "connected_num", "connected_name")
 
 
-def _prefixes(msg) -> list[str]:
-    """The prefixes of the channel snapshots in `msg` (``""`` for the plain one)."""
+def _snaps(prefixes: tuple[str, ...], fields) -> tuple[_Snap, ...]:
     out = []
-    headers = msg.headers
-    for key, _value in headers:
-        if key is None or not key.endswith("niqueid"):
-            continue
-        low = key.lower()
-        if low.endswith("uniqueid"):
-            prefix = key[: -len("uniqueid")]
-            if prefix in _PREFIXES and prefix not in out and not low.startswith(("bridge", "destbridge")):
-                out.append(prefix)
-    return out
+    for prefix in prefixes:
+        full = _Snap(prefix)
+        if fields == _WHOLE:
+            out.append(full)
+        else:
+            out.append(_Snap(prefix, frozenset(fields), name="name" in fields, state="state" in fields, full=full))
+    return tuple(out)
 
 
-_DISPATCH: dict[str, Callable] = {
-    "hangup": CallTracker._on_hangup,
-    "rename": CallTracker._on_rename,
-    "newchannel": CallTracker._on_newchannel,
-    "hanguprequest": CallTracker._on_hanguprequest,
-    "newexten": CallTracker._on_newexten,
-    "coreshowchannel": CallTracker._on_coreshowchannel,
-    "dialbegin": CallTracker._on_dialbegin,
-    "dialend": CallTracker._on_dialend,
-    "bridgecreate": CallTracker._on_bridgecreate,
-    "bridgeenter": CallTracker._on_bridgeenter,
-    "bridgeleave": CallTracker._on_bridgeleave,
-    "bridgedestroy": CallTracker._on_bridgedestroy,
-    "bridgemerge": CallTracker._on_bridgemerge,
-    "bridgelistitem": CallTracker._on_bridgelistitem,
-    "bridgeinfochannel": CallTracker._on_bridgeinfochannel,
-    "blindtransfer": CallTracker._on_blindtransfer,
-    "attendedtransfer": CallTracker._on_attendedtransfer,
-    "localoptimizationbegin": CallTracker._on_localoptimizationbegin,
-    "localoptimizationend": CallTracker._on_localoptimizationend,
-    "hold": CallTracker._on_hold,
-    "unhold": CallTracker._on_unhold,
-    "musiconholdstart": None,
-    "musiconholdstop": None,
-    "mixmonitorstart": CallTracker._on_mixmonitorstart,
-    "mixmonitorstop": CallTracker._on_mixmonitorstop,
-    "status": CallTracker._on_status,
+T = CallTracker
+_ONE = ("",)
+_DIAL = ("", "Dest")
+#: name: (handler, snapshot prefixes in Asterisk's order, the fields it can change, a channel may be first seen in it)
+_TABLE: dict[str, tuple] = {
+    # the channel's own events: each changes what its name says (Asterisk raises them by comparing snapshots)
+    "Newchannel": (T._on_newchannel, _ONE, _WHOLE, True),
+    "Newstate": (None, _ONE, _LIGHT + _STATE, True),
+    "Newexten": (T._on_newexten, _ONE, _LIGHT + ("context", "exten", "priority"), True),
+    "NewCallerid": (None, _ONE, _PARTIES, True),
+    "NewConnectedLine": (None, _ONE, _PARTIES, True),
+    "NewAccountCode": (None, _ONE, _LIGHT + ("accountcode",), True),
+    "Rename": (T._on_rename, _ONE, (), True),
+    "Hangup": (T._on_hangup, _ONE, _WHOLE, True),
+    "HangupRequest": (T._on_hanguprequest, _ONE, _LIGHT, True),
+    "SoftHangupRequest": (None, _ONE, _LIGHT, True),
+    # dials, bridges, transfers
+    "DialBegin": (T._on_dialbegin, _DIAL, _LIGHT, True),
+    "DialState": (None, _DIAL, _LIGHT, True),
+    "DialEnd": (T._on_dialend, _DIAL, _LIGHT, True),
+    "BridgeCreate": (T._on_bridgecreate, (), (), True),
+    "BridgeDestroy": (T._on_bridgedestroy, (), (), True),
+    "BridgeEnter": (T._on_bridgeenter, _ONE, _LIGHT, True),
+    "BridgeLeave": (T._on_bridgeleave, _ONE, _LIGHT, False),
+    "BridgeMerge": (T._on_bridgemerge, (), (), True),
+    "BlindTransfer": (T._on_blindtransfer, ("Transferer", "Transferee"), _LIGHT, True),
+    "AttendedTransfer": (T._on_attendedtransfer,
+                         ("OrigTransferer", "SecondTransferer", "LocalOne", "LocalTwo", "Transferee", "TransferTarget"),
+                         _LIGHT, True),  # fmt: skip
+    "LocalBridge": (None, ("LocalOne", "LocalTwo"), _LIGHT, True),
+    "LocalOptimizationBegin": (T._on_localoptimizationbegin, ("LocalOne", "LocalTwo", "Source"), _LIGHT, True),
+    "LocalOptimizationEnd": (T._on_localoptimizationend, ("LocalOne", "LocalTwo"), _LIGHT, False),
+    # hold, recording
+    "Hold": (T._on_hold, _ONE, _LIGHT, True),
+    "Unhold": (T._on_unhold, _ONE, _LIGHT, True),
+    "MusicOnHoldStart": (None, _ONE, _LIGHT, True),
+    "MusicOnHoldStop": (None, _ONE, _LIGHT, True),
+    "MixMonitorStart": (T._on_mixmonitorstart, _ONE, _LIGHT, True),
+    "MixMonitorStop": (T._on_mixmonitorstop, _ONE, _LIGHT, True),
+    "MixMonitorMute": (None, _ONE, _LIGHT, True),
+    # the list items (a channel described whole)
+    "CoreShowChannel": (T._on_coreshowchannel, _ONE, _WHOLE, True),
+    "Status": (T._on_status, _ONE, _WHOLE, True),
+    "BridgeListItem": (T._on_bridgelistitem, (), (), True),
+    "BridgeInfoChannel": (T._on_bridgeinfochannel, _ONE, _WHOLE, True),
+    "BridgeInfoComplete": (None, (), (), True),
+    # kept in a call's history; read for nothing else but their channel's Linkedid
+    "VarSet": (None, _ONE, _LIGHT, True),
+    "AsyncAGIStart": (None, _ONE, _LIGHT, True),
+    "OriginateResponse": (None, _ONE, _WHOLE, False),  # rare; what it says of the channel is its caller ID
+    "DTMFBegin": (None, _ONE, _LIGHT, True),
+    "DTMFEnd": (None, _ONE, _LIGHT, True),
+    "ChanSpyStart": (None, ("Spyer", "Spyee"), _LIGHT, True),
+    "ChanSpyStop": (None, ("Spyer", "Spyee"), _LIGHT, True),
+    "AgentCalled": (None, _DIAL, _LIGHT, True),
+    "AgentConnect": (None, _DIAL, _LIGHT, True),
+    "QueueCallerJoin": (None, _ONE, _LIGHT, True),
+    "QueueCallerLeave": (None, _ONE, _LIGHT, True),
+    "Cdr": (None, _ONE, _LIGHT, False),
+    "CEL": (None, _ONE, _LIGHT, False),
 }
+
+#: events of the ``call`` read class the tracker reads: seeing one proves the login reads that class
+_CALL_CLASS = frozenset(
+    ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest", "DialBegin", "DialState", "DialEnd",
+     "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave", "BridgeMerge", "Rename", "NewCallerid",
+     "NewConnectedLine", "Hold", "Unhold", "LocalBridge", "BlindTransfer", "AttendedTransfer", "MixMonitorStart")
+)  # fmt: skip
+
+_BEFORE = {"Newexten": T._before_newexten}
+
+#: lower-case event name -> `_Kind`
+_KINDS_LOW: dict[str, _Kind] = {
+    name.lower(): _Kind(name.lower(), handler, _BEFORE.get(name), _snaps(prefixes, fields), adopt, name in _CALL_CLASS)
+    for name, (handler, prefixes, fields, adopt) in _TABLE.items()
+}
+del T
+
+#: event name as received -> `_Kind`, or None for an event the tracker does not read: one lookup per
+#: event. Filled as names are seen (any case, as AMI allows), bounded.
+_KINDS: dict[str, _Kind | None] = {name: _KINDS_LOW[name.lower()] for name in _TABLE}
+_UNSEEN = object()
+
+
+def _kind_of(name: str) -> _Kind | None:
+    kind = _KINDS_LOW.get(name.lower())
+    if len(_KINDS) < 4096:  # a stream of made-up names must not grow it without end
+        _KINDS[name] = kind
+    return kind

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Callable
 
-__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value"]
+__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_choices"]
 
 #: Events that may wait for the model thread (a minute of a big PBX's 3,000 a second); past it they are dropped, counted.
 MODEL_QUEUE = 200_000
@@ -77,6 +77,26 @@ def channel_sort_value(tracker, ch, column: int):
         return _peers(tracker, ch)
     return _LATE - ch.created if ch.created else 0.0
 
+
+def _made(ch) -> tuple[int, float]:
+    """When a channel was made, as an order: its Uniqueid's sequence number (``[system-]epoch.N``,
+    Asterisk counts every channel it makes), then its creation time."""
+    seq = ch.uniqueid.rpartition(".")[2]
+    return (int(seq) if seq.isdigit() else -1, ch.created or 0.0)
+
+
+def channel_choices(channels) -> list[tuple[str, str]]:
+    """(name, caller ID or state) of live channels, newest first, for completion.
+
+    The order is the channels' own (`_made`), not the order they reached the tracker: the
+    ``CoreShowChannels`` list that seeds it comes in Asterisk's container order, which changes
+    from one run to the next (the two halves of a Local channel came either way round)."""
+    out = []
+    for ch in sorted(channels, key=_made, reverse=True):
+        caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
+                          if x and x != "<unknown>" and x != "<<unknown>>")
+        out.append((ch.name, caller or ch.state_desc or "live"))
+    return out
 
 class Order:
     """The Channels view's rows in order: Uniqueids, where each is, and what sort it was made for."""

@@ -34,6 +34,7 @@ from ..core.secrets import mask_error
 from ..runtime.session import RECONNECT
 from ..transports.base import Transport
 from . import localcommands, views
+from .callmodel import channel_choices
 from .completion import AmiCompleter, LiveValues
 from .lookups import ServerLookups
 
@@ -260,14 +261,9 @@ class ShellSession:
 
     def live_channel_choices(self) -> list[tuple[str, str]]:
         """Every live channel of the call model, newest first, with its caller ID (for completion)."""
-        out = []
         with self.model.lock:
             channels = list(self.tracker.channels.values())
-        for ch in reversed(channels):
-            caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
-                              if x and x != "<unknown>" and x != "<<unknown>>")
-            out.append((ch.name, caller or ch.state_desc or "live"))
-        return out
+        return channel_choices(channels)
 
     # the Channels and Calls views: the full-screen shell has them (app.Shell overrides these)
     def show_view(self, name: str) -> None:

@@ -157,3 +157,29 @@ def test_channel_completion_offers_the_model_s_live_channels_with_caller_id():
 
     choices = _value_choices(Catalogue.bundled(), live, "Hangup", "Channel")
     assert ("PJSIP/7001-00000001", "Alice <7001>") in choices
+
+
+def _listed(name: str, uid: str, caller: str) -> Message:
+    """One CoreShowChannel list item as Asterisk 22 sends it (recorded from the sandbox)."""
+    return Message([("Event", "CoreShowChannel"), ("ActionID", "c"), ("Channel", name), ("ChannelState", "6"),
+                    ("ChannelStateDesc", "Up"), ("CallerIDNum", caller), ("CallerIDName", "<unknown>"),
+                    ("ConnectedLineNum", "<unknown>"), ("ConnectedLineName", "<unknown>"), ("AccountCode", ""),
+                    ("Context", "amish-test"), ("Exten", "hold"), ("Priority", "1"), ("Uniqueid", uid),
+                    ("Linkedid", "1796009663.58"), ("Application", "Wait"), ("ApplicationData", "60"),
+                    ("Duration", "00:00:01"), ("BridgeId", "")])  # fmt: skip
+
+
+def test_channel_completion_is_newest_first_whatever_order_the_channel_list_came_in():
+    """CoreShowChannels lists in Asterisk's container order, which changes from run to run: the
+    completion order must not follow it (the e2e test saw the Local halves either way round)."""
+    from amish.shell.callmodel import channel_choices
+
+    one = _listed("Local/hold@amish-test-0000001d;1", "1796009663.58", "100")
+    two = _listed("Local/hold@amish-test-0000001d;2", "1796009663.59", "<unknown>")
+    seen = []
+    for items in ([one, two], [two, one]):
+        tracker = CallTracker()
+        tracker.feed_all(items, 1796009664.0)
+        seen.append(channel_choices(tracker.channels.values()))
+    assert seen[0] == seen[1] == [("Local/hold@amish-test-0000001d;2", "Up"),
+                                  ("Local/hold@amish-test-0000001d;1", "<100>")]  # fmt: skip

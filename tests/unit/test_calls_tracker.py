@@ -343,3 +343,21 @@ def test_one_call_event_proves_the_login_reads_the_call_class():
     other = CallTracker()
     other.feed(ev("CoreShowChannel", ActionID="1", Duration="00:00:01", **chan("2.1", "PJSIP/b-1")), 1.0)
     assert other.call_events == 0
+
+
+def test_a_call_seeded_from_the_list_in_any_order_is_from_its_first_channel():
+    """CoreShowChannels lists in Asterisk's container order (from run to run any leg first): who
+    called and whom is the Linkedid's channel's to say (the --live table once showed 100 -> 100)."""
+    legs = [  # an Originate of Local/100@amish-phones/n into 211@amish-calls, as Asterisk 22 lists it
+        ev("CoreShowChannel", ActionID="1", Duration="00:00:01", CallerIDNum="100", Context="amish-calls",
+           Exten="211", **chan("7.10", "Local/100@amish-phones-00000039;1", state=6)),
+        ev("CoreShowChannel", ActionID="1", Duration="00:00:01", CallerIDNum="100", Context="amish-phones",
+           Exten="100", **chan("7.11", "Local/100@amish-phones-00000039;2", lid="7.10", state=6)),
+        ev("CoreShowChannel", ActionID="1", Duration="00:00:01", CallerIDNum="211", Context="amish-phones",
+           Exten="211", **chan("7.12", "Local/211@amish-phones-0000003a;1", lid="7.10", state=6)),
+    ]  # fmt: skip
+    for order in (legs, legs[::-1], legs[1:] + legs[:1]):
+        tracker = CallTracker()
+        tracker.feed_all(order, 1000.0)
+        call = tracker.calls["7.10"]
+        assert (call.first.uniqueid, call.caller, call.callee) == ("7.10", "100", "211")
