@@ -430,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = SUBCOMMANDS[mode]() if mode else build_parser()
     args = parser.parse_args(argv[1:] if mode else argv)
     previous = _trap_signals()
+    sys.unraisablehook = _interrupt_again
     try:
         code = _dispatch(mode, args)
         flush(sys.stdout)  # what print() buffered: a full disk is said now, not lost at exit
@@ -607,6 +608,18 @@ def _say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _interrupt_again(unraisable) -> None:
+    """A Ctrl-C that lands where Python cannot raise it (a callback of the import machinery while a mode
+    starts) is printed as "Exception ignored ... Traceback" and lost. Deliver it again instead: it is
+    raised at the next point that can, and ends amish as any Ctrl-C does (one line, exit 130)."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import _thread
+
+        _thread.interrupt_main()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _trap_signals() -> dict:

@@ -112,3 +112,24 @@ def test_trace_to_a_file_with_equals(asterisk, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["wire.log"]
     assert "Action: Ping" in (tmp_path / "wire.log").read_text()
+
+
+def test_a_ctrl_c_python_could_not_raise_is_delivered_again_not_printed(monkeypatch, capsys):
+    """Ctrl-C inside an import-lock callback at start-up printed "Exception ignored ... Traceback"
+    (tests/faults/test_faults_user.py::test_shell_ctrl_c_while_it_starts, now and then)."""
+    import _thread
+    import types
+
+    from amish import cli
+
+    asked = []
+    monkeypatch.setattr(_thread, "interrupt_main", lambda *a: asked.append(a))
+    cli._interrupt_again(types.SimpleNamespace(exc_value=KeyboardInterrupt(), exc_type=KeyboardInterrupt,
+                                               exc_traceback=None, err_msg=None, object=None))
+    assert asked == [()]
+    assert capsys.readouterr().err == ""
+    seen = []
+    monkeypatch.setattr(cli.sys, "__unraisablehook__", seen.append)
+    other = types.SimpleNamespace(exc_value=ValueError("x"))
+    cli._interrupt_again(other)
+    assert seen == [other]  # anything else is said as Python says it
