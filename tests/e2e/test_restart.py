@@ -66,6 +66,8 @@ def test_restart_while_the_shell_and_a_tail_are_connected(asterisk, tmp_path):
 
         shell.wait_text("connection lost", timeout=30)
         shell.wait_text("reconnected after", timeout=60)
+        # the tail reconnects on its own backoff: events sent before it is back are not its to see
+        wait_lines(err, "amish: reconnected after", 1, timeout=60)
         for i in range(2):
             user_event(asterisk, f"After{i}")
         wait_lines(out, '"UserEvent": "After', 2)
