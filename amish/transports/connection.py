@@ -482,17 +482,22 @@ class Connection:
                 self._subs.remove(sub)
 
     # -- closing ------------------------------------------------------------
+    def _logoff_quietly(self, timeout: float) -> None:
+        """Log off when logged in and still connected; a failure changes nothing (the session ends anyway)."""
+        if self.username is not None and self.closed_reason is None:
+            try:
+                self.send([("Action", "Logoff")], timeout=timeout)
+            except AmishError:
+                pass
+
     def close(self, logoff: bool = True, timeout: float = 2.0) -> None:
         """Log off (when logged in), stop the I/O thread and close the socket."""
         if self._sock is None:
             self._wake_r.close()
             self._wake_w.close()
             return
-        if logoff and self.username is not None and self.closed_reason is None:
-            try:
-                self.send([("Action", "Logoff")], timeout=timeout)
-            except AmishError:
-                pass
+        if logoff:
+            self._logoff_quietly(timeout)
         self._stop = True
         self._wake()
         if self._thread is not None and self._thread is not threading.current_thread():

@@ -796,11 +796,8 @@ class HttpConnection(Connection):
             self._wake_r.close()
             self._wake_w.close()
             return
-        if logoff and self.username is not None and self.closed_reason is None:
-            try:
-                self.send([("Action", "Logoff")], timeout=timeout)
-            except AmishError:
-                pass
+        if logoff:
+            self._logoff_quietly(timeout)
         self._stop = True
         self._wake()
         self._poll_wake.set()
