@@ -118,6 +118,7 @@ class Connection:
         self.on_wire = on_wire
         self.banner: Banner | None = None
         self.username: str | None = None
+        self._login_sent = False  # a Login went out: close() logs off even before its answer is read
         self.closed_reason: str | None = None
         self._parser = Parser(fallback_encoding=fallback_encoding)
         self._sock: socket.socket | None = None
@@ -363,16 +364,20 @@ class Connection:
         else:
             raise ValueError(f"unknown auth method {auth!r} (md5 or plain)")
         headers.append(("Events", events))
+        self._login_sent = True  # a signal may land between the answer and `self.username` below
         try:
             result = self.send(headers, timeout=timeout)
         except ActionTimeout:
+            self._login_sent = False
             raise ConnectError(f"{self.address} did not answer the login within {timeout:g} s") from None
         except ConnectionLost:
+            self._login_sent = False
             raise AuthenticationError(
                 f"{self.address} closed the connection during login (wrong user or secret, or not permitted from here)",
                 refused=False,
             ) from None
         if not result.ok:
+            self._login_sent = False
             why = result.response.get("Message") or "login refused"
             raise AuthenticationError(f"login to {self.address} as {username} failed: {why}")
         self.username = username
@@ -483,8 +488,10 @@ class Connection:
 
     # -- closing ------------------------------------------------------------
     def _logoff_quietly(self, timeout: float) -> None:
-        """Log off when logged in and still connected; a failure changes nothing (the session ends anyway)."""
-        if self.username is not None and self.closed_reason is None:
+        """Log off when logged in (or a Login went out: its answer may be in while `username` is not yet
+        set) and still connected; a failure changes nothing (the session ends anyway). Asterisk answers a
+        Logoff with Goodbye whether or not the login succeeded."""
+        if (self.username is not None or self._login_sent) and self.closed_reason is None:
             try:
                 self.send([("Action", "Logoff")], timeout=timeout)
             except AmishError:

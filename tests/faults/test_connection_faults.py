@@ -888,6 +888,40 @@ def test_close_without_login_sends_no_logoff():
         assert fake.received("Logoff") == []
 
 
+def test_a_signal_between_the_login_answer_and_its_bookkeeping_still_logs_off(monkeypatch):
+    """SIGTERM/SIGHUP end amish as Ctrl-C does, at any bytecode: one landing after the Login's answer
+    was read but before the connection noted it was logged in must still log off on close."""
+    with FakeAMI() as fake:
+        conn = new_conn(fake)
+        conn.connect()
+        send = conn.send
+
+        def interrupted(headers, *args, **kwargs):
+            result = send(headers, *args, **kwargs)
+            if dict(headers).get("Action") == "Login":
+                raise KeyboardInterrupt  # what cli's signal handler raises
+            return result
+
+        monkeypatch.setattr(conn, "send", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            conn.login("admin", "secret", timeout=T)
+        assert conn.username is None  # the window: answered, not yet noted
+        monkeypatch.setattr(conn, "send", send)
+        conn.close(timeout=2.0)
+        assert len(fake.received("Logoff")) == 1
+
+
+def test_a_refused_login_is_not_followed_by_a_logoff():
+    with FakeAMI(secret="other") as fake:
+        conn = new_conn(fake)
+        conn.connect()
+        with pytest.raises(AuthenticationError):
+            conn.login("admin", "secret", timeout=T)
+        conn.close(timeout=2.0)
+        fake.wait_for(lambda: fake.clients[0].closed.is_set())
+        assert fake.received("Logoff") == []
+
+
 def test_close_when_logoff_is_never_answered():
     def handler(action, client):
         if (action.get("Action") or "").lower() == "logoff":
