@@ -104,12 +104,25 @@ class Message:
 
     # -- lookup -------------------------------------------------------------
     def _build_index(self) -> dict[str, str]:
+        headers = self._headers
+        if headers is None:
+            index = _index_from_raw(self.raw)
+            if index is not None:  # not parsed yet: the lookup straight from the bytes, no header list
+                self._index = index
+                return index
+            headers = self.headers
         index: dict[str, str] = {}
-        for key, value in reversed(self.headers):
+        for key, value in reversed(headers):
             if key is not None:
                 index[key.lower()] = value
         self._index = index
         return index
+
+    def index(self) -> None:
+        """Parse for lookup now: every `get` after is one dict lookup. For a reader about to read
+        many headers of a message (a single `get` reads its one line from the raw bytes)."""
+        if self._index is None:
+            self._build_index()
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The first value of `key` (any case), or `default`.
@@ -125,38 +138,42 @@ class Message:
         if index is None:
             if self._headers is None:
                 needles = _NEEDLES.get(key) or _needles(key)
-                raw = self.raw
-                if needles is not None and (needles[4] or _KELVIN not in raw):
-                    if raw.startswith(needles[0]):
-                        start = len(needles[0])
+                if needles is not None:
+                    raw = self.raw
+                    if raw.startswith(needles[0]):  # the first line: the first of any spelling
+                        start = needles[4]
                     else:
-                        exact_later, first, later = needles[1], needles[2], needles[3]
-                        # the key as the caller spelled it, unless another spelling comes earlier
-                        pos = raw.find(exact_later)
-                        low = raw[: pos + 1].lower() if pos >= 0 else raw.lower()
-                        if low.startswith(first):
-                            start = len(first)
+                        # found in the lowered bytes: the first line of any spelling. The last
+                        # message lowered is kept (one), as a reader asks for several keys in turn.
+                        global _LOWERED
+                        lowered = _LOWERED
+                        if lowered[0] is not raw:
+                            lowered = _LOWERED = (raw, raw.lower(), _KELVIN in raw)
+                        if lowered[2] and not needles[5]:
+                            start = -1  # a KELVIN SIGN may spell this key: the full parse decides
                         else:
-                            other = low.find(later)
-                            if other >= 0:
-                                start = other + len(later)
-                            elif pos >= 0:
-                                start = pos + len(exact_later)
+                            low = lowered[1]
+                            if low.startswith(needles[2]):
+                                start = needles[6]
                             else:
-                                return default
-                    stop = raw.find(b"\n", start)
-                    if stop < 0:
-                        stop = len(raw)
-                    if stop > start and raw[stop - 1] == 13:  # CR LF
-                        stop -= 1
-                    # CR CR LF: left to the full parse (its per-line fallback strips every CR)
-                    if stop <= start or raw[stop - 1] != 13:
-                        if stop > start and raw[start] == 32:
-                            start += 1
-                        try:
-                            return raw[start:stop].decode("utf-8")
-                        except UnicodeDecodeError:
-                            pass
+                                start = low.find(needles[3])
+                                if start < 0:
+                                    return default
+                                start += needles[7]
+                    if start >= 0:
+                        stop = raw.find(b"\n", start)
+                        if stop < 0:
+                            stop = len(raw)
+                        if stop > start and raw[stop - 1] == 13:  # CR LF
+                            stop -= 1
+                        # CR CR LF: left to the full parse (its per-line fallback strips every CR)
+                        if stop <= start or raw[stop - 1] != 13:
+                            if stop > start and raw[start] == 32:
+                                start += 1
+                            try:
+                                return raw[start:stop].decode("utf-8")
+                            except UnicodeDecodeError:
+                                pass
             index = self._build_index()
         return index.get(key.lower(), default)
 
@@ -269,23 +286,44 @@ class Message:
 
 
 _KELVIN = "\u212a".encode()
-# key -> (b"Key:", b"\nKey:", b"key:", b"\nkey:", no_k), or None for a key the fast get leaves alone.
+# key -> (b"Key:", b"\nKey:", b"key:", b"\nkey:", len(b"Key:"), no_k, len(b"key:"), len(b"\nkey:")),
+# or None for a key the fast get leaves alone.
 # no_k: the key has no K, so U+212A KELVIN SIGN (whose lower() is "k") cannot spell it.
-_NEEDLES: dict[str, tuple[bytes, bytes, bytes, bytes, bool] | None] = {}
+_NEEDLES: dict[str, tuple | None] = {}
+# the last message `get` lowered: (its raw bytes, lowered, whether it holds a KELVIN SIGN)
+_LOWERED: tuple[bytes, bytes, bool] = (b"", b"", False)
 
 
-def _needles(key: str) -> tuple[bytes, bytes, bytes, bytes, bool] | None:
+def _needles(key: str) -> tuple | None:
     found = _NEEDLES.get(key, False)
     if found is False:
         if isinstance(key, str) and key and key.isascii() and not any(c in key for c in ":\r\n"):
             exact, low = key.encode(), key.lower().encode()
-            found = (exact + b":", b"\n" + exact + b":", low + b":", b"\n" + low + b":", b"k" not in low)
+            found = (exact + b":", b"\n" + exact + b":", low + b":", b"\n" + low + b":", len(exact) + 1,
+                     b"k" not in low, len(low) + 1, len(low) + 2)
         else:
             found = None
         if len(_NEEDLES) > 1024:
             _NEEDLES.clear()
         _NEEDLES[key] = found
     return found
+
+
+def _index_from_raw(raw: bytes) -> dict[str, str] | None:
+    """What `_build_index` makes of `_parse_headers(raw)`, without the header list; None when the
+    bytes are not UTF-8 (the per-line fallback decides)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    index: dict[str, str] = {}
+    for line in reversed(text.split("\n")):
+        key, sep, value = line.partition(":")
+        if sep:
+            index[key.lower()] = value[1:] if value[:1] == " " else value
+    return index
 
 
 class Banner(Record):
