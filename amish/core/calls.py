@@ -60,15 +60,17 @@ The API (stable; the shell's views build on it):
 =======================  =========================================================
 
 Speed: one table (`_TABLE`, at the end) says what each event name is to the
-tracker; an event it does not read costs one lookup of its name, an event it
-reads is read for what that event can change (whole only for a channel first
-seen in it and for ``Newchannel``, ``Hangup`` and the list items). A channel's
-place (context, exten, priority) is its ``Newexten``'s to say once one came
-(`Channel.placed`); before that, and always under a login without the
-``dialplan`` read class (`amish calls` logs in with ``Events: call``), every
-snapshot of it says it.
-``CallTracker(thorough=True)`` reads every field of every snapshot instead: the
-reference the fast path is tested against (tests/unit/test_calls_fastpath.py).
+tracker; an event it does not read costs one lookup of its name. A channel
+snapshot in an event it reads is the block of 14 lines Asterisk writes
+(``Channel:`` .. ``Linkedid:``): found with three searches in the bytes as
+received, and read further only when it is not exactly the block last read for
+that channel (most events of a channel repeat its snapshot: a VarSet, a
+HangupRequest, a dial's other leg). Every field of a block read is applied, so
+nothing an event's snapshot says is missed. A snapshot not in that form is read
+header by header.
+``CallTracker(thorough=True)`` reads every snapshot header by header, never as a
+block: the reference the block reading is tested against
+(tests/unit/test_calls_fastpath.py).
 """
 
 from __future__ import annotations
@@ -246,7 +248,7 @@ class Channel:
         "uniqueid", "name", "names", "state", "state_desc", "caller_num", "caller_name",
         "connected_num", "connected_name", "accountcode", "context", "exten", "priority",
         "application", "app_data", "linkedid", "bridge", "created", "answered", "ended",
-        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded", "placed",
+        "cause", "cause_text", "recording", "on_hold", "vanished", "seeded", "block",
     )  # fmt: skip
 
     def __init__(self, uniqueid: str, name: str, linkedid: str, created: float | None):
@@ -281,10 +283,9 @@ class Channel:
         self.vanished = False
         #: learnt from CoreShowChannels (up before the tracker started), not from Newchannel
         self.seeded = False
-        #: a Newexten has said where it is in the dialplan: from then on its place (context, exten,
-        #: priority) is read from its Newexten events only; until then from every snapshot of it
-        #: (a login without the ``dialplan`` read class, as `amish calls` logs in, gets no Newexten)
-        self.placed = False
+        #: the last snapshot block (as received) every field was read from: an event repeating it
+        #: changes nothing of the snapshot (None: read the next one whole)
+        self.block: str | None = None
 
     @property
     def live(self) -> bool:
@@ -589,9 +590,6 @@ _FIELD_KEYS = (
     ("connected_name", "ConnectedLineName"), ("accountcode", "AccountCode"), ("context", "Context"),
     ("exten", "Exten"), ("priority", "Priority"),
 )  # fmt: skip
-_ALL_FIELDS = frozenset(a for a, _ in _FIELD_KEYS)
-#: where a channel is in the dialplan: announced by Newexten, of the ``dialplan`` read class only
-_PLACE = frozenset(("context", "exten", "priority"))
 
 #: what Asterisk puts in a header for nothing (`_real` makes them "")
 _PLACEHOLDERS = frozenset(("", "<unknown>", "<null>"))
@@ -600,43 +598,66 @@ _PLACEHOLDERS = frozenset(("", "<unknown>", "<null>"))
 _DEAD_MEMORY = 20_000
 
 
+#: a channel snapshot as Asterisk writes it (ast_manager_build_channel_state_string_prefix): these
+#: lines in this order, each key after the event's prefix (``Dest``...)
+_BLOCK_KEYS = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+               "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid",
+               "Linkedid")  # fmt: skip
+#: (attribute, index in the block) for the fields `_FIELD_KEYS` names
+_BLOCK_FIELDS = tuple((attr, _BLOCK_KEYS.index(key)) for attr, key in _FIELD_KEYS)
+
+
+class _Layout:
+    """Where one prefix's snapshot block is in a message's text, and how its lines are cut."""
+
+    __slots__ = ("first", "last", "keys", "cuts")
+
+    def __init__(self, prefix: str):
+        self.first = f"\n{prefix}Channel: ".encode()
+        self.last = f"\n{prefix}Linkedid: ".encode()
+        self.keys = tuple(f"{prefix}{k}: " for k in _BLOCK_KEYS)
+        self.cuts = tuple(slice(len(k), None) for k in self.keys)
+
+
+def _join_linked(linked: list[str] | None, more: list[str] | None) -> list[str] | None:
+    if not more:
+        return linked
+    if linked is None:
+        return more
+    linked.extend(lid for lid in more if lid not in linked)
+    return linked
+
+
 class _Snap:
     """One channel snapshot of an event kind: its header names (prefix ``Dest``: ``DestUniqueid``,
-    ``DestChannel``...) and which fields that event can change. Made once per event kind, so
-    reading an event builds no key. `full` is the same snapshot read whole (for a channel first
-    seen in the event, and by `CallTracker(thorough=True)`)."""
+    ``DestChannel``...) and where its block is (`_Layout`). Made once per event kind, so reading
+    an event builds no key."""
 
-    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "unplaced", "full")
+    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "layout")
 
-    def __init__(self, prefix: str, fields=_ALL_FIELDS, name: bool = True, state: bool = True, full=None):
+    def __init__(self, prefix: str):
+        self.layout = _Layout(prefix)
         self.uid = prefix + "Uniqueid"
-        self.channel = prefix + "Channel" if name else None
+        self.channel = prefix + "Channel"
         self.linkedid = prefix + "Linkedid"
-        self.state = prefix + "ChannelState" if state else None
+        self.state = prefix + "ChannelState"
         self.state_desc = prefix + "ChannelStateDesc"
-        self.pairs = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields)
-        #: for a channel no Newexten has placed (`Channel.placed`): its place too, from every snapshot
-        self.unplaced = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS if attr in fields or attr in _PLACE)
-        self.full: _Snap = full if full is not None else self
+        self.pairs = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS)
 
 
 class _Kind:
     """What one event name is to the tracker: the handler, the snapshots it carries (in Asterisk's
     order), whether a channel may be first seen in it, whether it is of the ``call`` read class."""
 
-    __slots__ = ("low", "handler", "before", "snaps", "thorough", "adopt", "call_class", "whole")
+    __slots__ = ("low", "handler", "before", "snaps", "adopt", "call_class")
 
     def __init__(self, low, handler, before, snaps, adopt, call_class):
         self.low = low
         self.handler = handler
         self.before = before
         self.snaps: tuple[_Snap, ...] = snaps
-        #: the same snapshots, every field read (the reference the fast path is tested against)
-        self.thorough: tuple[_Snap, ...] = tuple(s.full for s in snaps)
         self.adopt = adopt
         self.call_class = call_class
-        #: it describes its channels whole (Newchannel, Hangup, the list items)
-        self.whole = bool(snaps) and all(s.full is s for s in snaps)
 
 
 class CallTracker:
@@ -647,10 +668,8 @@ class CallTracker:
             raise ValueError("max_ended and keep_events must be >= 0")
         self.max_ended = max_ended
         self.keep_events = keep_events
-        #: read every field of every channel snapshot of every event (slower); by default an event's
-        #: snapshot is read for what that event can change (a Newstate its state, a NewCallerid its
-        #: caller ID...), and whole only for a channel first seen in it and for the events that
-        #: describe a channel whole (Newchannel, Hangup, the list items). Tests prove both the same.
+        #: read every channel snapshot header by header (slower); by default a snapshot in a message
+        #: as received is read as Asterisk's block (`_blocks`). Tests prove both the same.
         self.thorough = thorough
         self.channels: dict[str, Channel] = {}
         self.bridges: dict[str, Bridge] = {}
@@ -658,6 +677,8 @@ class CallTracker:
         self._ended: OrderedDict[str, Call] = OrderedDict()
         self._dead: OrderedDict[str, None] = OrderedDict()
         self._by_name: dict[str, str] = {}
+        #: a live channel's last snapshot block (bytes as received) -> the channel
+        self._by_block: dict[bytes, Channel] = {}
         self._resync: set[str] | None = None
         self._resync_bridges: set[str] | None = None
         self._listeners: list[Callable[[Changes], None]] = []
@@ -751,9 +772,11 @@ class CallTracker:
             kind = _kind_of(name)
         if kind is None:  # an event the tracker does not read: its name was all it cost
             return False
-        if kind.whole or self.thorough:
-            # read whole: parsed once, then every header is a dict lookup (cheaper than a dozen finds)
-            getattr(msg, "headers", None)
+        raw = None
+        if self.thorough:
+            _read_whole(msg)  # parsed once, then every header is a dict lookup
+        elif kind.snaps:
+            raw = getattr(msg, "raw", None)  # as received: its snapshots are read as blocks (`_blocks`)
         ts = get("Timestamp")
         if ts:
             try:
@@ -768,7 +791,12 @@ class CallTracker:
         try:
             if kind.before is not None:
                 kind.before(self, msg, t)
-            linked = self._generic(msg, get, kind, t) if kind.snaps else None
+            if not kind.snaps:
+                linked = None
+            elif raw and type(raw) is bytes:
+                linked = self._blocks(raw, msg, get, kind, t)
+            else:
+                linked = self._generic(msg, get, kind, t)
             if kind.handler is not None:
                 kind.handler(self, msg, t)
             if linked is not None:
@@ -778,26 +806,22 @@ class CallTracker:
         return self._publish()
 
     # -- the bookkeeping every event gets ---------------------------------------------
-    def _generic(self, msg, get, kind: _Kind, t) -> list[str] | None:
-        """Refresh every channel the event describes; returns their Linkedids (None when no call
-        keeps events, or it named none)."""
+    def _generic(self, msg, get, kind: _Kind, t, snaps=None) -> list[str] | None:
+        """Refresh every channel the event describes, every field read header by header; returns
+        their Linkedids (None when no call keeps events, or it named none)."""
         linked = None
         record = self.keep_events
         channels = self.channels
-        for snap in kind.thorough if self.thorough else kind.snaps:
+        for snap in snaps if snaps is not None else kind.snaps:
             uid = get(snap.uid)
             if not uid or uid in _PLACEHOLDERS:
                 continue
             ch = channels.get(uid)
             if ch is None:
-                if kind.adopt and not kind.whole:
-                    getattr(msg, "headers", None)  # maybe read whole: parsed once (see feed)
-                ch = self._adopt(get, snap.full, uid, kind, t)
+                ch = self._adopt(msg, uid, get(snap.channel), get(snap.linkedid), kind, t)
                 if ch is None:
                     continue
-                self._refresh(ch, get, snap.full, t)
-            else:
-                self._refresh(ch, get, snap, t)
+            self._refresh(ch, get, snap, t)
             if record:
                 if linked is None:
                     linked = [ch.linkedid]
@@ -805,20 +829,84 @@ class CallTracker:
                     linked.append(ch.linkedid)
         return linked
 
-    def _adopt(self, get, snap: _Snap, uid: str, kind: _Kind, t) -> Channel | None:
+    def _blocks(self, raw: bytes, msg, get, kind: _Kind, t) -> list[str] | None:
+        """`_generic` for a message as received: each snapshot is the block of 14 lines Asterisk
+        writes (``Channel:`` .. ``Linkedid:``, a prefix before each key), found and cut in a few
+        calls instead of a lookup per header. A block exactly as last read for a live channel
+        (`_by_block`) changes nothing and is not read further. A snapshot not found in that form
+        (another Asterisk, another spelling, a line missing, not UTF-8) is read header by header."""
+        linked = None
+        record = self.keep_events
+        for snap in kind.snaps:
+            lay = snap.layout
+            a = raw.find(lay.first)
+            if a < 0:
+                if get(snap.uid) is not None:  # there, but not as a block: header by header
+                    linked = _join_linked(linked, self._generic(msg, get, kind, t, (snap,)))
+                continue
+            b = raw.find(lay.last, a)
+            c = raw.find(b"\r\n", b) if b >= 0 else -1
+            if c < 0:
+                linked = _join_linked(linked, self._generic(msg, get, kind, t, (snap,)))
+                continue
+            block = raw[a + 1 : c]
+            ch = self._by_block.get(block)
+            if ch is None:
+                ch = self._read_block(block, lay, msg, kind, t)
+                if ch is None:
+                    continue
+                if ch is _UNREAD:
+                    linked = _join_linked(linked, self._generic(msg, get, kind, t, (snap,)))
+                    continue
+            if record:
+                if linked is None:
+                    linked = [ch.linkedid]
+                elif ch.linkedid not in linked:
+                    linked.append(ch.linkedid)
+        return linked
+
+    def _read_block(self, block: bytes, lay: "_Layout", msg, kind: _Kind, t):
+        """A snapshot block not seen as it is: its channel refreshed (or adopted) from it; None when
+        it names no channel the tracker may keep; `_UNREAD` when it is not in Asterisk's form."""
+        try:
+            lines = block.decode("utf-8").split("\r\n")
+        except UnicodeDecodeError:
+            return _UNREAD
+        if len(lines) != 14 or not all(map(str.startswith, lines, lay.keys)):
+            return _UNREAD
+        values = list(map(str.__getitem__, lines, lay.cuts))
+        uid = values[12]
+        if not uid or uid in _PLACEHOLDERS:
+            return None
+        ch = self.channels.get(uid)
+        if ch is None:
+            ch = self._adopt(msg, uid, values[0], values[13], kind, t)
+            if ch is None:
+                return None
+        self._refresh_values(ch, values, t)
+        self._forget_block(ch)
+        ch.block = block
+        self._by_block[block] = ch
+        return ch
+
+    def _forget_block(self, ch: Channel) -> None:
+        if ch.block is not None:
+            if self._by_block.get(ch.block) is ch:
+                del self._by_block[ch.block]
+            ch.block = None
+
+    def _adopt(self, msg, uid: str, name: str | None, lid: str | None, kind: _Kind, t) -> Channel | None:
         """A channel first seen in this event: created only when the event names a real, live one."""
         if not kind.adopt or uid in self._dead:
             return None
-        name = get(snap.channel)
         if not name or name in _PLACEHOLDERS:
             return None
-        lid = get(snap.linkedid)
         if not lid or lid in _PLACEHOLDERS:
             lid = uid
         ch = Channel(uid, name, lid, t)
         if kind.low == "coreshowchannel":
             ch.seeded = True
-            dur = _hms(get("Duration"))
+            dur = _hms(msg.get("Duration"))
             if dur is not None and t is not None:
                 ch.created = t - dur
         self.channels[uid] = ch
@@ -843,6 +931,7 @@ class CallTracker:
         return call
 
     def _refresh(self, ch: Channel, get, snap: _Snap, t) -> None:
+        self._forget_block(ch)  # read header by header: what a block said last may no longer hold
         changed = False
         key = snap.channel
         if key is not None:
@@ -858,7 +947,7 @@ class CallTracker:
                 changed = True
                 if state == 6 and ch.answered is None:
                     ch.answered = ch.created if ch.seeded else t
-        for attr, key in snap.pairs if ch.placed else snap.unplaced:
+        for attr, key in snap.pairs:
             value = get(key)
             if value is not None:
                 if value in _PLACEHOLDERS:
@@ -874,9 +963,38 @@ class CallTracker:
             self._touch_channel(ch.uniqueid)
             self._touch_call(ch.linkedid)
 
+    def _refresh_values(self, ch: Channel, values: list[str], t) -> None:
+        """`_refresh` with a whole snapshot's values, in Asterisk's order (`_BLOCK_KEYS`)."""
+        changed = False
+        name = values[0]
+        if name and name != ch.name and name not in _PLACEHOLDERS:
+            changed = self._rename(ch, name)
+        state = _int(values[1])
+        if state is not None and state != ch.state:
+            ch.state = state
+            ch.state_desc = values[2] or CHANNEL_STATES.get(state, str(state))
+            changed = True
+            if state == 6 and ch.answered is None:
+                ch.answered = ch.created if ch.seeded else t
+        for attr, i in _BLOCK_FIELDS:
+            value = values[i]
+            if value in _PLACEHOLDERS:
+                value = ""
+            if value != getattr(ch, attr):
+                setattr(ch, attr, value)
+                changed = True
+        lid = values[13]
+        if lid and lid != ch.linkedid and lid not in _PLACEHOLDERS:
+            self._move(ch, lid, t)
+            changed = True
+        if changed:
+            self._touch_channel(ch.uniqueid)
+            self._touch_call(ch.linkedid)
+
     def _rename(self, ch: Channel, name: str) -> bool:
         if name == ch.name:
             return False
+        self._forget_block(ch)  # (a Rename: the next snapshot is read whole, whatever it repeats)
         if self._by_name.get(ch.name) == ch.uniqueid:
             del self._by_name[ch.name]
         ch.name = name
@@ -950,6 +1068,7 @@ class CallTracker:
         ch.on_hold = False
         ch.recording = False
         self.channels.pop(ch.uniqueid, None)
+        self._forget_block(ch)
         if self._by_name.get(ch.name) == ch.uniqueid:
             del self._by_name[ch.name]
         self._dead[ch.uniqueid] = None
@@ -1056,7 +1175,6 @@ class CallTracker:
         ch = self.channels.get(_real(msg.get("Uniqueid")))
         if ch is None:
             return
-        ch.placed = True
         app, data = msg.get("Application") or "", msg.get("AppData") or ""
         if (app, data) != (ch.application, ch.app_data):
             ch.application, ch.app_data = app, data
@@ -1339,88 +1457,70 @@ def _hms(value: str | None) -> float | None:
 
 # -- the table: every event the tracker reads, and what it reads of it --------------------
 
-_STATE = ("state",)  # a pseudo-field: the snapshot's ChannelState (and its description)
-
-#: the fields an event can change beyond the Linkedid (read from every snapshot); "all": the whole snapshot.
-#: A channel's name changes only with its Rename (and the snapshots of a Hangup, the list items).
-_LIGHT = ()
-_WHOLE = "all"
-#: caller ID and connected line: Asterisk's snapshot in a NewCallerid already has the connected line
-#: that its NewConnectedLine (right after) announces, and the other way round
-_PARTIES = _LIGHT + ("caller_num", "caller_name", "connected_num", "connected_name")
-
-
-def _snaps(prefixes: tuple[str, ...], fields) -> tuple[_Snap, ...]:
-    out = []
-    for prefix in prefixes:
-        full = _Snap(prefix)
-        if fields == _WHOLE:
-            out.append(full)
-        else:
-            out.append(_Snap(prefix, frozenset(fields), name="name" in fields, state="state" in fields, full=full))
-    return tuple(out)
+def _snaps(prefixes: tuple[str, ...]) -> tuple[_Snap, ...]:
+    return tuple(_Snap(prefix) for prefix in prefixes)
 
 
 T = CallTracker
 _ONE = ("",)
 _DIAL = ("", "Dest")
-#: name: (handler, snapshot prefixes in Asterisk's order, the fields it can change, a channel may be first seen in it)
+#: name: (handler, snapshot prefixes in Asterisk's order, a channel may be first seen in it)
 _TABLE: dict[str, tuple] = {
     # the channel's own events: each changes what its name says (Asterisk raises them by comparing snapshots)
-    "Newchannel": (T._on_newchannel, _ONE, _WHOLE, True),
-    "Newstate": (None, _ONE, _LIGHT + _STATE, True),
-    "Newexten": (T._on_newexten, _ONE, _LIGHT + ("context", "exten", "priority"), True),
-    "NewCallerid": (None, _ONE, _PARTIES, True),
-    "NewConnectedLine": (None, _ONE, _PARTIES, True),
-    "NewAccountCode": (None, _ONE, _LIGHT + ("accountcode",), True),
-    "Rename": (T._on_rename, _ONE, (), True),
-    "Hangup": (T._on_hangup, _ONE, _WHOLE, True),
-    "HangupRequest": (T._on_hanguprequest, _ONE, _LIGHT, True),
-    "SoftHangupRequest": (None, _ONE, _LIGHT, True),
+    "Newchannel": (T._on_newchannel, _ONE, True),
+    "Newstate": (None, _ONE, True),
+    "Newexten": (T._on_newexten, _ONE, True),
+    "NewCallerid": (None, _ONE, True),
+    "NewConnectedLine": (None, _ONE, True),
+    "NewAccountCode": (None, _ONE, True),
+    "Rename": (T._on_rename, _ONE, True),
+    "Hangup": (T._on_hangup, _ONE, True),
+    "HangupRequest": (T._on_hanguprequest, _ONE, True),
+    "SoftHangupRequest": (None, _ONE, True),
     # dials, bridges, transfers
-    "DialBegin": (T._on_dialbegin, _DIAL, _LIGHT, True),
-    "DialState": (None, _DIAL, _LIGHT, True),
-    "DialEnd": (T._on_dialend, _DIAL, _LIGHT, True),
-    "BridgeCreate": (T._on_bridgecreate, (), (), True),
-    "BridgeDestroy": (T._on_bridgedestroy, (), (), True),
-    "BridgeEnter": (T._on_bridgeenter, _ONE, _LIGHT, True),
-    "BridgeLeave": (T._on_bridgeleave, _ONE, _LIGHT, False),
-    "BridgeMerge": (T._on_bridgemerge, (), (), True),
-    "BlindTransfer": (T._on_blindtransfer, ("Transferer", "Transferee"), _LIGHT, True),
+    "DialBegin": (T._on_dialbegin, _DIAL, True),
+    "DialState": (None, _DIAL, True),
+    "DialEnd": (T._on_dialend, _DIAL, True),
+    "BridgeCreate": (T._on_bridgecreate, (), True),
+    "BridgeDestroy": (T._on_bridgedestroy, (), True),
+    "BridgeEnter": (T._on_bridgeenter, _ONE, True),
+    "BridgeLeave": (T._on_bridgeleave, _ONE, False),
+    "BridgeMerge": (T._on_bridgemerge, (), True),
+    "BlindTransfer": (T._on_blindtransfer, ("Transferer", "Transferee"), True),
     "AttendedTransfer": (T._on_attendedtransfer,
                          ("OrigTransferer", "SecondTransferer", "LocalOne", "LocalTwo", "Transferee", "TransferTarget"),
-                         _LIGHT, True),  # fmt: skip
-    "LocalBridge": (None, ("LocalOne", "LocalTwo"), _LIGHT, True),
-    "LocalOptimizationBegin": (T._on_localoptimizationbegin, ("LocalOne", "LocalTwo", "Source"), _LIGHT, True),
-    "LocalOptimizationEnd": (T._on_localoptimizationend, ("LocalOne", "LocalTwo"), _LIGHT, False),
+                         True),  # fmt: skip
+    "LocalBridge": (None, ("LocalOne", "LocalTwo"), True),
+    "LocalOptimizationBegin": (T._on_localoptimizationbegin, ("LocalOne", "LocalTwo", "Source"), True),
+    "LocalOptimizationEnd": (T._on_localoptimizationend, ("LocalOne", "LocalTwo"), False),
     # hold, recording
-    "Hold": (T._on_hold, _ONE, _LIGHT, True),
-    "Unhold": (T._on_unhold, _ONE, _LIGHT, True),
-    "MusicOnHoldStart": (None, _ONE, _LIGHT, True),
-    "MusicOnHoldStop": (None, _ONE, _LIGHT, True),
-    "MixMonitorStart": (T._on_mixmonitorstart, _ONE, _LIGHT, True),
-    "MixMonitorStop": (T._on_mixmonitorstop, _ONE, _LIGHT, True),
-    "MixMonitorMute": (None, _ONE, _LIGHT, True),
+    "Hold": (T._on_hold, _ONE, True),
+    "Unhold": (T._on_unhold, _ONE, True),
+    "MusicOnHoldStart": (None, _ONE, True),
+    "MusicOnHoldStop": (None, _ONE, True),
+    "MixMonitorStart": (T._on_mixmonitorstart, _ONE, True),
+    "MixMonitorStop": (T._on_mixmonitorstop, _ONE, True),
+    "MixMonitorMute": (None, _ONE, True),
     # the list items (a channel described whole)
-    "CoreShowChannel": (T._on_coreshowchannel, _ONE, _WHOLE, True),
-    "Status": (T._on_status, _ONE, _WHOLE, True),
-    "BridgeListItem": (T._on_bridgelistitem, (), (), True),
-    "BridgeInfoChannel": (T._on_bridgeinfochannel, _ONE, _WHOLE, True),
-    "BridgeInfoComplete": (None, (), (), True),
+    "CoreShowChannel": (T._on_coreshowchannel, _ONE, True),
+    "Status": (T._on_status, _ONE, True),
+    "BridgeListItem": (T._on_bridgelistitem, (), True),
+    "BridgeInfoChannel": (T._on_bridgeinfochannel, _ONE, True),
+    "BridgeInfoComplete": (None, (), True),
     # kept in a call's history; read for nothing else but their channel's Linkedid
-    "VarSet": (None, _ONE, _LIGHT, True),
-    "AsyncAGIStart": (None, _ONE, _LIGHT, True),
-    "OriginateResponse": (None, _ONE, _WHOLE, False),  # rare; what it says of the channel is its caller ID
-    "DTMFBegin": (None, _ONE, _LIGHT, True),
-    "DTMFEnd": (None, _ONE, _LIGHT, True),
-    "ChanSpyStart": (None, ("Spyer", "Spyee"), _LIGHT, True),
-    "ChanSpyStop": (None, ("Spyer", "Spyee"), _LIGHT, True),
-    "AgentCalled": (None, _DIAL, _LIGHT, True),
-    "AgentConnect": (None, _DIAL, _LIGHT, True),
-    "QueueCallerJoin": (None, _ONE, _LIGHT, True),
-    "QueueCallerLeave": (None, _ONE, _LIGHT, True),
-    "Cdr": (None, _ONE, _LIGHT, False),
-    "CEL": (None, _ONE, _LIGHT, False),
+    "VarSet": (None, _ONE, True),
+    "AsyncAGIStart": (None, _ONE, True),
+    "OriginateResponse": (None, _ONE, False),  # rare; what it says of the channel is its caller ID
+    "DTMFBegin": (None, _ONE, True),
+    "DTMFEnd": (None, _ONE, True),
+    "ChanSpyStart": (None, ("Spyer", "Spyee"), True),
+    "ChanSpyStop": (None, ("Spyer", "Spyee"), True),
+    "AgentCalled": (None, _DIAL, True),
+    "AgentConnect": (None, _DIAL, True),
+    "QueueCallerJoin": (None, _ONE, True),
+    "QueueCallerLeave": (None, _ONE, True),
+    "Cdr": (None, _ONE, False),
+    "CEL": (None, _ONE, False),
 }
 
 #: events of the ``call`` read class the tracker reads: seeing one proves the login reads that class
@@ -1434,8 +1534,8 @@ _BEFORE = {"Newexten": T._before_newexten}
 
 #: lower-case event name -> `_Kind`
 _KINDS_LOW: dict[str, _Kind] = {
-    name.lower(): _Kind(name.lower(), handler, _BEFORE.get(name), _snaps(prefixes, fields), adopt, name in _CALL_CLASS)
-    for name, (handler, prefixes, fields, adopt) in _TABLE.items()
+    name.lower(): _Kind(name.lower(), handler, _BEFORE.get(name), _snaps(prefixes), adopt, name in _CALL_CLASS)
+    for name, (handler, prefixes, adopt) in _TABLE.items()
 }
 del T
 
@@ -1443,6 +1543,14 @@ del T
 #: event. Filled as names are seen (any case, as AMI allows), bounded.
 _KINDS: dict[str, _Kind | None] = {name: _KINDS_LOW[name.lower()] for name in _TABLE}
 _UNSEEN = object()
+_UNREAD = object()  # a snapshot block not in Asterisk's form
+
+
+def _read_whole(msg) -> None:
+    """Parse a message for lookup now, when it can (a `Message`; anything else with a `get` is read as is)."""
+    index = getattr(msg, "index", None)
+    if index is not None:
+        index()
 
 
 def _kind_of(name: str) -> _Kind | None:
