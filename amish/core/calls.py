@@ -55,8 +55,8 @@ The API (stable; the shell's views build on it):
 ``version``              int, bumps on every change
 ``take_changes()``       `Changes` since the last take
 ``add_listener(fn)``     fn(`Changes`) after every changing feed
-``call_events``          int, call-class events seen (`CallClassCheck`: does the
-                         login read the ``call`` class?)
+``call_class_seen``      bool, an event of the ``call`` read class came
+                         (`CallClassCheck`: does the login read that class?)
 =======================  =========================================================
 
 Speed: one table (`_TABLE`, at the end) says what each event name is to the
@@ -201,7 +201,7 @@ class CallClassCheck:
     """Does this login read the ``call`` class? AMI cannot say (no action reports a login's read
     classes), so this watches for the proof either way, sans-IO:
 
-    * any call-class event fed to the tracker (`CallTracker.call_events`): yes, and the check is over;
+    * any call-class event fed to the tracker (`CallTracker.call_class_seen`): yes, and the check is over;
     * the channel list (``CoreShowChannels``, a reporting action) changing, channels coming or going,
       with not one call-class event seen, still none `every` seconds later (the events of a channel
       can trail its listing a little): no.
@@ -231,7 +231,7 @@ class CallClassCheck:
         self._last_list = now
 
     def verdict(self, now: float) -> bool | None:
-        if self.tracker.call_events:
+        if self.tracker.call_class_seen:
             return True
         if self._changed_at is not None and now - self._changed_at >= self.every:
             return False
@@ -691,8 +691,8 @@ class CallTracker:
         self.ignored = 0
         #: ended calls dropped because of `max_ended`
         self.dropped_calls = 0
-        #: events of the ``call`` read class seen (`CallClassCheck` reads it)
-        self.call_events = 0
+        #: an event of the ``call`` read class came, not in answer to an action (`CallClassCheck`)
+        self.call_class_seen = False
         #: Local optimisations begun and not yet ended: Id -> (the channel swapped in, its bridge then)
         self._optimizing: dict[str, tuple[str, str | None]] = {}
 
@@ -785,8 +785,8 @@ class CallTracker:
                 pass
         if now is not None:
             self.now = now
-        if kind.call_class and not get("ActionID"):
-            self.call_events += 1
+        if kind.call_class and not self.call_class_seen and not get("ActionID"):
+            self.call_class_seen = True
         t = self.now if self.now is not None else 0.0  # no clock at all (a dump without Timestamps): 0
         try:
             if kind.before is not None:

@@ -50,7 +50,7 @@ def structure(tr: CallTracker) -> tuple:
              for lid, c in tr.calls.items()}  # fmt: skip
     ended = [c.as_json() | {"legs": {u: fields(ch) for u, ch in c.legs.items()}} for c in tr.ended]
     bridges = {bid: (b.type, b.technology, list(b.members)) for bid, b in tr.bridges.items()}
-    return chans, calls, ended, bridges, tr.ignored, tr.call_events
+    return chans, calls, ended, bridges, tr.ignored, tr.call_class_seen
 
 
 def descriptive(tr: CallTracker) -> dict:
