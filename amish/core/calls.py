@@ -619,12 +619,18 @@ class _Layout:
         self.cuts = tuple(slice(len(k), None) for k in self.keys)
 
 
-def _join_linked(linked: list[str] | None, more: list[str] | None) -> list[str] | None:
-    if not more:
-        return linked
+def _with(linked: list[str] | None, lid: str) -> list[str]:
+    """The Linkedids an event named so far, with `lid` (once)."""
     if linked is None:
-        return more
-    linked.extend(lid for lid in more if lid not in linked)
+        return [lid]
+    if lid not in linked:
+        linked.append(lid)
+    return linked
+
+
+def _join_linked(linked: list[str] | None, more: list[str] | None) -> list[str] | None:
+    for lid in more or ():
+        linked = _with(linked, lid)
     return linked
 
 
@@ -633,16 +639,15 @@ class _Snap:
     ``DestChannel``...) and where its block is (`_Layout`). Made once per event kind, so reading
     an event builds no key."""
 
-    __slots__ = ("uid", "channel", "linkedid", "state", "state_desc", "pairs", "layout")
+    __slots__ = ("uid", "channel", "linkedid", "keys", "layout")
 
     def __init__(self, prefix: str):
         self.layout = _Layout(prefix)
         self.uid = prefix + "Uniqueid"
         self.channel = prefix + "Channel"
         self.linkedid = prefix + "Linkedid"
-        self.state = prefix + "ChannelState"
-        self.state_desc = prefix + "ChannelStateDesc"
-        self.pairs = tuple((attr, prefix + key) for attr, key in _FIELD_KEYS)
+        #: the block's keys in Asterisk's order (`_BLOCK_KEYS`)
+        self.keys = tuple(prefix + key for key in _BLOCK_KEYS)
 
 
 class _Kind:
@@ -823,10 +828,7 @@ class CallTracker:
                     continue
             self._refresh(ch, get, snap, t)
             if record:
-                if linked is None:
-                    linked = [ch.linkedid]
-                elif ch.linkedid not in linked:
-                    linked.append(ch.linkedid)
+                linked = _with(linked, ch.linkedid)
         return linked
 
     def _blocks(self, raw: bytes, msg, get, kind: _Kind, t) -> list[str] | None:
@@ -859,10 +861,7 @@ class CallTracker:
                     linked = _join_linked(linked, self._generic(msg, get, kind, t, (snap,)))
                     continue
             if record:
-                if linked is None:
-                    linked = [ch.linkedid]
-                elif ch.linkedid not in linked:
-                    linked.append(ch.linkedid)
+                linked = _with(linked, ch.linkedid)
         return linked
 
     def _read_block(self, block: bytes, lay: "_Layout", msg, kind: _Kind, t):
@@ -931,40 +930,12 @@ class CallTracker:
         return call
 
     def _refresh(self, ch: Channel, get, snap: _Snap, t) -> None:
-        self._forget_block(ch)  # read header by header: what a block said last may no longer hold
-        changed = False
-        key = snap.channel
-        if key is not None:
-            name = get(key)
-            if name and name != ch.name and name not in _PLACEHOLDERS:
-                changed = self._rename(ch, name)
-        key = snap.state
-        if key is not None:
-            state = _int(get(key))
-            if state is not None and state != ch.state:
-                ch.state = state
-                ch.state_desc = get(snap.state_desc) or CHANNEL_STATES.get(state, str(state))
-                changed = True
-                if state == 6 and ch.answered is None:
-                    ch.answered = ch.created if ch.seeded else t
-        for attr, key in snap.pairs:
-            value = get(key)
-            if value is not None:
-                if value in _PLACEHOLDERS:
-                    value = ""
-                if value != getattr(ch, attr):
-                    setattr(ch, attr, value)
-                    changed = True
-        lid = get(snap.linkedid)
-        if lid and lid != ch.linkedid and lid not in _PLACEHOLDERS:
-            self._move(ch, lid, t)
-            changed = True
-        if changed:
-            self._touch_channel(ch.uniqueid)
-            self._touch_call(ch.linkedid)
+        """The snapshot read header by header (a header missing changes nothing)."""
+        self._forget_block(ch)  # what a block said last may no longer hold
+        self._refresh_values(ch, [get(key) for key in snap.keys], t)
 
-    def _refresh_values(self, ch: Channel, values: list[str], t) -> None:
-        """`_refresh` with a whole snapshot's values, in Asterisk's order (`_BLOCK_KEYS`)."""
+    def _refresh_values(self, ch: Channel, values: list[str | None], t) -> None:
+        """A channel from a snapshot's values, in Asterisk's order (`_BLOCK_KEYS`; None: not there)."""
         changed = False
         name = values[0]
         if name and name != ch.name and name not in _PLACEHOLDERS:
@@ -978,6 +949,8 @@ class CallTracker:
                 ch.answered = ch.created if ch.seeded else t
         for attr, i in _BLOCK_FIELDS:
             value = values[i]
+            if value is None:
+                continue
             if value in _PLACEHOLDERS:
                 value = ""
             if value != getattr(ch, attr):
