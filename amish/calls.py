@@ -352,25 +352,12 @@ def run_calls_command(args, opts: Options | None) -> int:
 
 def run_fleet_calls(args, members: list) -> int:
     """`amish calls` on a fleet (runtime.fleet.Member each): every server's calls in one stream."""
-    from .core.errors import AmishError
-    from .runtime.fleet import close_all
+    from .runtime.fleet import close_all, open_sessions
 
     fmt = args.format or ("pretty" if sys.stdout.isatty() else "jsonl")
     filter_text = getattr(args, "filter", "") or ""
     _matcher(filter_text)  # a bad filter is bad input before connecting
-    feeds = []
-    try:
-        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
-            try:  # --secret is warned about once, not once per server
-                feeds.append((m, Session(m.opts, events_default="off" if args.live else "call", ask_again=False,
-                                         warn_secret=i == 0)))
-            except InputError:
-                raise
-            except AmishError as e:  # a secret_command that failed: this server's outcome, not the fleet's
-                feeds.append((m, e))
-    except BaseException:
-        close_all([s for _m, s in feeds if isinstance(s, Session)])
-        raise
+    feeds = open_sessions(members, "off" if args.live else "call")
     sessions = [s for _m, s in feeds if isinstance(s, Session)]
     try:
         if args.live:
@@ -454,107 +441,57 @@ def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | N
     import queue
     import threading
 
-    from .core.errors import AmishError
-    from .runtime.session import RECONNECT
+    from .runtime.fleet import STOP, Merged, follow_member
 
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
-    merged: queue.Queue = queue.Queue(maxsize=merged_max)
-    stop = threading.Event()
+    merged = Merged(merged_max)
     width = max(len(m.name) for m, _ in feeds)
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                merged.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def feed(member, session) -> None:
         name = member.name
-        if isinstance(session, BaseException):
-            put((name, "gone", f"{session}; not retrying"))
-            return
         match = _matcher(filter_text)  # one per thread: nothing shared but the queue
         tracker = CallTracker(max_ended=max_ended, keep_events=_FILTER_EVENTS if match else 0)
         timeout = member.opts.timeout
-        attempt, lost_at = 0, None
 
         def hand_over() -> bool:
             for call in _ended_now(tracker):
                 if match is None or any(match(m) for m in call.events):
-                    if not put((name, "call", (call.as_json(), format_call(call)))):  # made here: the tracker is this thread's
+                    if not merged.put((name, "call", (call.as_json(), format_call(call)))):  # made here: the tracker is this thread's
                         return False
             return True
 
-        while not stop.is_set():
-            try:
-                conn = session.connect()
-            except AmishError as e:
-                attempt += 1
-                if not reconnect or not RECONNECT.retries(e):
-                    put((name, "gone", f"{e}" + ("" if RECONNECT.retries(e) else "; not retrying")))
-                    return
-                if RECONNECT.reports(attempt):
-                    print(f"amish: {name}: connect attempt {attempt} failed: {e}; retrying", file=err)
-                if stop.wait(RECONNECT.delay(attempt)):
-                    return
-                continue
-            sub = conn.subscribe()
-            try:
-                try:
-                    if lost_at is None:
-                        seed(conn, tracker, timeout=timeout)
-                        tracker.take_changes()  # what was up before: not news
-                    else:
-                        tracker.begin_resync()
-                        seed(conn, tracker, timeout=timeout)
-                        gone = tracker.end_resync(time.time())
-                        put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; calls resynced"
-                                           + (f", {len(gone)} channels hung up while disconnected" if gone else "")))
-                        if not hand_over():
-                            return
-                except AmishError as e:  # lost (or no answer) while seeding: as lost as any other way
-                    lost_at = time.monotonic() if lost_at is None else lost_at
-                    put((name, "lost", str(e)))
-                    attempt = 1
-                    if not reconnect:
-                        put((name, "gone", "not reconnecting (--no-reconnect)"))
-                        return
-                    if stop.wait(RECONNECT.delay(attempt)):
-                        return
-                    continue
-                attempt = 0
-                while not stop.is_set():
-                    items = sub.drain(1000) or [sub.get(timeout=0.5)]
-                    now = time.time()
-                    ended: list[Closed] = []
+        def connected(conn, lost_at) -> bool:
+            if lost_at is None:
+                seed(conn, tracker, timeout=timeout)
+                tracker.take_changes()  # what was up before: not news
+                return True
+            tracker.begin_resync()
+            seed(conn, tracker, timeout=timeout)
+            gone = tracker.end_resync(time.time())
+            merged.put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; calls resynced"
+                                      + (f", {len(gone)} channels hung up while disconnected" if gone else "")))
+            return hand_over()
 
-                    def take_messages(messages, now=now) -> None:
-                        for item in messages:
-                            tracker.feed(item, now)
+        def take(items):
+            now = time.time()
+            ended: list[Closed] = []
 
-                    def take_closed(item: Closed, ended=ended) -> bool:
-                        ended.append(item)
-                        return True
+            def take_messages(messages) -> None:
+                for item in messages:
+                    tracker.feed(item, now)
 
-                    dispatch([i for i in items if i is not None], take_messages,
-                             lambda item, name=name: _say_protocol_error(item, err, name), take_closed,
-                             notice=lambda item, name=name: _say_notice(item, err, name))
-                    closed = ended[0] if ended else None
-                    if not hand_over():
-                        return
-                    if closed is not None:
-                        lost_at = time.monotonic()
-                        put((name, "lost", closed.reason))
-                        break
-            finally:
-                conn.unsubscribe(sub)
-            if not reconnect:
-                put((name, "gone", "not reconnecting (--no-reconnect)"))
-                return
+            def take_closed(item: Closed) -> bool:
+                ended.append(item)
+                return True
+
+            dispatch(items, take_messages, lambda item: _say_protocol_error(item, err, name), take_closed,
+                     notice=lambda item: _say_notice(item, err, name))
+            if not hand_over():
+                return STOP
+            return ended[0] if ended else None
+
+        follow_member(member, session, merged, reconnect=reconnect, err=err, connected=connected, take=take)
 
     threads = [threading.Thread(target=feed, args=pair, name=f"amish-calls-{pair[0].name}", daemon=True)
                for pair in feeds]
@@ -565,7 +502,7 @@ def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | N
     try:
         while True:
             try:
-                name, kind, item = merged.get(timeout=0.5)
+                name, kind, item = merged.queue.get(timeout=0.5)
             except queue.Empty:
                 if reader_gone(out):
                     return EXIT_OK
@@ -584,7 +521,7 @@ def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | N
                 if kind == "gone":
                     alive -= 1
             write(out, (text + "\n").encode("utf-8", "backslashreplace"))
-            if merged.empty():
+            if merged.queue.empty():
                 flush(out)
             if count is not None and printed >= count:
                 flush(out)
@@ -594,7 +531,7 @@ def follow_fleet(feeds: list, *, fmt: str, filter_text: str = "", count: int | N
                 print("amish: no server left to hear from", file=err)
                 return EXIT_CONNECTION
     finally:
-        stop.set()
+        merged.stop.set()
 
 
 _STATE_WORDS = {"lost": "connection lost", "back": "back", "gone": "gone"}

@@ -572,8 +572,8 @@ def _fleet(mode: str | None, args: argparse.Namespace) -> int:
 
 def _fleet_shell(args: argparse.Namespace) -> int:
     """The shell on a fleet: every server connected at once (runtime.fleet.FleetTransport), then the shell."""
-    from .core.errors import AmishError, ConnectError
-    from .runtime.fleet import DEFAULT_PARALLEL, FleetTransport, close_all
+    from .core.errors import ConnectError
+    from .runtime.fleet import DEFAULT_PARALLEL, FleetTransport, close_all, open_sessions
     from .runtime.session import Session
     from .shell import run_repl
 
@@ -581,15 +581,9 @@ def _fleet_shell(args: argparse.Namespace) -> int:
     if any(m.opts.trace == "-" for m in members):
         raise InputError("--trace without a FILE writes to stderr, which would garble the shell's screen: "
                          "give a file (--trace=wire.log) and follow it with tail -f")
-    sessions: dict = {}
+    # a member whose secret_command failed has its AmishError for a session: that server is gone, not the fleet
+    sessions: dict = {m.name: s for m, s in open_sessions(members, "on")}
     try:
-        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
-            try:  # --secret is warned about once, not once per server
-                sessions[m.name] = Session(m.opts, events_default="on", ask_again=False, warn_secret=i == 0)
-            except InputError:
-                raise
-            except AmishError as e:  # a secret_command that failed: this server is gone, not the fleet
-                sessions[m.name] = e
         fleet = FleetTransport(members, sessions, reconnect=all(m.opts.reconnect for m in members))
         try:
             fleet.open(args.parallel or DEFAULT_PARALLEL)

@@ -288,30 +288,14 @@ def run_events_command(args, opts: Options) -> int:
 
 def run_fleet_events(args, members: list) -> int:
     """`amish events` on a fleet (runtime.fleet.Member each): every server's events in one stream."""
-    from .core.eventfilter import FilterError, parse_filter
-    from .core.errors import AmishError, InputError
+    from .runtime.fleet import close_all, open_sessions
 
     for m in members:
         try:
             parse_filter(m.opts.filter)
         except FilterError as e:
             raise InputError(f"{m.name}: --filter: {e}") from None
-    feeds = []
-    try:
-        for i, m in enumerate(members):  # every secret found (a prompt asked) before anything connects
-            try:  # --secret is warned about once, not once per server
-                feeds.append((m, Session(m.opts, events_default="on", ask_again=False, warn_secret=i == 0)))
-            except InputError:
-                raise
-            except AmishError as e:  # a secret_command that failed: this server is gone, not the fleet
-                feeds.append((m, e))
-    except BaseException:
-        for _m, s in feeds:
-            if isinstance(s, Session):
-                s.close()
-        raise
-    from .runtime.fleet import close_all
-
+    feeds = open_sessions(members, "on")
     sessions = [s for _m, s in feeds if isinstance(s, Session)]
     fmt = args.format or ("pretty" if sys.stdout.isatty() else "raw")
     try:
@@ -365,8 +349,9 @@ def tail_fleet(
 
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
-    merged: queue.Queue = queue.Queue(maxsize=merged_max)
-    stop = threading.Event()
+    from .runtime.fleet import STOP, Merged, follow_member
+
+    merged = Merged(merged_max)
     width = max(len(m.name) for m, _ in feeds)
     write_line = _fleet_writer(fmt, out, width)
     matchers = {}
@@ -374,79 +359,36 @@ def tail_fleet(
         flt = parse_filter(m.opts.filter)
         matchers[m.name] = None if flt.is_empty else flt
 
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                merged.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def feed(member, session) -> None:
-        from .core.errors import AmishError
-
         name = member.name
-        if isinstance(session, BaseException):  # no session: its secret could not be had
-            put((name, "gone", f"{session}; not retrying"))
-            return
-        attempt, lost_at = 0, None
-        while not stop.is_set():
-            try:
-                conn = session.connect()
-            except AmishError as e:
-                attempt += 1
-                if not reconnect or not RECONNECT.retries(e):
-                    put((name, "gone", f"{e}" + ("" if RECONNECT.retries(e) else "; not retrying")))
-                    return
-                if RECONNECT.reports(attempt):
-                    print(f"amish: {name}: connect attempt {attempt} failed: {e}; retrying", file=err)
-                if stop.wait(RECONNECT.delay(attempt)):
-                    return
-                continue
+
+        def connected(conn, lost_at) -> bool:
             if lost_at is not None:
-                put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; "
-                                   "events in between were not received"))
-            attempt = 0
-            sub = conn.subscribe(maxlen=maxlen)
-            reported = 0
-            try:
-                while not stop.is_set():
-                    item = sub.get(timeout=0.5)
-                    if sub.dropped > reported:
-                        print(f"amish: {name}: {sub.dropped - reported} events dropped: the output could not keep up",
-                              file=err)
-                        reported = sub.dropped
-                    if item is None:
-                        continue
-                    outcome: list[str] = []
+                return merged.put((name, "back", f"reconnected after {time.monotonic() - lost_at:.1f} s; "
+                                                 "events in between were not received"))
+            return True
 
-                    def take_messages(messages, name=name, outcome=outcome) -> bool:
-                        for message in messages:
-                            if message.kind == "event" and not put((name, "event", message)):
-                                outcome.append("stop")  # the run is over
-                                return True
-                        return False
+        def take(items):
+            outcome: list = []
 
-                    def take_closed(closed: Closed, name=name, outcome=outcome) -> bool:
-                        put((name, "lost", closed.reason))
-                        outcome.append("lost")
+            def take_messages(messages) -> bool:
+                for message in messages:
+                    if message.kind == "event" and not merged.put((name, "event", message)):
+                        outcome.append(STOP)  # the run is over
                         return True
+                return False
 
-                    dispatch([item], take_messages,
-                             lambda e, name=name: print(f"amish: {name}: protocol error: {e.reason} "
-                                                        f"({e.skipped} bytes skipped)", file=err),
-                             take_closed, notice=lambda n, name=name: print(f"amish: {name}: {n.text}", file=err))
-                    if outcome == ["stop"]:
-                        return
-                    if outcome == ["lost"]:
-                        lost_at = time.monotonic()
-                        break
-            finally:
-                conn.unsubscribe(sub)
-            if not reconnect:
-                put((name, "gone", "not reconnecting (--no-reconnect)"))
-                return
+            def take_closed(closed: Closed) -> bool:
+                outcome.append(closed)
+                return True
+
+            dispatch(items, take_messages,
+                     lambda e: print(f"amish: {name}: protocol error: {e.reason} ({e.skipped} bytes skipped)", file=err),
+                     take_closed, notice=lambda n: print(f"amish: {name}: {n.text}", file=err))
+            return outcome[0] if outcome else None
+
+        follow_member(member, session, merged, reconnect=reconnect, err=err, connected=connected, take=take,
+                      maxlen=maxlen)
 
     threads = [threading.Thread(target=feed, args=pair, name=f"amish-feed-{pair[0].name}", daemon=True)
                for pair in feeds]
@@ -462,7 +404,7 @@ def tail_fleet(
             if remaining is not None and remaining <= 0:
                 return _out_of_time(count is not None or until is not None, seen, duration, err)
             try:
-                name, kind, item = merged.get(timeout=0.5 if remaining is None else min(remaining, 0.5))
+                name, kind, item = merged.queue.get(timeout=0.5 if remaining is None else min(remaining, 0.5))
             except queue.Empty:
                 if reader_gone(out):
                     return EXIT_OK
@@ -480,7 +422,7 @@ def tail_fleet(
                 done = False
                 if kind == "gone":
                     alive -= 1
-            if merged.empty() or done:
+            if merged.queue.empty() or done:
                 flush(out)
             if done:
                 return EXIT_OK
@@ -489,7 +431,7 @@ def tail_fleet(
                 print("amish: no server left to hear from", file=err)
                 return EXIT_CONNECTION
     finally:
-        stop.set()
+        merged.stop.set()
 
 
 def _fleet_writer(fmt: str, out, width: int):

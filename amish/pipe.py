@@ -361,9 +361,8 @@ def run_fleet(
     import io
 
     from .core.errors import InputError
-    from .runtime.fleet import CLASSES, close_all, exit_class, run_each, worst
+    from .runtime.fleet import CLASSES, close_all, exit_class, open_sessions, run_each, worst
     from .runtime.output import write
-    from .runtime.session import Session
 
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
@@ -380,18 +379,11 @@ def run_fleet(
         _make_dir(output_dir)
     sessions = {}
     failed: dict[str, tuple[str, str]] = {}  # name -> (class, why): before any connection
-    try:
-        for i, m in enumerate(members):
-            try:  # --secret is warned about once, not once per server
-                sessions[m.name] = Session(m.opts, events_default=events_default, ask_again=False, warn_secret=i == 0)
-            except InputError:
-                raise
-            except AmishError as e:  # a secret_command that failed: this server's outcome, not the fleet's
-                failed[m.name] = ("unreachable", str(e))
-    except BaseException:
-        for s in sessions.values():
-            s.close()
-        raise
+    for m, session in open_sessions(members, events_default):
+        if isinstance(session, BaseException):  # a secret_command that failed: this server's outcome, not the fleet's
+            failed[m.name] = ("unreachable", str(session))
+        else:
+            sessions[m.name] = session
 
     def work(m):
         session = sessions[m.name]

@@ -3,8 +3,11 @@
 Nothing here is mode-specific: a fleet is a list of `Member`s (a name and the
 `Options` of one server), and `run_each` runs one piece of work per member in
 at most `parallel` threads, handing each outcome back to the calling thread as
-it finishes, in the order they finish. The pipe tool (`pipe.run_fleet`) and
-`amish events` (`events.tail_fleet`) are built on it. `FleetTransport` is
+it finishes, in the order they finish. The pipe tool (`pipe.run_fleet`) is
+built on it. `follow_member` follows one member in a thread of its own
+(connect, reconnect, drain) for `amish events` and `amish calls` on a fleet,
+into one bounded `Merged` queue; `open_sessions` opens every member's session
+before anything connects. `FleetTransport` is
 a fleet as one `Transport` for the shell: every member's events merged (each
 tagged with a ``Server`` header), actions to the current member, and each
 member reconnecting on its own (its lost / back / gone put in the stream as a
@@ -33,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .options import Options
 
 __all__ = ["Member", "DEFAULT_PARALLEL", "CLASSES", "worst", "run_each", "exit_class", "close_all",
-           "MemberState", "FleetTransport", "tag_event", "OWN_SERVER"]
+           "MemberState", "FleetTransport", "tag_event", "OWN_SERVER", "Merged", "follow_member", "STOP", "open_sessions"]
 
 #: How many servers the pipe tool talks to at once unless --parallel says otherwise.
 DEFAULT_PARALLEL = 10
@@ -105,6 +108,28 @@ def run_each(items: list, work: Callable, *, parallel: int, on_done: Callable, p
         stop.set()
 
 
+def open_sessions(members: list, events_default: str) -> list:
+    """[(member, Session)] for a fleet run: every secret found (a prompt asked) before anything connects,
+    `--secret` warned about once, not once per server. A member whose secret_command failed gets the
+    AmishError in place of its session (that server is gone, not the fleet); bad input ends it all."""
+    from ..core.errors import AmishError, InputError
+    from .session import Session
+
+    feeds: list = []
+    try:
+        for i, m in enumerate(members):
+            try:
+                feeds.append((m, Session(m.opts, events_default=events_default, ask_again=False, warn_secret=i == 0)))
+            except InputError:
+                raise
+            except AmishError as e:
+                feeds.append((m, e))
+    except BaseException:
+        close_all([s for _m, s in feeds if not isinstance(s, BaseException)])
+        raise
+    return feeds
+
+
 def close_all(sessions) -> None:
     """Close (log off) every session at once: each close waits a little for its Goodbye, so not one after another."""
     threads = [threading.Thread(target=_close_quietly, args=(s,), daemon=True) for s in sessions]
@@ -119,6 +144,105 @@ def _close_quietly(session) -> None:
         session.close()
     except Exception:  # a trace that could not be written was said when it failed
         pass
+
+
+# -- one stream of several servers (amish events, amish calls) ------------------------------------
+
+
+class Merged:
+    """One bounded queue that every member's thread puts into and one thread reads. `put` waits while it
+    is full (a slow reader slows the members' threads, never an I/O thread: each subscription counts
+    what it drops), until `stop` is set: then it gives up and says so (False)."""
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self.stop = threading.Event()
+
+    def put(self, item) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+#: what `follow_member`'s `take` returns to end the member's thread (the run is over)
+STOP = "stop"
+
+
+def follow_member(member, session, merged: Merged, *, reconnect: bool, err, connected, take,
+                  maxlen: int = 100_000) -> None:  # fmt: skip
+    """Follow one member of a fleet, in its own thread, until `merged.stop` (or a `take` says STOP).
+
+    Connects (`session.connect()`; while `reconnect`, again with the one backoff, session.RECONNECT,
+    a refused login never retried), then calls ``connected(conn, lost_at)`` (`lost_at`: the
+    time.monotonic() the last connection was lost, None the first time; True to go on, False to end:
+    it may raise AmishError, which is a loss like any other), then hands the subscription's items,
+    in batches, to ``take(items)``: None to go on, STOP, or a `Closed` (the connection ended).
+    Said to `merged` as (name, state, reason): "lost" and "gone" here, "back" is `connected`'s to
+    say (it knows what coming back means: a resync, or nothing). A member whose session is an
+    exception (its secret could not be had) is gone at once. Events dropped because this thread
+    could not keep up are said on `err`.
+    """
+    import time
+
+    from ..core.errors import AmishError
+    from .session import RECONNECT
+
+    name, stop, put = member.name, merged.stop, merged.put
+    if isinstance(session, BaseException):
+        put((name, "gone", f"{session}; not retrying"))
+        return
+    attempt, lost_at = 0, None
+    while not stop.is_set():
+        try:
+            conn = session.connect()
+        except AmishError as e:
+            attempt += 1
+            if not reconnect or not RECONNECT.retries(e):
+                put((name, "gone", f"{e}" + ("" if RECONNECT.retries(e) else "; not retrying")))
+                return
+            if RECONNECT.reports(attempt):
+                print(f"amish: {name}: connect attempt {attempt} failed: {e}; retrying", file=err)
+            if stop.wait(RECONNECT.delay(attempt)):
+                return
+            continue
+        sub = conn.subscribe(maxlen=maxlen)
+        try:
+            try:
+                if not connected(conn, lost_at):
+                    return
+            except AmishError as e:  # lost (or no answer) while talking to it: as lost as any other way
+                lost_at = time.monotonic() if lost_at is None else lost_at
+                put((name, "lost", str(e)))
+                attempt = 1
+                if not reconnect:
+                    put((name, "gone", "not reconnecting (--no-reconnect)"))
+                    return
+                if stop.wait(RECONNECT.delay(attempt)):
+                    return
+                continue
+            attempt, reported = 0, 0
+            while not stop.is_set():
+                items = sub.drain(1000) or [sub.get(timeout=0.5)]
+                if sub.dropped > reported:
+                    print(f"amish: {name}: {sub.dropped - reported} events dropped: the output could not keep up",
+                          file=err)
+                    reported = sub.dropped
+                outcome = take([i for i in items if i is not None])
+                if outcome == STOP:
+                    return
+                if outcome is not None:
+                    lost_at = time.monotonic()
+                    put((name, "lost", outcome.reason))
+                    break
+        finally:
+            conn.unsubscribe(sub)
+        if not reconnect:
+            put((name, "gone", "not reconnecting (--no-reconnect)"))
+            return
 
 
 # -- a fleet as one transport (the shell) ------------------------------------------------------
