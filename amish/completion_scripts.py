@@ -322,7 +322,7 @@ def _bash_command(cmd: Command, modes: list[Command]) -> list[str]:
 
 
 def _bash(cmds: list[Command]) -> str:
-    main, modes = cmds[0], cmds[1:]
+    modes = cmds[1:]
     out = ["# shellcheck shell=bash"] + _header(BASH_HEADER)
     out += BASH_HELPERS.rstrip("\n").splitlines()
     for kind in _config_lists(cmds):

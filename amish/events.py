@@ -25,7 +25,7 @@ from .core.eventfilter import FilterError, parse_filter
 from .runtime.options import Options
 from .runtime.output import flush, reader_gone, write
 from .ui.writers import event_writer
-from .core.protocol import Message, ProtocolError
+from .core.protocol import ProtocolError
 from .runtime.session import RECONNECT, Session
 from .transports.base import Transport
 from .transports.items import dispatch

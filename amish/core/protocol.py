@@ -21,7 +21,7 @@ from .secrets import MASK, headers_may_hold_secret, is_secret_name, mask_bytes, 
 
 TYPE_CHECKING = False  # typing and dataclasses cost ~8 ms of every start-up
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Iterable, Iterator, Union
+    from typing import Iterable, Iterator
 
 __all__ = [
     "Banner",

@@ -86,8 +86,6 @@ def event_writer(fmt: str, out: BinaryIO) -> Callable[[Message], None]:
 
 def event_line(out: BinaryIO) -> Callable[[Message], bytes]:
     """The pretty format of one event: its line, coloured when `out` is a screen, as bytes ending in a newline."""
-    import time
-
     from .render import render_event_line, to_ansi, to_plain
 
     color = is_terminal(out)
