@@ -29,9 +29,7 @@ def load(name: str) -> list[tuple[float, Message]]:
     return list(messages_from_file(DATA / f"{name}.ami"))
 
 
-#: what a channel's own announcement says (NewCallerid, NewConnectedLine, Newexten...): Asterisk's
-#: snapshots in other events may show it a few events early; the fast path learns it from the
-#: announcement (or from an event that describes the channel whole: Hangup, the list items)
+#: what describes a channel rather than where it is in a call (compared apart, so a failure says which)
 DESCRIPTIVE = {"caller_num", "caller_name", "connected_num", "connected_name", "accountcode", "context", "exten",
                "priority"}  # fmt: skip
 
