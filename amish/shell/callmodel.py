@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Callable
 
-__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_choices", "pick_choices",
+__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_choices", "pick_choices", "ChoiceList",
            "Placed", "place_key", "sort_keys"]
 
 #: Events that may wait for the model thread (a minute of a big PBX's 3,000 a second); past it they are dropped, counted.
@@ -86,27 +86,70 @@ def channel_sort_value(tracker, ch, column: int):
     return _LATE - ch.created if ch.created else 0.0
 
 
-def _made(ch) -> tuple[int, float]:
+def _made(ch) -> tuple[int, float, str]:
     """When a channel was made, as an order: its Uniqueid's sequence number (``[system-]epoch.N``,
-    Asterisk counts every channel it makes), then its creation time."""
-    seq = ch.uniqueid.rpartition(".")[2]
-    return (int(seq) if seq.isdigit() else -1, ch.created or 0.0)
+    Asterisk counts every channel it makes), then its creation time (then the Uniqueid: one order)."""
+    uid = ch.uniqueid
+    seq = uid.rpartition(".")[2]
+    return (int(seq) if seq.isdigit() else -1, ch.created or 0.0, uid)
+
+
+def _entry(ch) -> tuple[str, str, str, str]:
+    """A channel as completion offers it: (Uniqueid, name, name in lower case, caller ID or state)."""
+    caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
+                      if x and x != "<unknown>" and x != "<<unknown>>")
+    name = ch.name
+    return (ch.uniqueid, name, name.lower(), caller or ch.state_desc or "live")
 
 
 def _choice_entries(channels) -> list[tuple[str, str, str, str]]:
-    """(Uniqueid, name, name in lower case, caller ID or state) of channels, newest first (`_made`)."""
+    """`_entry` of each channel, newest first (`_made`)."""
     numbered, other = [], []  # apart: each comes nearly in order, and sorts in about one pass
     for ch in channels:
         (numbered if ch.uniqueid.rpartition(".")[2].isdigit() else other).append(ch)
     numbered.sort(key=_made, reverse=True)
     other.sort(key=_made, reverse=True)
-    out = []
-    for ch in numbered + other:
-        caller = " ".join(x for x in (ch.caller_name, f"<{ch.caller_num}>" if ch.caller_num else "")
-                          if x and x != "<unknown>" and x != "<<unknown>>")
-        name = ch.name
-        out.append((ch.uniqueid, name, name.lower(), caller or ch.state_desc or "live"))
-    return out
+    return [_entry(ch) for ch in numbered + other]
+
+
+class ChoiceList:
+    """Completion's channels kept in `_made` order as they come, change and go (on the model thread):
+    a new channel is a bisect and an append, an ended one a bisect and a delete, not a sort of them all."""
+
+    __slots__ = ("_places", "_entries", "_place")
+
+    def __init__(self, channels=()):
+        entries = _choice_entries(channels)
+        entries.reverse()  # oldest first: new ones go at the end
+        self._entries = entries
+        self._places = [_made(ch) for ch in sorted(channels, key=_made)]
+        self._place = {p[2]: p for p in self._places}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, ch) -> None:
+        new = _made(ch)
+        old = self._place.get(ch.uniqueid)
+        if old == new:
+            self._entries[bisect.bisect_left(self._places, new)] = _entry(ch)  # its name or caller ID changed
+            return
+        if old is not None:
+            self.remove(ch.uniqueid)
+        i = bisect.bisect_left(self._places, new)
+        self._places.insert(i, new)
+        self._entries.insert(i, _entry(ch))
+        self._place[ch.uniqueid] = new
+
+    def remove(self, uid: str) -> None:
+        old = self._place.pop(uid, None)
+        if old is not None:
+            i = bisect.bisect_left(self._places, old)
+            del self._places[i]
+            del self._entries[i]
+
+    def newest_first(self) -> tuple:
+        return tuple(reversed(self._entries))
 
 
 def channel_choices(channels) -> list[tuple[str, str]]:
@@ -193,6 +236,8 @@ class CallModel:
         self._choices: tuple[int, list] | None = None
         self._choices_until = 0.0
         self._choices_at = 0.0
+        self._choice_list: ChoiceList | None = None
+        self._choice_changed: set[str] = set()
 
     # -- from the UI loop -----------------------------------------------------------------
     def put(self, message, now: float | None) -> None:
@@ -229,9 +274,9 @@ class CallModel:
         """(UI) Live channels, newest first, whose name holds `word` (`pick_choices`), for completion.
 
         A few thousand channels are listed and sorted now, under the lock; a big PBX's are read from the
-        list the model thread keeps (made again at most every CHOICES_INTERVAL while completion asks:
-        a channel made since is offered from the next one, one ended since never is), so a keystroke costs
-        a scan of names, not a sort of every channel."""
+        list the model thread keeps (`ChoiceList`, published at most every CHOICES_INTERVAL while
+        completion asks: a channel made since is offered from the next one, one ended since never is),
+        so a keystroke costs a scan of names, not a sort of every channel."""
         tracker = self.tracker
         if len(tracker.channels) <= BIG_CHOICES:
             with self.lock:
@@ -239,18 +284,39 @@ class CallModel:
             return pick_choices(_choice_entries(channels), word, limit)
         self._choices_until = time.monotonic() + CHOICES_WANTED
         made = self._choices
-        if made is None:  # the first time: made here, once
-            self._make_choices()
-            made = self._choices
-        elif made[0] != tracker.version and self._thread is not None:
+        if made is None:  # the first time: made here, once (the model thread keeps its own from now)
+            with self.lock:
+                version, channels = tracker.version, list(tracker.channels.values())
+            made = self._choices = (version, tuple(_choice_entries(channels)))
+        if made[0] != tracker.version and self._thread is not None:
             self._wake.set()
         return pick_choices(made[1], word, limit, tracker.channels)
 
-    def _make_choices(self) -> None:
+    def _keep_choices(self) -> None:
+        """(Model thread) Completion's list up to date with what changed, published (`_choices`)."""
+        tracker = self.tracker
         with self.lock:
-            channels = list(self.tracker.channels.values())
-            version = self.tracker.version
-        self._choices = (version, _choice_entries(channels))  # read outside the lock: a moment stale at worst
+            self._take_changes()
+            version = tracker.version
+            if self._choice_list is None:  # the first time it is wanted: every channel, once
+                self._choice_list = ChoiceList(list(tracker.channels.values()))
+                todo = []
+            else:
+                todo = list(self._choice_changed)
+            self._choice_changed = set()
+        kept = self._choice_list
+        for i in range(0, len(todo), 256):  # a few hundred at a time: the feed goes on between them
+            with self.lock:
+                channels = tracker.channels
+                for uid in todo[i:i + 256]:
+                    ch = channels.get(uid)
+                    if ch is None:
+                        kept.remove(uid)
+                    else:
+                        kept.put(ch)
+        if len(kept) != len(tracker.channels) and len(tracker.channels) > BIG_CHOICES:
+            self._choice_list = None  # something went by unseen (a resync): all again next time
+        self._choices = (version, kept.newest_first())
         self._choices_at = time.monotonic() + CHOICES_INTERVAL
 
     def changes_seen(self) -> None:
@@ -301,11 +367,18 @@ class CallModel:
             made = self._choices
             if (made is not None and made[0] != tracker.version and time.monotonic() >= self._choices_at
                     and time.monotonic() < self._choices_until):
-                self._make_choices()
+                self._keep_choices()
 
     def _take_changes(self) -> None:
         """(Under the lock.) What changed, kept only while an order is wanted: never piles up."""
         changes = self.tracker.take_changes()
+        if self._choice_list is not None:
+            if time.monotonic() < self._choices_until:
+                self._choice_changed.update(changes.channels)
+            else:  # completion stopped asking: the list is dropped, made again when wanted
+                self._choice_list = None
+                self._choice_changed = set()
+                self._choices = None
         if self._want is None:
             self._values_for = None  # stale: every value again when wanted
             return
