@@ -118,8 +118,7 @@ class LiveValues:
             self._window = now
             self._seen = 0
         self._seen += 1
-        if self._seen > self.OBSERVE_BUDGET and (self.channel_search is not None  # the call model has channels
-                                                 or not (message.raw or b"").startswith(b"Event: Hangup\r")):
+        if self._seen > self.OBSERVE_BUDGET and not (message.raw or b"").startswith(b"Event: Hangup\r"):
             return
         self.learn(message)
 
@@ -128,7 +127,7 @@ class LiveValues:
         event = message.get("Event")
         if event is None:
             return
-        channel = message.get("Channel") if self.channel_search is None else None  # the call model has them
+        channel = message.get("Channel")
         if channel:
             if event == "Hangup":
                 self.channels.pop(channel, None)
