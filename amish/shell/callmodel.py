@@ -31,7 +31,7 @@ __all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_c
 #: Events that may wait for the model thread (a minute of a big PBX's 3,000 a second); past it they are dropped, counted.
 MODEL_QUEUE = 200_000
 #: The model thread holds the lock at most about this long at a time (seconds)...
-BATCH_SECONDS = 0.004
+BATCH_SECONDS = 0.001
 #: ...then leaves it free this long, so a reader waiting for it gets it.
 PAUSE_SECONDS = 0.0005
 #: The Channels view's order is re-sorted at most this often while channels change (seconds).
