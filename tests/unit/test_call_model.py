@@ -211,3 +211,53 @@ def test_channel_completion_on_a_big_pbx_never_sorts_every_channel_per_keystroke
     finally:
         callmodel._choice_entries = real
         model.stop()
+
+
+def test_the_big_channels_window_is_made_again_when_the_selection_nears_its_edge():
+    """Only WINDOW rows are laid out: moving the selection within EDGE rows of the window's edge, with rows
+    beyond it, asks the shell for a refresh at once, and that refresh centres the window on the selection."""
+    from amish.shell.panes import TablePane
+
+    tracker = CallTracker(max_ended=50, keep_events=0)
+    model = CallModel(tracker)
+    try:
+        for m in flood(600):
+            model.put(m, 1.0)
+        assert model.wait_idle(30)
+
+        class Shell(_Shell):
+            view = callviews.CHANNELS
+
+            class conn:
+                username = "admin"
+
+            def __init__(self, tracker, model):
+                super().__init__(tracker, model)
+                self.edges = []
+
+            def view_edge_reached(self, view):
+                self.edges.append(view)
+
+        shell = Shell(tracker, model)
+        views = callviews.CallViews(shell)
+        pane = views.pane(callviews.CHANNELS)
+        for _ in range(100):  # the model thread's order first, then the window from it
+            views.refresh(callviews.CHANNELS, 120)
+            if model.order is not None and views.state[callviews.CHANNELS].total == len(tracker.channels):
+                views.refresh(callviews.CHANNELS, 120)
+                break
+            time.sleep(0.05)
+        keys = [item.key for item in pane.items if item.key is not None]
+        assert len(keys) == callviews.WINDOW and keys == model.order.keys[:callviews.WINDOW]
+        pane.scroll_to(len(pane.items) - callviews.EDGE - 5)  # still far enough from the edge
+        assert shell.edges == []
+        pane.scroll_to(len(pane.items) - 3)
+        assert shell.edges == [callviews.CHANNELS]
+        selected = pane.selected_key()
+        views.refresh(callviews.CHANNELS, 120)
+        keys = [item.key for item in pane.items if item.key is not None]
+        at = keys.index(selected)  # still selected, now in the middle of the new window
+        assert pane.selected_key() == selected and callviews.EDGE < at < len(keys) - callviews.EDGE
+        assert keys == model.order.keys[model.order.index[keys[0]]:][:len(keys)]
+    finally:
+        model.stop()
