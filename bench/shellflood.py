@@ -356,7 +356,7 @@ def main_calls(a) -> None:
                 os.write(screen.fd, b"\x1b")  # the focus back on the input line, the view stays
             time.sleep(0.25)
         t_loaded = time.monotonic()
-        lat_ms, missed = _type_keys(screen, a, deadline)
+        lat_ms, missed, slowest = _type_keys(screen, a, deadline)
         t_typed = time.monotonic()
         while state["ended"] < a.keep_calls + a.call_rate and not server_done.is_set() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -375,7 +375,7 @@ def main_calls(a) -> None:
 
         result.update(
             keystrokes=len(lat_ms), missed=missed, p50_ms=pct(0.5), p90_ms=pct(0.9), p99_ms=pct(0.99),
-            max_ms=lat_ms[-1] if lat_ms else None, seconds_to_load=t_loaded - (deadline - a.max_seconds),
+            max_ms=lat_ms[-1] if lat_ms else None, slowest=slowest, seconds_to_load=t_loaded - (deadline - a.max_seconds),
             typing_seconds=t_typed - t_loaded, calls_made=state["made"], calls_ended=state["ended"],
             ended_at_warm=ended_warm, rss_before_kib=rss_before, rss_warm_kib=rss_warm, rss_end_kib=rss_end,
             rss_max_kib=rss_max, rss_growth_mib=(rss_end - rss_before) / 1024,
@@ -395,30 +395,44 @@ def main_calls(a) -> None:
     emit(result)
 
 
-def _type_keys(screen: "Screen", a, deadline: float) -> tuple[list[float], int]:
-    """Type LINE a key at a time (as main does); the echo latencies (ms, sorted) and the keys never echoed."""
+def _clear_input(screen: "Screen") -> None:
+    """Ctrl-C until the input line is empty, as a person does: with the completion menu open the
+    first one only closes the menu (amish's binding), and keys typed after it would land on the old line."""
+    for _ in range(3):
+        if screen.keystroke("\x03", "ami> ", timeout=1.0) is not None:
+            return
+
+
+def _type_keys(screen: "Screen", a, deadline: float) -> tuple[list[float], int, list]:
+    """Type LINE a key at a time (as main does); the echo latencies (ms, sorted), the keys never echoed,
+    and the slowest keys: [ms (None: never echoed), the input line it should have made]."""
     import random
 
     rng = random.Random(7)
     latencies: list[float] = []
     missed = 0
     typed = ""
+    each: list = []
     typing_deadline = time.monotonic() + a.typing_seconds
     while len(latencies) + missed < a.keys and time.monotonic() < min(deadline, typing_deadline):
         if len(typed) >= len(LINE) or (typed and rng.random() < 0.02):
-            screen.keystroke("\x03", "ami> ", timeout=2.0)
+            _clear_input(screen)
             typed = ""
             time.sleep(0.05)
             continue
         typed += LINE[len(typed)]
         lat = screen.keystroke(typed[-1], "ami> " + typed, timeout=2.0)
+        each.append((None if lat is None else round(lat * 1000, 1), typed))
         if lat is None:
             missed += 1
+            late = time.monotonic()
             screen.wait_for(lambda: screen.echoed("ami> " + typed), 5.0)
+            each[-1] = (None, typed, {"screen": screen.input_line(), "then_s": round(time.monotonic() - late + 2, 2)})
         else:
             latencies.append(lat * 1000)
         time.sleep(rng.uniform(0.025, 0.06))
-    return sorted(latencies), missed
+    slowest = sorted(each, key=lambda e: -1e9 if e[0] is None else -e[0])[:6]
+    return sorted(latencies), missed, slowest
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from ..transports.base import Transport
 from ..transports.items import dispatch
 from ..ui.lexer import InputLexer
 from ..ui.prompt import SHELL_STYLE, MaskTypedSecrets, make_history
+from .idlegc import IdleCollector
 from .keys import describe_bindings, shell_key_bindings
 from . import tables, views
 from .callviews import CALLS, CHANNELS, TIMELINE, CallViews
@@ -66,6 +67,7 @@ EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 VIEW_REFRESH = 0.25  # a Channels or Calls view is rebuilt at most 4 times a second when the model changes...
 VIEW_REFRESH_BUSY = 1.0  # ...once a second under a flood (and once a second anyway: durations tick)
 BIG_TABLE = 2000  # rows from which a view is rebuilt once a second whatever the rate
+GC_TICK = 0.25  # how often the idle collector (shell/idlegc.py) looks whether a full pass may run
 
 
 class Shell(ShellSession):
@@ -85,6 +87,7 @@ class Shell(ShellSession):
         self._pane_refresh_scheduled = False
         self._flood_until = 0.0
 
+        self.idle_gc = IdleCollector()
         self.search = SearchToolbar(ignore_case=True)
         #: What the top of the screen shows: "events", or the "channels", "calls" or "timeline" view.
         self.view = "events"
@@ -283,13 +286,22 @@ class Shell(ShellSession):
         # long as the shell: out of the cycle collector's way, its full passes under a
         # flood scan only what is new, in a few ms instead of a paused screen.
         gc.freeze()
+        # ...and the full passes over what the shell keeps (a big PBX's call model) wait for an idle keyboard
+        self.idle_gc.install()
+        self.app.key_processor.before_key_press += lambda _kp: self.idle_gc.key()
+        self._loop.call_later(GC_TICK, self._gc_tick)
         self.start()
         self.app.after_render += lambda _app: None
         try:
             await self.app.run_async()
         finally:
+            self.idle_gc.uninstall()
             self.stop()
         return 0
+
+    def _gc_tick(self) -> None:
+        self.idle_gc.tick()
+        self._loop.call_later(GC_TICK, self._gc_tick)
 
     def _drain(self) -> None:
         """Take one bounded slice of what arrived; more slices follow after keystrokes get their turn."""
@@ -403,6 +415,12 @@ class Shell(ShellSession):
         self._last_view_refresh = time.monotonic()
         self.callviews.refresh(self.view, self.width())
         self.app.invalidate()
+
+    def view_edge_reached(self, view: str) -> None:
+        """The selection came near the edge of the rows laid out (callviews.WINDOW): the rows beyond it
+        now, not at the next refresh (after the key that moved it)."""
+        if self._loop is not None:
+            self._loop.call_soon(lambda: view == self.view and self._refresh_view(force=True))
 
     def _scheduled_view_refresh(self) -> None:
         self._view_refresh_scheduled = False

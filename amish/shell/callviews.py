@@ -41,10 +41,12 @@ CALL_COLUMNS = (
     tables.Column("Channels", 8, 60),
 )
 
-#: At most this many rows of a table are laid out, around the selected one: a PBX's 10,000 channels
-#: are sorted and counted, but only what can be scrolled to soon is drawn (moving past the edge
-#: brings the next rows at the next refresh, within a second).
-WINDOW = 400
+#: At most this many rows of a table are laid out, around the selected one (a few screens): a PBX's
+#: 10,000 channels are sorted (on the model thread) and counted, but the UI makes only these rows...
+WINDOW = 120
+#: ...and makes the window again, around the selection, as soon as it comes this near the window's edge
+#: with more rows beyond (a refresh of WINDOW rows, not of the table).
+EDGE = 30
 
 #: The views and what their titles call them.
 CHANNELS, CALLS, TIMELINE = "channels", "calls", "timeline"
@@ -171,6 +173,23 @@ class CallViews:
         self.timeline_call = ""
         self.timeline_steps = 0
         self._last: dict[str, float] = {}
+        #: per view: the pane's lines of its window's first and last rows, and whether rows lie beyond them
+        self._edges: dict[str, tuple[int, int, bool, bool]] = {}
+        for view in (CHANNELS, CALLS):
+            pane = self.pane(view)
+            pane.buffer.on_cursor_position_changed += lambda _buf, view=view: self._moved(view)
+
+    def _moved(self, view: str) -> None:
+        """The selection moved: near the edge of a window with rows beyond, the shell refreshes the view."""
+        pane = self.pane(view)
+        edges = self._edges.get(view)
+        if pane._updating or edges is None or self.shell.view != view:
+            return
+        first, last, more_above, more_below = edges
+        row = pane.buffer.document.cursor_position_row
+        if (more_above and row - first < EDGE) or (more_below and last - row < EDGE):
+            self._edges.pop(view, None)  # once until the window is made again
+            self.shell.view_edge_reached(view)
 
     # -- what is shown ------------------------------------------------------------------
     def pane(self, view: str) -> TablePane:
@@ -239,11 +258,13 @@ class CallViews:
 
             note = no_call_class_note(self.shell.conn.username or "")
             items.append(TableLine(note, [("fg:ansired", note)], None))
+        first = len(items)
         for row, line in zip(rows, lines):
             style = row.style
             if view == CALLS and not style:
                 style = tables.call_style(row.linkedid)
             items.append(TableLine(line, [(style, line)] if style else [("", line)], row.key))
+        self._edges[view] = (first, len(items) - 1, above > 0, below > 0)
         if below:
             more = f"… {below} rows below (move down, sort or narrow to see them)"
             items.append(TableLine(more, [("class:title.dim", more)], None))

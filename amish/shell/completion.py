@@ -85,8 +85,11 @@ class LiveValues:
         self.values: dict[str, collections.OrderedDict[str, None]] = collections.defaultdict(collections.OrderedDict)
         self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._limit = limit
-        #: Where live channels come from when there is a call model: () -> [(name, caller ID)].
+        #: Where live channels come from when there is a call model: () -> [(name, caller ID)]...
         self.channel_source = None
+        #: ...or (word, limit) -> [(name, caller ID)] of those whose name holds word (callmodel.pick_choices):
+        #: a big PBX's 10,000 channels are scanned, not listed, at each keystroke.
+        self.channel_search = None
         #: The servers of a fleet (/use NAME completes them); empty for one server.
         self.servers: list[str] = []
         self._window = 0.0
@@ -153,8 +156,11 @@ class LiveValues:
         for message in getattr(result, "events", ()):
             self.learn(message)
 
-    def channel_choices(self) -> list[tuple[str, str]]:
-        """(live channel, what to show beside it): from the call model when there is one."""
+    def channel_choices(self, word: str = "", limit: int | None = None) -> list[tuple[str, str]]:
+        """(live channel, what to show beside it): from the call model when there is one. With `word`
+        (and `limit`), at least every channel completion of `word` can show (more may come)."""
+        if self.channel_search is not None:
+            return self.channel_search(word, limit)
         if self.channel_source is not None:
             return self.channel_source()
         return [(c, "live") for c in reversed(self.channels)]
@@ -265,7 +271,9 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str, lookup
             seen.add(v)
             out.append((v, meta))
     if header.lower() in _CHANNEL_HEADERS:
-        learned = live.channel_choices()
+        word = "" if suggestion is None else suggestion.word if suggestion.form == TELNET \
+            else suggestion.word.strip("\"'")
+        learned = live.channel_choices(word, MENU_LIMIT)  # only what the menu can show of a big PBX's
     else:
         learned = [(v, "live") for v in live.for_header(header)]
     for v, meta in learned:
@@ -276,6 +284,9 @@ def _value_choices(catalogue, live: LiveValues, action: str, header: str, lookup
         out.extend((c, "CLI") for c in _CLI_STARTERS)
     return out
 
+
+#: The completion menu offers at most this many choices.
+MENU_LIMIT = 200
 
 #: The completion menu's note on an action ListCommands did not list for this login.
 NOT_PERMITTED = "not for this login"
@@ -508,5 +519,5 @@ class AmiCompleter(Completer):
         if not text.strip() and not getattr(complete_event, "completion_requested", True):
             return  # an empty line offers everything only on Tab, not while typing
         word, choices = complete_text(self.catalogue, self.live, text, self.lookups)
-        for insert, display, meta in choices[:200]:
+        for insert, display, meta in choices[:MENU_LIMIT]:
             yield Completion(insert, start_position=-len(word), display=display, display_meta=meta)

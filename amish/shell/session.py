@@ -34,7 +34,6 @@ from ..core.secrets import mask_error
 from ..runtime.session import RECONNECT
 from ..transports.base import Transport
 from . import localcommands, views
-from .callmodel import channel_choices
 from .completion import AmiCompleter, LiveValues
 from .lookups import ServerLookups
 
@@ -128,6 +127,7 @@ class ShellSession:
         #: ...fed on its own thread (shell/callmodel.py): the UI only queues events and reads under model.lock.
         self.model = CallModel(self.tracker, on_change=lambda: self.call_in_ui(self._model_changed))
         self.live.channel_source = self.live_channel_choices
+        self.live.channel_search = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
         self.lookups = ServerLookups(lambda: self.conn, on_update=lambda: self.call_in_ui(self._lookups_arrived))
         self.completer = AmiCompleter(self.catalogue, self.live, self.lookups)
@@ -259,11 +259,10 @@ class ShellSession:
     def calls_changed(self) -> None:
         """The call model changed (events fed, the channel list came): views redraw."""
 
-    def live_channel_choices(self) -> list[tuple[str, str]]:
-        """Every live channel of the call model, newest first, with its caller ID (for completion)."""
-        with self.model.lock:
-            channels = list(self.tracker.channels.values())
-        return channel_choices(channels)
+    def live_channel_choices(self, word: str = "", limit: int | None = None) -> list[tuple[str, str]]:
+        """The live channels of the call model whose name holds `word`, newest first, with their caller ID
+        (for completion: at most `limit` starting with it, then `limit` holding it elsewhere)."""
+        return self.model.channel_choices(word, limit)
 
     # the Channels and Calls views: the full-screen shell has them (app.Shell overrides these)
     def show_view(self, name: str) -> None:
