@@ -254,8 +254,8 @@ class Channel:
     def __init__(self, uniqueid: str, name: str, linkedid: str, created: float | None):
         self.uniqueid = uniqueid
         self.name = name
-        #: every name it had, the first first (Rename appends)
-        self.names: list[str] = [name]
+        #: every name it had, the first first (Rename adds one)
+        self.names: tuple[str, ...] = (name,)
         self.state = 0
         self.state_desc = ""
         self.caller_num = ""
@@ -400,7 +400,8 @@ class Call:
         self.transfers: list[Transfer] = []
         self.holds: list[tuple[float | None, str, bool]] = []
         self.bridges: list[str] = []
-        self.events: deque = deque(maxlen=keep_events) if keep_events else deque(maxlen=0)
+        #: (none kept: one shared empty tuple, not a deque per call: a big PBX has thousands of calls)
+        self.events: deque | tuple = deque(maxlen=keep_events) if keep_events else ()
         self.start = start
         #: when the first dial from a channel of the call was answered
         self.dial_answer: float | None = None
@@ -617,6 +618,22 @@ class _Layout:
         self.last = f"\n{prefix}Linkedid: ".encode()
         self.keys = tuple(f"{prefix}{k}: " for k in _BLOCK_KEYS)
         self.cuts = tuple(slice(len(k), None) for k in self.keys)
+
+
+#: values many channels have (a context, "Up", an extension, a caller's name...): one string each, not one per
+#: channel (a big PBX's 10,000 channels hold ten values each); bounded, emptied when full
+_SHARED: dict[str, str] = {}
+_SHARED_MAX = 8192
+
+
+def _shared(value: str) -> str:
+    found = _SHARED.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[value] = value
+    return value
 
 
 def _with(linked: list[str] | None, lid: str) -> list[str]:
@@ -902,7 +919,8 @@ class CallTracker:
             return None
         if not lid or lid in _PLACEHOLDERS:
             lid = uid
-        ch = Channel(uid, name, lid, t)
+        known = self.calls.get(lid)
+        ch = Channel(uid, name, known.linkedid if known is not None else lid, t)  # the call's string, not a copy
         if kind.low == "coreshowchannel":
             ch.seeded = True
             dur = _hms(msg.get("Duration"))
@@ -943,7 +961,7 @@ class CallTracker:
         state = _int(values[1])
         if state is not None and state != ch.state:
             ch.state = state
-            ch.state_desc = values[2] or CHANNEL_STATES.get(state, str(state))
+            ch.state_desc = _shared(values[2]) or CHANNEL_STATES.get(state, str(state))
             changed = True
             if state == 6 and ch.answered is None:
                 ch.answered = ch.created if ch.seeded else t
@@ -954,7 +972,7 @@ class CallTracker:
             if value in _PLACEHOLDERS:
                 value = ""
             if value != getattr(ch, attr):
-                setattr(ch, attr, value)
+                setattr(ch, attr, _shared(value))
                 changed = True
         lid = values[13]
         if lid and lid != ch.linkedid and lid not in _PLACEHOLDERS:
@@ -971,7 +989,7 @@ class CallTracker:
         if self._by_name.get(ch.name) == ch.uniqueid:
             del self._by_name[ch.name]
         ch.name = name
-        ch.names.append(name)
+        ch.names += (name,)
         if ch.ended is None:
             self._by_name[name] = ch.uniqueid
         return True
@@ -1150,7 +1168,7 @@ class CallTracker:
             return
         app, data = msg.get("Application") or "", msg.get("AppData") or ""
         if (app, data) != (ch.application, ch.app_data):
-            ch.application, ch.app_data = app, data
+            ch.application, ch.app_data = _shared(app), _shared(data)
             self._touch_channel(ch.uniqueid)
 
     def _on_coreshowchannel(self, msg, t) -> None:
@@ -1211,9 +1229,10 @@ class CallTracker:
         br = self.bridges.get(bid)
         if br is None:
             br = self.bridges[bid] = Bridge(bid, t)
+        bid = br.id  # one string for the bridge's id wherever it is kept, not one per event that named it
         if msg is not None:
-            br.type = msg.get("BridgeType") or br.type
-            br.technology = msg.get("BridgeTechnology") or br.technology
+            br.type = _shared(msg.get("BridgeType") or br.type)
+            br.technology = _shared(msg.get("BridgeTechnology") or br.technology)
         if self._resync_bridges is not None:
             self._resync_bridges.add(bid)
         if ch.bridge and ch.bridge != bid:
@@ -1240,8 +1259,8 @@ class CallTracker:
         br = self.bridges.get(bid)
         if br is None:
             br = self.bridges[bid] = Bridge(bid, t)
-        br.type = msg.get("BridgeType") or br.type
-        br.technology = msg.get("BridgeTechnology") or br.technology
+        br.type = _shared(msg.get("BridgeType") or br.type)
+        br.technology = _shared(msg.get("BridgeTechnology") or br.technology)
         self._touch_bridge(bid)
 
     def _on_bridgeenter(self, msg, t) -> None:
