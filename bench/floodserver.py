@@ -239,6 +239,10 @@ class Session:
         if not self.write(fully_booted()):
             return
         sent = 1
+        if args.warmup_events:
+            sent += self.warm_up(args.warmup_events)
+            if self.closed.is_set():
+                return
         flood = CallFlood(args.calls, args.call_rate, time.monotonic())
         while sent < args.events and not self.closed.is_set() and time.monotonic() < server.deadline:
             events = flood.tick(time.monotonic())
@@ -252,6 +256,23 @@ class Session:
         self.write(end_event(sent))
         if args.progress:
             print("done", flush=True)
+
+    def warm_up(self, n: int) -> int:
+        """--warmup-events N (with --calls): N UserEvents about the size of a call's events, paced (5,000 a
+        second), which no call tracker reads but every event store keeps; then a line "warm" on stdout, and
+        the calls start when a line "go" comes on stdin (the client's memory taken in between)."""
+        pad = "x" * 330
+        sent = 0
+        while sent < n and not self.closed.is_set():
+            batch = [f"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: BenchWarm\r\nSeq: {sent + i}\r\n"
+                     f"Pad: {pad}\r\n\r\n".encode() for i in range(min(500, n - sent))]
+            if not self.write(b"".join(batch)):
+                return sent
+            sent += len(batch)
+            time.sleep(0.1)
+        print("warm", flush=True)
+        sys.stdin.readline()
+        return sent
 
     def flood(self) -> None:
         server = self.server
@@ -305,6 +326,8 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=0, metavar="N",
                    help="instead of the captured mix: N concurrent calls' lifecycles (bench/callflood.py)")
     p.add_argument("--call-rate", type=float, default=200.0, metavar="R", help="with --calls: new calls a second (default 200)")
+    p.add_argument("--warmup-events", type=int, default=0, metavar="N",
+                   help="with --calls: N UserEvents first, then 'warm' on stdout; the calls start at 'go' on stdin")
     args = p.parse_args()
     Server(args).serve()
 
