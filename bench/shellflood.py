@@ -377,8 +377,17 @@ def main_calls(a) -> None:
                 os.write(screen.fd, b"\x1b")  # the focus back on the input line, the view stays
             time.sleep(0.25)
         t_loaded = time.monotonic()
+        spy = None
+        if a.profile:
+            spy = subprocess.Popen(
+                [os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "-p", str(child.pid), "--threads",
+                 "-r", "200", "-f", "raw", "-o", a.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
         lat_ms, missed, slowest = _type_keys(screen, a, deadline)
         t_typed = time.monotonic()
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(30)
         while state["ended"] < a.keep_calls + a.call_rate and not server_done.is_set() and time.monotonic() < deadline:
             time.sleep(0.2)
         rss_warm = rss_kib(child.pid)
