@@ -32,8 +32,11 @@ __all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_c
 MODEL_QUEUE = 200_000
 #: The model thread holds the lock at most about this long at a time (seconds)...
 BATCH_SECONDS = 0.001
-#: ...then leaves it free this long, so a reader waiting for it gets it.
+#: ...then leaves it free this long, so a reader waiting for it gets it (and the UI the interpreter)...
 PAUSE_SECONDS = 0.0005
+#: ...unless this many events wait: a flood the model must catch up with, or the queue (Messages, ~150 bytes
+#: each beyond what the events store keeps anyway) grows by the tens of megabytes and the tracker falls behind
+BACKLOG = 2000
 #: The Channels view's order is re-sorted at most this often while channels change (seconds).
 ORDER_INTERVAL = 0.5
 #: Over this many live channels completion reads the list of them the model thread keeps (newest first)...
@@ -358,7 +361,7 @@ class CallModel:
                 if changed:
                     self._order_dirty = True
                     self._tell()
-                if queue:
+                if queue and len(queue) < BACKLOG:
                     time.sleep(PAUSE_SECONDS)
             if not queue:
                 self._idle.set()
