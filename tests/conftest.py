@@ -96,7 +96,7 @@ FLEET_SIZE = 3
 
 
 @pytest.fixture(scope="session")
-def _fleet_started() -> list[Sandbox]:
+def _fleet_started():
     boxes = []
     for n in range(1, FLEET_SIZE + 1):
         env = dict(os.environ, AMISH_SANDBOX_INSTANCE=str(n))
@@ -110,7 +110,10 @@ def _fleet_started() -> list[Sandbox]:
             cafile=e["AMISH_TEST_CAFILE"],
             other_cafile=e["AMISH_TEST_OTHER_CAFILE"], root=e["AMISH_TEST_ROOT"], instance=n,
         ))
-    return boxes
+    yield boxes
+    for n in range(1, FLEET_SIZE + 1):  # started here, stopped here: no Asterisk left running after the tests
+        subprocess.run([str(SANDBOX), "down"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, AMISH_SANDBOX_INSTANCE=str(n)))
 
 
 @pytest.fixture
