@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Callable
 
-__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "channel_choices", "pick_choices", "ChoiceList",
+__all__ = ["CallModel", "Order", "MODEL_QUEUE", "channel_sort_value", "caller_text", "channel_choices", "pick_choices", "ChoiceList",
            "Placed", "place_key", "sort_keys"]
 
 #: Events that may wait for the model thread (a minute of a big PBX's 3,000 a second); past it they are dropped, counted.
@@ -49,7 +49,8 @@ CHOICES_WANTED = 30.0
 _LATE = 1e11
 
 
-def _caller(num, name) -> str:
+def caller_text(num: str | None, name: str | None) -> str:
+    """A caller ID as the views show it: ``Name <num>``, or whichever is known (Asterisk's placeholders: none)."""
     num = "" if num in ("<unknown>", None) else num
     name = "" if name in ("<unknown>", None) else name
     if name and num and name != num:
@@ -79,9 +80,9 @@ def channel_sort_value(tracker, ch, column: int):
     if column == 1:
         return (ch.state_desc or str(ch.state)) + (", hold" if ch.on_hold else "") + (", rec" if ch.recording else "")
     if column == 2:
-        return _caller(ch.caller_num, ch.caller_name)
+        return caller_text(ch.caller_num, ch.caller_name)
     if column == 3:
-        return _caller(ch.connected_num, ch.connected_name)
+        return caller_text(ch.connected_num, ch.connected_name)
     if column == 4:
         return ch.where
     if column == 5:

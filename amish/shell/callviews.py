@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import InputError
 from . import tables
+from .callmodel import caller_text, channel_sort_value
 from .panes import TableLine, TablePane
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,14 +53,6 @@ EDGE = 30
 CHANNELS, CALLS, TIMELINE = "channels", "calls", "timeline"
 
 
-def _caller(num: str, name: str) -> str:
-    num = "" if num in ("<unknown>", None) else num
-    name = "" if name in ("<unknown>", None) else name
-    if name and num and name != num:
-        return f"{name} <{num}>"
-    return name or num
-
-
 # -- rows from the tracker (the one place that reads its records) -----------------------------
 
 
@@ -69,23 +62,6 @@ def _bridges(channels) -> dict[str, list[str]]:
         if ch.bridge:
             by_bridge.setdefault(ch.bridge, []).append(ch.name)
     return by_bridge
-
-
-def channel_sort_value(ch, column: int, now: float, by_bridge: dict):
-    """What a channel's row sorts by in `column` (as channel_rows' sort values), without making the row."""
-    if column == 0:
-        return ch.name
-    if column == 1:
-        return (ch.state_desc or str(ch.state)) + (", hold" if ch.on_hold else "") + (", rec" if ch.recording else "")
-    if column == 2:
-        return _caller(ch.caller_num, ch.caller_name)
-    if column == 3:
-        return _caller(ch.connected_num, ch.connected_name)
-    if column == 4:
-        return ch.where
-    if column == 5:
-        return ", ".join(n for n in by_bridge.get(ch.bridge, ()) if n != ch.name) if ch.bridge else ""
-    return max(0.0, now - ch.created) if ch.created else 0.0
 
 
 def channel_rows(tracker, now: float, channels=None, by_bridge=None) -> list[tables.Row]:
@@ -104,8 +80,8 @@ def channel_rows(tracker, now: float, channels=None, by_bridge=None) -> list[tab
             state += ", hold"
         if ch.recording:
             state += ", rec"
-        caller = _caller(ch.caller_num, ch.caller_name)
-        connected = _caller(ch.connected_num, ch.connected_name)
+        caller = caller_text(ch.caller_num, ch.caller_name)
+        connected = caller_text(ch.connected_num, ch.connected_name)
         rows.append(tables.Row(
             ch.uniqueid,
             (ch.name, state, caller, connected, where, peers, tables.duration_text(duration)),
@@ -309,7 +285,8 @@ class CallViews:
         now = self.shell.now()
         channels = list(tracker.channels.values())
         by_bridge = _bridges(channels)
-        light = [tables.Row(ch.uniqueid, (), (channel_sort_value(ch, st.sort, now, by_bridge),)) for ch in channels]
+        # sorted as the model thread will keep them (callmodel.channel_sort_value), until it has
+        light = [tables.Row(ch.uniqueid, (), (channel_sort_value(tracker, ch, st.sort),)) for ch in channels]
         light = tables.sort_rows(light, 0, st.reverse)
         st.total = st.shown = len(light)
         key = pane.selected_key()
@@ -454,8 +431,8 @@ def channel_details(ch) -> list[tuple[str, str]]:
     when = lambda t: time.strftime("%H:%M:%S", time.localtime(t)) if t else ""
     pairs = [
         ("Channel", ch.name), ("Uniqueid", ch.uniqueid), ("Linkedid", ch.linkedid),
-        ("State", ch.state_desc or str(ch.state)), ("Caller ID", _caller(ch.caller_num, ch.caller_name)),
-        ("Connected line", _caller(ch.connected_num, ch.connected_name)), ("Account code", ch.accountcode),
+        ("State", ch.state_desc or str(ch.state)), ("Caller ID", caller_text(ch.caller_num, ch.caller_name)),
+        ("Connected line", caller_text(ch.connected_num, ch.connected_name)), ("Account code", ch.accountcode),
         ("Where", ch.where), ("Bridge", ch.bridge), ("Created", when(ch.created)), ("Answered", when(ch.answered)),
         ("On hold", "yes" if ch.on_hold else ""), ("Recording", "yes (MixMonitor)" if ch.recording else ""),
         ("Renamed from", ", ".join(ch.names[:-1])),
