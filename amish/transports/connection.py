@@ -524,6 +524,17 @@ class Connection:
         self.close()
 
     # -- the I/O thread -----------------------------------------------------
+    def _woken(self) -> None:
+        """The wake-up bytes drained (in the I/O thread)."""
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        # after draining, before looking at _out: a sender that saw the flag
+        # still set has its data in _out already; one that sees it clear wakes us
+        self._wake_pending = False
+
     def _wake(self) -> None:
         if self._wake_pending:
             return  # one byte is already waiting for the I/O thread: it will see the new data
@@ -559,14 +570,7 @@ class Connection:
             while not self._stop and self.closed_reason is None:
                 for key, mask in sel.select(self._tick()):
                     if key.fileobj is self._wake_r:
-                        try:
-                            while self._wake_r.recv(4096):
-                                pass
-                        except (BlockingIOError, OSError):
-                            pass
-                        # after draining, before looking at _out: a sender that saw the flag
-                        # still set has its data in _out already; one that sees it clear wakes us
-                        self._wake_pending = False
+                        self._woken()
                     elif mask & selectors.EVENT_READ:
                         if not self._read(sock, is_tls):
                             return

@@ -469,12 +469,7 @@ class HttpConnection(Connection):
                     registered = want
                 for key, mask in sel.select():
                     if key.fileobj is self._wake_r:
-                        try:
-                            while self._wake_r.recv(4096):
-                                pass
-                        except (BlockingIOError, OSError):
-                            pass
-                        self._wake_pending = False  # after draining: see Connection._run
+                        self._woken()
                     elif key.fileobj is self._asock:
                         if mask & _WRITE:
                             self._write_actions()
