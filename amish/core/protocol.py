@@ -104,15 +104,8 @@ class Message:
 
     # -- lookup -------------------------------------------------------------
     def _build_index(self) -> dict[str, str]:
-        headers = self._headers
-        if headers is None:
-            index = _index_from_raw(self.raw)
-            if index is not None:  # not parsed yet: the lookup straight from the bytes, no header list
-                self._index = index
-                return index
-            headers = self.headers
         index: dict[str, str] = {}
-        for key, value in reversed(headers):
+        for key, value in reversed(self.headers):
             if key is not None:
                 index[key.lower()] = value
         self._index = index
@@ -307,23 +300,6 @@ def _needles(key: str) -> tuple | None:
             _NEEDLES.clear()
         _NEEDLES[key] = found
     return found
-
-
-def _index_from_raw(raw: bytes) -> dict[str, str] | None:
-    """What `_build_index` makes of `_parse_headers(raw)`, without the header list; None when the
-    bytes are not UTF-8 (the per-line fallback decides)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    index: dict[str, str] = {}
-    for line in reversed(text.split("\n")):
-        key, sep, value = line.partition(":")
-        if sep:
-            index[key.lower()] = value[1:] if value[:1] == " " else value
-    return index
 
 
 class Banner(Record):
