@@ -209,10 +209,14 @@ class Order:
 
 class CallModel:
     """The tracker, fed on the model thread; `on_change()` is called (on that thread) after a batch that
-    changed it, at most once until `changes_seen()`; it should only hand over to the UI loop."""
+    changed it, at most once until `changes_seen()`; it should only hand over to the UI loop.
+    `learn(message)`, if given, sees every event too, on the model thread (completion's values): what
+    reads events goes here, so the UI loop only queues them."""
 
-    def __init__(self, tracker, on_change: Callable[[], None] | None = None, maxlen: int = MODEL_QUEUE):
+    def __init__(self, tracker, on_change: Callable[[], None] | None = None, maxlen: int = MODEL_QUEUE,
+                 learn: Callable[[object], None] | None = None):
         self.tracker = tracker
+        self.learn = learn
         self.lock = threading.RLock()
         self.on_change = on_change
         self.maxlen = maxlen
@@ -343,6 +347,7 @@ class CallModel:
     def _run(self) -> None:
         queue = self._queue
         tracker = self.tracker
+        learn = self.learn or (lambda message: None)
         while not self._stopping:
             self._wake.wait(ORDER_INTERVAL)
             self._wake.clear()
@@ -355,6 +360,7 @@ class CallModel:
                         message, now = queue.popleft()
                         if tracker.feed(message, now):
                             changed = True
+                        learn(message)
                         n += 1
                         if not n & 31 and time.perf_counter() >= end:
                             break

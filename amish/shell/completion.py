@@ -18,6 +18,7 @@ is asked for in the background, and meanwhile what is known is offered.
 from __future__ import annotations
 
 import collections
+import threading
 import time
 from typing import Iterable
 
@@ -70,14 +71,15 @@ _LEARNED = tuple(
 
 
 class LiveValues:
-    """Values the server has shown, for completion. Bounded; updated on the UI thread.
+    """Values the server has shown, for completion. Bounded; safe to feed from one thread (the shell's
+    call-model thread: the UI thread never reads an event for it) while completion reads on another.
 
-    A channel is learned only from an event that names a real one (Newchannel,
-    or one carrying the channel's Uniqueid: Newstate, CoreShowChannel...), never
-    from a dial string (a failed OriginateResponse names what it tried to dial),
-    and forgotten at its Hangup; a name that hung up is learned again only from
-    a Newchannel (a late Cdr or a CoreShowChannels answer overtaken by the Hangup
-    would bring it back).
+    With a call model (`channel_source`), live channels are the model's and only the other values
+    (contexts, queues, endpoints...) are learned here. Without one, a channel is learned only from an
+    event that names a real one (Newchannel, or one carrying the channel's Uniqueid: Newstate,
+    CoreShowChannel...), never from a dial string (a failed OriginateResponse names what it tried to
+    dial), and forgotten at its Hangup; a name that hung up is learned again only from a Newchannel
+    (a late Cdr or a CoreShowChannels answer overtaken by the Hangup would bring it back).
     """
 
     def __init__(self, limit: int = 2000):
@@ -94,6 +96,7 @@ class LiveValues:
         self.servers: list[str] = []
         self._window = 0.0
         self._seen = 0
+        self._lock = threading.Lock()  # learning on one thread, completion reading on another
 
     def _add(self, store: collections.OrderedDict, value: str) -> None:
         if not value or value == "<unknown>":
@@ -118,7 +121,8 @@ class LiveValues:
             self._window = now
             self._seen = 0
         self._seen += 1
-        if self._seen > self.OBSERVE_BUDGET and not (message.raw or b"").startswith(b"Event: Hangup\r"):
+        if self._seen > self.OBSERVE_BUDGET and (
+                self.channel_source is not None or not (message.raw or b"").startswith(b"Event: Hangup\r")):
             return
         self.learn(message)
 
@@ -127,7 +131,11 @@ class LiveValues:
         event = message.get("Event")
         if event is None:
             return
-        channel = message.get("Channel")
+        with self._lock:
+            self._learn(message, event)
+
+    def _learn(self, message: Message, event: str) -> None:
+        channel = message.get("Channel") if self.channel_source is None else None
         if channel:
             if event == "Hangup":
                 self.channels.pop(channel, None)
@@ -148,8 +156,9 @@ class LiveValues:
     def forget_channels(self) -> None:
         """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again),
         and a restarted Asterisk numbers its channels from the start again."""
-        self.channels.clear()
-        self._ended.clear()
+        with self._lock:
+            self.channels.clear()
+            self._ended.clear()
 
     def observe_result(self, result) -> None:
         """Learn from a list result (CoreShowChannels, DBGet, QueueStatus...), every item."""
@@ -163,16 +172,21 @@ class LiveValues:
             return self.channel_search(word, limit)
         if self.channel_source is not None:
             return self.channel_source()
-        return [(c, "live") for c in reversed(self.channels)]
+        with self._lock:
+            return [(c, "live") for c in reversed(self.channels)]
 
     def for_header(self, header: str) -> list[str]:
         low = header.lower()
         if low in _CHANNEL_HEADERS:
-            return list(reversed(self.channels))
+            if self.channel_source is not None:
+                return [name for name, _ in self.channel_choices()]
+            with self._lock:
+                return list(reversed(self.channels))
         if low in ("exten", "extension"):
             return []
         key = {"extracontext": "context", "peer": "endpoint"}.get(low, low)
-        return list(reversed(self.values.get(key, {})))
+        with self._lock:
+            return list(reversed(self.values.get(key, {})))
 
 
 def _is_uniqueid(value: str | None) -> bool:

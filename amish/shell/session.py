@@ -125,7 +125,9 @@ class ShellSession:
 
         self.tracker = CallTracker(max_ended=max_ended_calls, keep_events=0)  # the events pane keeps a call's events
         #: ...fed on its own thread (shell/callmodel.py): the UI only queues events and reads under model.lock.
-        self.model = CallModel(self.tracker, on_change=lambda: self.call_in_ui(self._model_changed))
+        #: Completion's values are learned there too (LiveValues.observe): the UI loop reads no event for them.
+        self.model = CallModel(self.tracker, on_change=lambda: self.call_in_ui(self._model_changed),
+                               learn=self.live.observe)
         self.live.channel_source = self.live_channel_choices
         self.live.channel_search = self.live_channel_choices
         #: The server's dialplan, applications, config files and CLI completion, fetched when first wanted.
@@ -480,10 +482,9 @@ class ShellSession:
         return time.time() if self.recorded_now is None else self.recorded_now
 
     def observe_event(self, message: Message) -> None:
-        """Every event received (the events pane has it too): completion learns from it,
-        and an async Originate's outcome is shown under it in the transcript."""
+        """Every event received (the events pane has it too): the call model and completion learn from it
+        (on the model thread), and an async Originate's outcome is shown under it in the transcript."""
         self.model.put(message, self.now())
-        self.live.observe(message)
         if self._originates and message.get("Event") == "OriginateResponse":
             waiting = self._originates.get(message.get("ActionID") or "")
             if waiting is None:

@@ -153,6 +153,21 @@ def test_under_a_flood_every_hangup_is_still_read():
     assert live.for_header("Channel") == []
 
 
+def test_with_a_call_model_live_channels_are_the_model_s_and_only_values_are_learned():
+    """The shell's LiveValues: channels come from the call model (which knows the live ones), so an event costs
+    no channel bookkeeping here, and a flood's budget has no Hangup to make an exception for."""
+    live = LiveValues()
+    live.channel_source = lambda: [("PJSIP/7002-00000009", "Bob <7002>")]
+    live.observe(_event("Newchannel", Channel="PJSIP/7001-00000006", Uniqueid="1700000000.6", Context="from-phones"))
+    assert not live.channels
+    assert live.for_header("Channel") == ["PJSIP/7002-00000009"]
+    assert live.for_header("Context") == ["from-phones"]
+    for i in range(LiveValues.OBSERVE_BUDGET + 10):
+        live.observe(_event("Newexten", Channel="PJSIP/7001-00000006", Uniqueid="1700000000.6", Context=f"c{i}"))
+    assert f"c{LiveValues.OBSERVE_BUDGET - 2}" in live.for_header("Context")
+    assert f"c{LiveValues.OBSERVE_BUDGET + 5}" not in live.for_header("Context")  # over the budget: not read
+
+
 def test_a_list_result_is_learned_whole_whatever_the_budget():
     live = LiveValues()
 
