@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import collections
-import sys
 import time
 
 from prompt_toolkit.application import Application
@@ -68,10 +67,6 @@ EVENTS_SHARE = 0.4  # of the terminal's rows, for the events pane at the start
 VIEW_REFRESH = 0.25  # a Channels or Calls view is rebuilt at most 4 times a second when the model changes...
 VIEW_REFRESH_BUSY = 1.0  # ...once a second under a flood (and once a second anyway: durations tick)
 BIG_TABLE = 2000  # rows from which a view is rebuilt once a second whatever the rate
-#: While the shell runs, a thread holding the interpreter (the reader parsing a chunk, the call model feeding
-#: a batch) hands it over this soon (seconds) to the UI loop wanting it for a key: CPython's default, 5 ms,
-#: took a big PBX's keystroke p99 from ~50 to ~75 ms on 2 cores (bench/run bigpbx).
-SWITCH_INTERVAL = 0.001
 GC_TICK = 0.25  # how often the idle collector (shell/idlegc.py) looks whether a full pass may run
 
 
@@ -295,15 +290,11 @@ class Shell(ShellSession):
         self.idle_gc.install()
         self.app.key_processor.before_key_press += lambda _kp: self.idle_gc.key()
         self._loop.call_later(GC_TICK, self._gc_tick)
-        # ...and a key waits less for the interpreter while the reader and the call model work
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
         self.start()
         self.app.after_render += lambda _app: None
         try:
             await self.app.run_async()
         finally:
-            sys.setswitchinterval(switch)
             self.idle_gc.uninstall()
             self.stop()
         return 0

@@ -117,23 +117,6 @@ def test_completion_learns_from_events_off_the_ui_loop(fake, tmp_path, monkeypat
     assert "support-line" in [insert.strip() for insert, _, _ in offered]
 
 
-def test_while_the_shell_runs_a_key_waits_at_most_the_short_switch_interval(shell_and_pipe):
-    """The reader and the call model hand the interpreter to the UI loop within SWITCH_INTERVAL (not CPython's
-    5 ms) while the shell runs; whatever it was is back when the shell ends (amish as a library, tests)."""
-    import sys
-
-    from amish.shell import app
-
-    shell, pipe = shell_and_pipe
-    before = sys.getswitchinterval()
-    assert before > app.SWITCH_INTERVAL
-    seen = []
-    steps = [("", lambda: seen.append(sys.getswitchinterval()) or True, "running")]
-    asyncio.run(drive(shell, pipe, steps))
-    assert seen and max(seen) <= app.SWITCH_INTERVAL
-    assert sys.getswitchinterval() == before
-
-
 def test_a_bad_filter_is_one_line_and_changes_nothing(shell_and_pipe):
     shell, pipe = shell_and_pipe
     steps = [
