@@ -5,7 +5,9 @@ Newchannel (caller), Newexten, DialBegin, Newchannel (callee), Newstate Ringing,
 DialEnd ANSWER, BridgeCreate, BridgeEnter x2 (while it lasts), then BridgeLeave x2,
 BridgeDestroy, Hangup x2 (cause 16). `CallFlood.tick(now)` gives the events due by `now`:
 the first `concurrent` calls at once, then `rate` new calls a second, each ended after it has
-been up for concurrent/rate seconds, so about `concurrent` stay up.
+been up for concurrent/rate seconds, so about `concurrent` stay up. The first ones are the PBX
+as found, calls of every age: their ends are spread over that time, `rate` a second, as a real
+PBX's would be (ended all together, `concurrent` new calls would be up beside them, twice the load).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class CallFlood:
         self.up: collections.deque = collections.deque()  # (end time, call) oldest first
         self.calls_ended = 0
 
-    def _new_call(self, now: float) -> list[bytes]:
+    def _new_call(self, now: float, end: float | None = None) -> list[bytes]:
         self.made += 1
         n = self.made
         a_num, b_num = str(1000 + n % 8000), str(2000 + (n * 7) % 8000)
@@ -67,7 +69,7 @@ class CallFlood:
             _event("BridgeEnter", _chan(b, b_uid, a_uid, "Up", b_num, "s", a_num)
                    + [("BridgeUniqueid", bridge), ("BridgeType", "basic"), ("BridgeNumChannels", "2")]),
         ]
-        self.up.append((now + self.hold, (a, a_uid, b, b_uid, bridge, a_num, b_num)))
+        self.up.append((now + self.hold if end is None else end, (a, a_uid, b, b_uid, bridge, a_num, b_num)))
         return out
 
     @staticmethod
@@ -85,8 +87,8 @@ class CallFlood:
     def tick(self, now: float) -> list[bytes]:
         """The events due by `now` (monotonic seconds)."""
         out: list[bytes] = []
-        while self.made < self.concurrent:  # the PBX as found: everyone on the phone
-            out += self._new_call(now)
+        while self.made < self.concurrent:  # the PBX as found: everyone on the phone, since all sorts of times
+            out += self._new_call(now, self.start + self.hold * (self.made + 1) / self.concurrent)
         due = self.concurrent + int((now - self.start) * self.rate)
         while self.made < due:
             out += self._new_call(now)
