@@ -12,16 +12,19 @@ is out of reach; generations 0 and 1, a few milliseconds, run as usual). The
 shell ticks `IdleCollector` a few times a second and tells it of each key: a full
 pass runs once the keyboard has been idle IDLE seconds and the last pass is at
 least EVERY seconds old, or after LONGEST seconds whatever the keyboard does, so
-garbage in cycles is still freed, only not under the user's fingers.
+garbage in cycles is still freed, only not under the user's fingers. Each pass also
+hands the memory the C allocator keeps free back to the system (`full_pass`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import time
 from typing import Callable
 
-__all__ = ["IdleCollector", "IDLE", "EVERY", "LONGEST"]
+__all__ = ["IdleCollector", "IDLE", "EVERY", "LONGEST", "full_pass"]
 
 #: A full pass waits for the keyboard to be idle this long (seconds)...
 IDLE = 1.0
@@ -33,8 +36,34 @@ LONGEST = 120.0
 _NEVER = 1 << 30
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library: nothing to do)."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def full_pass() -> None:
+    """A full collection, then the memory the C allocator keeps free handed back to the system.
+
+    glibc returns freed memory only from the top of its heap: what a flood's backlog or the ended
+    calls freed in the middle stays in the process (the RSS a user sees) until malloc_trim gives
+    those pages back. A few milliseconds, at an idle keyboard like the collection: on a big PBX
+    ~11 MiB less (bench/run bigpbx)."""
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 class IdleCollector:
-    def __init__(self, clock: Callable[[], float] = time.monotonic, collect: Callable[[], object] = gc.collect):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, collect: Callable[[], object] = full_pass):
         self.clock = clock
         self.collect = collect
         self.last_key = 0.0

@@ -63,3 +63,31 @@ def test_installed_generation_two_is_never_collected_on_its_own_and_the_threshol
     finally:
         c.uninstall()
     assert gc.get_threshold() == before
+
+
+def test_a_full_pass_hands_back_the_memory_freed_in_the_middle_of_the_heap():
+    """What a flood's backlog or the ended calls freed below memory still in use stays in the process with
+    glibc (it trims only the top of its heap); the idle pass gives it back: the RSS a user sees falls."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os
+        from amish.shell import idlegc
+        assert idlegc._TRIM is not None, "glibc's malloc_trim"
+        page = os.sysconf("SC_PAGE_SIZE")
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+        held = [bytes(4000) for _ in range(20_000)]  # 80 MB on the C heap (over pymalloc's 512 bytes)
+        pin = [bytes(4000) for _ in range(100)]  # still in use, above them: the heap's top cannot shrink
+        del held
+        before = rss()
+        idlegc.full_pass()
+        after = rss()
+        print(before - after)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 50_000_000  # most of the 80 MB back
