@@ -15,6 +15,7 @@ import time
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.completion import ThreadedCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.layout import (
@@ -104,7 +105,9 @@ class Shell(ShellSession):
         self.input_buffer = Buffer(
             name="input",
             multiline=True,
-            completer=self.completer,
+            # completion is worked out off the UI loop (a big PBX's 10,000 channel names scanned at each key
+            # of a Channel= value): the key's echo is drawn without waiting for the menu
+            completer=ThreadedCompleter(self.completer),
             complete_while_typing=True,
             history=make_history(),
             enable_history_search=False,

@@ -12,6 +12,7 @@ import shutil
 import time
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import ThreadedCompleter
 from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.lexers import PygmentsLexer
@@ -190,7 +191,7 @@ class LineShell(ShellSession):
         self.session = PromptSession(
             message=lambda: [("class:prompt" if self.conn.connected else "class:prompt.disconnected",
                               f"{self.fleet.current}> " if self.fleet is not None else "ami> ")],
-            completer=self.completer,
+            completer=ThreadedCompleter(self.completer),  # off the UI loop, as in the full-screen shell
             complete_while_typing=True,
             lexer=PygmentsLexer(InputLexer),
             history=make_history(),

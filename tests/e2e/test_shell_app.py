@@ -117,6 +117,27 @@ def test_completion_learns_from_events_off_the_ui_loop(fake, tmp_path, monkeypat
     assert "support-line" in [insert.strip() for insert, _, _ in offered]
 
 
+def test_a_slow_completion_never_holds_the_keys_echo(shell_and_pipe):
+    """Completion is worked out off the UI loop (a big PBX's channel names scanned at each key): while it
+    runs, the loop goes on, keys are taken and drawn; its menu comes when it is ready."""
+    shell, pipe = shell_and_pipe
+    started: list[float] = []
+    completer = shell.completer
+
+    def slow(document, complete_event):
+        started.append(time.monotonic())
+        time.sleep(1.5)
+        yield from type(completer).get_completions(completer, document, complete_event)
+
+    completer.get_completions = slow
+    steps = [
+        ("Orig", lambda: bool(started), "completion asked for"),
+        # the loop is free while the completer works: the keys are in the buffer, and more are taken
+        ("in", lambda: shell.input_buffer.text == "Origin" and time.monotonic() - started[0] < 1.0, "keys taken"),
+    ]
+    asyncio.run(drive(shell, pipe, steps))
+
+
 def test_a_bad_filter_is_one_line_and_changes_nothing(shell_and_pipe):
     shell, pipe = shell_and_pipe
     steps = [
