@@ -504,7 +504,6 @@ def _filter_completions(catalogue, word: str) -> tuple[str, list[tuple[str, str,
             prefix += ch
             word = word[1:]
     alts = word.split("|")
-    head = "|".join(alts[:-1]) + ("|" if len(alts) > 1 else "")
     last = alts[-1]
     if "=" in last or "~" in last:
         return last, []
