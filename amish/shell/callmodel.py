@@ -482,6 +482,9 @@ class _Desc:
     __hash__ = None
 
 
+_DESC_NONE = _Desc("")  # a number's text: one for all (a big PBX's 10,000 durations made one each)
+
+
 def _value_key(value) -> tuple:
     """A sort value's place (as tables.sort_rows orders them: numbers as numbers, empty values apart)."""
     empty = value in ("", None)
@@ -495,7 +498,7 @@ def place_key(key: str, value, reverse: bool) -> tuple:
     by value (backwards when `reverse`, empty values last either way), ties by key."""
     empty, kind, num, text = _value_key(value)
     if reverse:
-        return (empty, -kind, -num, _Desc(text), key)
+        return (empty, -kind, -num, _Desc(text) if text else _DESC_NONE, key)
     return (empty, kind, num, text, key)
 
 

@@ -222,6 +222,24 @@ def test_a_late_event_never_brings_a_hung_up_channel_back():
     assert len(tracker.ended) == 1 and tracker.ended[0].duration == 2.0
 
 
+def test_the_hung_up_channels_remembered_are_the_newest_and_bounded():
+    """A late event of any of the last _DEAD_MEMORY channels to hang up brings none back, whatever came since;
+    the memory of them stays bounded on a PBX that never stops (every 5,000 ends the oldest go)."""
+    from amish.core import calls
+
+    tracker = CallTracker(max_ended=10, keep_events=0)
+    n = calls._DEAD_MEMORY * 2 + 123
+    for i in range(n):
+        uid = f"1.{i}"
+        tracker.feed(ev("Newchannel", **chan(uid, f"PJSIP/a-{i}")), float(i))
+        tracker.feed(ev("Hangup", Cause="16", **chan(uid, f"PJSIP/a-{i}")), float(i) + 0.5)
+        assert len(tracker._dead) <= calls._DEAD_MEMORY * 5 // 4
+    oldest_kept = n - calls._DEAD_MEMORY
+    for i in (n - 1, oldest_kept):  # late: the newest, and the oldest that must still be known
+        tracker.feed(ev("Newstate", **chan(f"1.{i}", f"PJSIP/a-{i}", state=6)), float(n))
+    assert tracker.channels == {}
+
+
 def test_rename_follows_the_channel_and_its_name_lookup():
     tracker = CallTracker()
     tracker.feed(ev("Newchannel", **chan("1.1", "PJSIP/a-1")), 1.0)
