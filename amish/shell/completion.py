@@ -127,31 +127,33 @@ class LiveValues:
         self.learn(message)
 
     def learn(self, message: Message) -> None:
-        """Learn from one event, whatever the budget."""
+        """Learn from one event, whatever the budget. The event is read first; the lock is held only to
+        store what it said (completion reading on another thread waits for no parsing)."""
         event = message.get("Event")
         if event is None:
             return
-        with self._lock:
-            self._learn(message, event)
-
-    def _learn(self, message: Message, event: str) -> None:
         channel = message.get("Channel") if self.channel_source is None else None
-        if channel:
-            if event == "Hangup":
-                self.channels.pop(channel, None)
-                self._add(self._ended, channel)
-            elif event == "Newchannel":  # made now, whatever an earlier channel of that name did
-                self._ended.pop(channel, None)
-                self._add(self.channels, channel)
-            elif channel not in self._ended and _is_uniqueid(message.get("Uniqueid")):
-                self._add(self.channels, channel)
+        real = bool(channel) and _is_uniqueid(message.get("Uniqueid"))
         raw = message.raw
+        found = []
         for header, needle in _LEARNED:
             if raw and needle not in raw:
                 continue  # a hint source, not an audit: Asterisk spells its headers so
             value = message.get(header)
             if value:
-                self._add(self.values[header.lower()], value)
+                found.append((header.lower(), value))
+        with self._lock:
+            if channel:
+                if event == "Hangup":
+                    self.channels.pop(channel, None)
+                    self._add(self._ended, channel)
+                elif event == "Newchannel":  # made now, whatever an earlier channel of that name did
+                    self._ended.pop(channel, None)
+                    self._add(self.channels, channel)
+                elif real and channel not in self._ended:
+                    self._add(self.channels, channel)
+            for key, value in found:
+                self._add(self.values[key], value)
 
     def forget_channels(self) -> None:
         """After a reconnect: what hung up meanwhile was never heard of (CoreShowChannels tells again),

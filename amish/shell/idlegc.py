@@ -18,8 +18,6 @@ hands the memory the C allocator keeps free back to the system (`full_pass`).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import time
 from typing import Callable
@@ -37,9 +35,12 @@ _NEVER = 1 << 30
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None (another C library: nothing to do)."""
+    """glibc's malloc_trim, or None (another C library: nothing to do). Looked up at the first full pass,
+    not at import (ctypes is ~15 ms of the shell's start-up), in the process's own symbols (no ldconfig)."""
+    import ctypes  # (here for start-up time)
+
     try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
     trim.argtypes = [ctypes.c_size_t]
@@ -47,7 +48,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
-_TRIM = _malloc_trim()
+_UNKNOWN = object()
+_TRIM = _UNKNOWN
 
 
 def full_pass() -> None:
@@ -57,7 +59,10 @@ def full_pass() -> None:
     calls freed in the middle stays in the process (the RSS a user sees) until malloc_trim gives
     those pages back. A few milliseconds, at an idle keyboard like the collection: on a big PBX
     ~11 MiB less (bench/run bigpbx)."""
+    global _TRIM
     gc.collect()
+    if _TRIM is _UNKNOWN:
+        _TRIM = _malloc_trim()
     if _TRIM is not None:
         _TRIM(0)
 

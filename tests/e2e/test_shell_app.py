@@ -79,11 +79,12 @@ def test_events_reach_the_pane_and_the_filter_refilters_them(shell_and_pipe):
     assert "Beta" in shell.events_pane.buffer.text and "Alpha" not in shell.events_pane.buffer.text
 
 
-def test_completion_learns_from_events_off_the_ui_loop(fake, tmp_path, monkeypatch):
+def test_completion_learns_from_events_off_the_ui_loop(shell_and_pipe, fake, monkeypatch):
     """What completion learns from events (a context, a queue) is read on the call model's thread: under a
     big PBX's thousands of events a second the UI loop only queues them, and the values are still offered."""
     from amish.shell.completion import LiveValues, complete_text
 
+    shell, pipe = shell_and_pipe
     readers: list[str] = []
     learn = LiveValues.learn
 
@@ -92,24 +93,17 @@ def test_completion_learns_from_events_off_the_ui_loop(fake, tmp_path, monkeypat
         return learn(self, message)
 
     monkeypatch.setattr(LiveValues, "learn", spying)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    conn = Connection(fake.host, fake.port, banner_timeout=2)
-    conn.connect()
-    conn.login("admin", "secret", timeout=5)
-    with create_pipe_input() as pipe:
-        shell = Shell(conn, input=pipe, output=DummyOutput(), timeout=3)
 
-        def sent():
-            for client in fake.clients:
-                client.event("QueueMemberStatus", Queue="support-line", Interface="PJSIP/7001")
-                client.event("Newexten", Channel="PJSIP/7001-00000001", Uniqueid="17.1", Linkedid="17.1",
-                             Context="sales-floor", Exten="100", Priority="1", Application="Dial", AppData="")
-            return True
+    def sent():
+        for client in fake.clients:
+            client.event("QueueMemberStatus", Queue="support-line", Interface="PJSIP/7001")
+            client.event("Newexten", Channel="PJSIP/7001-00000001", Uniqueid="17.1", Linkedid="17.1",
+                         Context="sales-floor", Exten="100", Priority="1", Application="Dial", AppData="")
+        return True
 
-        steps = [("", sent, "the events sent"),
-                 ("", lambda: shell.events.received >= 2 and shell.model.wait_idle(0.05), "both taken in")]
-        asyncio.run(drive(shell, pipe, steps))
-    conn.close(timeout=1)
+    steps = [("", sent, "the events sent"),
+             ("", lambda: shell.events.received >= 2 and shell.model.wait_idle(0.05), "both taken in")]
+    asyncio.run(drive(shell, pipe, steps))
     assert readers and set(readers) == {"amish-calls"}, readers  # never the UI loop (MainThread)
     _, offered = complete_text(shell.catalogue, shell.live, "Originate Channel=PJSIP/7001 Context=")
     assert "sales-floor" in [insert.strip() for insert, _, _ in offered]
